@@ -1,10 +1,23 @@
+using Serverless.Functions.Health;
 using Serverless.Functions.Hosting;
+using Serverless.Functions.Storage;
+using Serverless.Functions.WorkQueue;
 
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Configuration.AddPlatformSettings(builder.Environment.ContentRootPath);
 builder.WebHost.ListenOnHandlerPort(builder.Configuration);
 
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddStorage(builder.Configuration);
+builder.Services.AddWorkQueue(builder.Configuration);
+builder.Services.AddTriggeredFunctions();
+builder.Services.AddLocalTriggers(builder.Configuration);
+builder.Services.AddPlatformHealth();
+
 var app = builder.Build();
+
+app.MapHealth();
+app.MapTriggeredFunctions();
 
 app.Run();
 

@@ -29,7 +29,8 @@ public static class PlatformSettings
         {
             foreach (var property in section.EnumerateObject())
             {
-                values[property.Name] = property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString() : property.Value.GetRawText();
+                // Same key mapping as environment variables: "A__b" is the configuration key "A:b".
+                values[property.Name.Replace("__", ":", StringComparison.Ordinal)] = property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString() : property.Value.GetRawText();
             }
         }
         return values;

@@ -1,0 +1,56 @@
+using System.Text.Json.Nodes;
+using Serverless.Functions.Hosting;
+using Serverless.Functions.WorkQueue;
+
+namespace Serverless.Functions.Dispatch;
+
+/// <summary>How often the queue has handed this message out, and under which id.</summary>
+public sealed record Delivery(int Count, string? MessageId);
+
+/// <summary>Runs one kind of work item (interactions, events, schedule ticks…).</summary>
+public interface IWorkItemHandler
+{
+    string Kind { get; }
+
+    Task HandleAsync(WorkItem item, Delivery delivery, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// The queue-triggered function: <c>serviceBusTrigger</c> on <c>invocations</c> in Azure, the local
+/// queue pump on Azurite. Throwing fails the delivery, so the queue retries and finally dead-letters.
+/// </summary>
+public sealed class DispatchFunction(IEnumerable<IWorkItemHandler> handlers, WorkItemBodies bodies, ILogger<DispatchFunction> logger) : ITriggeredFunction
+{
+    public const string FunctionName = "dispatch";
+    public const string MessageBinding = "message";
+
+    public string Name => FunctionName;
+
+    public async Task<FunctionInvocationResponse> RunAsync(FunctionInvocationRequest request, CancellationToken cancellationToken)
+    {
+        var message = request.RequireData(MessageBinding);
+        var json = message is JsonValue value && value.TryGetValue<string>(out var text) ? text : message.ToJsonString();
+        WorkItem item;
+        try
+        {
+            item = WorkItem.Parse(json);
+        }
+        catch (WorkItemFormatException ex)
+        {
+            throw new InvalidInvocationException(ex.Message);
+        }
+
+        var handler = handlers.FirstOrDefault(h => h.Kind == item.Kind)
+            ?? throw new InvalidInvocationException($"no handler for work item kind '{item.Kind}'");
+        var delivery = new Delivery(request.MetadataInt("DeliveryCount") ?? 1, request.MetadataString("MessageId"));
+        var resolved = await bodies.ResolveAsync(item, cancellationToken);
+
+        logger.LogInformation("Dispatching {Kind} {Id} (delivery {Count})", item.Kind, item.Id, delivery.Count);
+        await handler.HandleAsync(resolved, delivery, cancellationToken);
+        await bodies.ForgetAsync(item, cancellationToken);
+
+        return FunctionInvocationResponse.Done(
+            new JsonObject { ["id"] = item.Id, ["kind"] = item.Kind, ["status"] = "done" },
+            $"dispatched {item.Kind} {item.Id}");
+    }
+}

@@ -1,0 +1,82 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Serverless.Functions.Storage;
+using Serverless.Functions.WorkQueue;
+
+namespace Serverless.Functions.Health;
+
+public static class HealthEndpoints
+{
+    public static IServiceCollection AddPlatformHealth(this IServiceCollection services)
+    {
+        services.AddHealthChecks()
+            .AddCheck<StorageHealthCheck>("storage", timeout: TimeSpan.FromSeconds(5))
+            .AddCheck<QueueHealthCheck>("queue", timeout: TimeSpan.FromSeconds(5));
+        return services;
+    }
+
+    /// <summary><c>GET /api/health</c>: 200 when every part is healthy, else 503, with each part's status and detail.</summary>
+    public static void MapHealth(this IEndpointRouteBuilder app) =>
+        app.MapGet("/api/health", async (HealthCheckService health, CancellationToken cancellationToken) =>
+        {
+            var report = await health.CheckHealthAsync(cancellationToken);
+            var checks = new JsonObject();
+            foreach (var (name, entry) in report.Entries)
+            {
+                var check = new JsonObject
+                {
+                    ["status"] = entry.Status.ToString().ToLowerInvariant(),
+                    ["detail"] = entry.Description ?? entry.Exception?.Message,
+                };
+                foreach (var (key, value) in entry.Data)
+                {
+                    check[key] = JsonValue.Create(value?.ToString());
+                }
+                checks[name] = check;
+            }
+            var body = new JsonObject { ["status"] = report.Status.ToString().ToLowerInvariant(), ["checks"] = checks };
+            return Results.Json(body, statusCode: report.Status == HealthStatus.Healthy ? 200 : 503);
+        });
+}
+
+internal sealed class StorageHealthCheck(BlobServiceClient blobs, TableServiceClient tables, StorageAccount account) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await blobs.GetBlobContainerClient("plugins").ExistsAsync(cancellationToken);
+            await tables.GetTableClient("health").QueryAsync(maxPerPage: 1, cancellationToken: cancellationToken).GetAsyncEnumerator(cancellationToken).MoveNextAsync();
+            return HealthCheckResult.Healthy($"blob and table at {account.BlobEndpoint.Host}:{account.BlobEndpoint.Port}");
+        }
+        catch (StorageRequestFailedException ex) when (ex.Status == 404)
+        {
+            return HealthCheckResult.Healthy($"blob and table at {account.BlobEndpoint.Host}:{account.BlobEndpoint.Port}");
+        }
+        catch (Exception ex)
+        {
+            return HealthCheckResult.Unhealthy($"storage unreachable at {account.BlobEndpoint}: {ex.Message}");
+        }
+    }
+}
+
+internal sealed class QueueHealthCheck(IWorkQueue workQueue, StorageWorkQueue storageQueue) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        if (workQueue is ServiceBusWorkQueue)
+        {
+            return HealthCheckResult.Healthy($"Service Bus queue '{workQueue.Name}' (send-only here; the Functions host receives)");
+        }
+        try
+        {
+            await storageQueue.Queue.CreateIfNotExistsAsync(cancellationToken);
+            var depth = await storageQueue.Queue.GetApproximateMessageCountAsync(cancellationToken);
+            return HealthCheckResult.Healthy($"storage queue '{workQueue.Name}'", new Dictionary<string, object> { ["depth"] = depth });
+        }
+        catch (Exception ex)
+        {
+            return HealthCheckResult.Unhealthy($"queue '{workQueue.Name}' unreachable: {ex.Message}");
+        }
+    }
+}

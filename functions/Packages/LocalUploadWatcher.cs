@@ -1,0 +1,99 @@
+using System.Text.Json.Nodes;
+using Serverless.Functions.Hosting;
+using Serverless.Functions.Storage;
+
+namespace Serverless.Functions.Packages;
+
+/// <summary>
+/// Locally nothing fires the blob trigger, so this watcher polls <c>plugin-uploads</c> and calls the
+/// <c>packages</c> function for every new or changed zip, once per ETag, like the host's blob receipts.
+/// </summary>
+public sealed class LocalUploadWatcher(
+    BlobServiceClient blobs,
+    PackagesFunction packages,
+    ILogger<LocalUploadWatcher> logger) : BackgroundService
+{
+    public const string ReceiptsContainer = "upload-receipts";
+    private const int MaxAttempts = 5;
+    private static readonly TimeSpan Poll = TimeSpan.FromSeconds(1);
+
+    private readonly Dictionary<string, int> _failures = [];
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var uploads = blobs.GetBlobContainerClient(UploadRef.Container);
+        var receipts = blobs.GetBlobContainerClient(ReceiptsContainer);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await uploads.CreateIfNotExistsAsync(stoppingToken);
+                await receipts.CreateIfNotExistsAsync(stoppingToken);
+                await foreach (var blob in uploads.GetBlobsAsync(cancellationToken: stoppingToken))
+                {
+                    await ProcessIfNewAsync(uploads, receipts, blob, stoppingToken);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                logger.LogWarning("Upload watcher could not list {Container}: {Message}", UploadRef.Container, ex.Message);
+            }
+            try
+            {
+                await Task.Delay(Poll, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+    }
+
+    private async Task ProcessIfNewAsync(BlobContainerClient uploads, BlobContainerClient receipts, BlobItem blob, CancellationToken cancellationToken)
+    {
+        var upload = UploadRef.FromBlobName(blob.Name);
+        if (upload is null)
+        {
+            return;
+        }
+        var receipt = receipts.GetBlobClient(blob.Name);
+        var etag = blob.ETag.ToString();
+        if (await receipt.ExistsAsync(cancellationToken) && (await receipt.DownloadContentAsync(cancellationToken)).Content.ToString() == etag)
+        {
+            return;
+        }
+
+        var key = blob.Name + "@" + etag;
+        try
+        {
+            await packages.RunAsync(BlobPayload(uploads, blob, upload), cancellationToken);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            var failures = _failures[key] = _failures.GetValueOrDefault(key) + 1;
+            logger.LogError(ex, "Processing upload {Blob} failed (attempt {Attempt} of {Max})", blob.Name, failures, MaxAttempts);
+            if (failures < MaxAttempts)
+            {
+                return;
+            }
+        }
+        _failures.Remove(key);
+        await receipt.UploadAsync(BinaryData.FromString(etag), cancellationToken: cancellationToken);
+    }
+
+    /// <summary>The host's blob-trigger payload; the content is left out because the function reads the blob itself.</summary>
+    public static FunctionInvocationRequest BlobPayload(BlobContainerClient uploads, BlobItem blob, UploadRef upload) => new(
+        new JsonObject { [PackagesFunction.UploadBinding] = null },
+        new JsonObject
+        {
+            ["publisher"] = upload.Publisher,
+            ["name"] = upload.Name,
+            ["BlobTrigger"] = $"{UploadRef.Container}/{blob.Name}",
+            ["Uri"] = uploads.GetBlobClient(blob.Name).Uri.ToString(),
+            ["Properties"] = new JsonObject { ["ETag"] = blob.ETag.ToString(), ["Length"] = blob.ContentLength },
+        });
+}

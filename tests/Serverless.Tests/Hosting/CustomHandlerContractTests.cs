@@ -1,0 +1,131 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Serverless.Functions.Dispatch;
+using Serverless.Functions.WorkQueue;
+
+namespace Serverless.Tests.Hosting;
+
+/// <summary>
+/// The Functions host's custom-handler wire format, as documented: non-HTTP triggers POST
+/// <c>{"Data":…,"Metadata":…}</c> to <c>/{function}</c> and read back <c>{"Outputs","Logs","ReturnValue"}</c>.
+/// </summary>
+public sealed class CustomHandlerContractTests : IClassFixture<CustomHandlerContractTests.App>
+{
+    private readonly App _app;
+
+    public CustomHandlerContractTests(App app) => _app = app;
+
+    public sealed class App : WebApplicationFactory<Program>
+    {
+        public RecordingHandler Handler { get; } = new();
+
+        protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+        {
+            builder.UseSetting("LOCAL_TRIGGERS", "off");
+            builder.ConfigureTestServices(services => services.AddSingleton<IWorkItemHandler>(Handler));
+        }
+    }
+
+    public sealed class RecordingHandler : IWorkItemHandler
+    {
+        public List<(WorkItem Item, Delivery Delivery)> Calls { get; } = [];
+
+        public string Kind => "contract-test";
+
+        public Task HandleAsync(WorkItem item, Delivery delivery, CancellationToken cancellationToken)
+        {
+            lock (Calls)
+            {
+                Calls.Add((item, delivery));
+            }
+            return Task.CompletedTask;
+        }
+    }
+
+    private static string WorkItemJson(string id) =>
+        $$$"""{"schema":1,"id":"{{{id}}}","kind":"contract-test","createdAt":"2026-11-21T10:00:00+00:00","body":{"answer":42}}""";
+
+    [Fact]
+    public async Task Dispatch_ServiceBusTriggerPayload_RunsHandlerAndAnswersHostFormat()
+    {
+        var payload = new JsonObject
+        {
+            ["Data"] = new JsonObject { ["message"] = WorkItemJson("sb-1") },
+            ["Metadata"] = new JsonObject
+            {
+                ["DeliveryCount"] = 2,
+                ["MessageId"] = "sb-1",
+                ["EnqueuedTimeUtc"] = "2026-11-21T10:00:00Z",
+                ["sys"] = new JsonObject { ["MethodName"] = "dispatch", ["UtcNow"] = "2026-11-21T10:00:01Z", ["RandGuid"] = Guid.NewGuid().ToString() },
+            },
+        };
+
+        var response = await _app.CreateClient().PostAsJsonAsync("/dispatch", payload, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken))!.AsObject();
+        Assert.IsType<JsonObject>(body["Outputs"]);
+        Assert.IsType<JsonArray>(body["Logs"]);
+        // The host base64-decodes string outputs it can decode, so the return value is never a bare string.
+        var returnValue = Assert.IsType<JsonObject>(body["ReturnValue"]);
+        Assert.Equal("done", returnValue["status"]!.GetValue<string>());
+        var call = Assert.Single(_app.Handler.Calls, c => c.Item.Id == "sb-1");
+        Assert.Equal(42, call.Item.Body!["answer"]!.GetValue<int>());
+        Assert.Equal(2, call.Delivery.Count);
+    }
+
+    [Fact]
+    public async Task Dispatch_MessageAsJsonObject_IsAcceptedToo()
+    {
+        var payload = new JsonObject
+        {
+            ["Data"] = new JsonObject { ["message"] = JsonNode.Parse(WorkItemJson("sb-2")) },
+            ["Metadata"] = new JsonObject(),
+        };
+
+        var response = await _app.CreateClient().PostAsJsonAsync("/dispatch", payload, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Single(_app.Handler.Calls, c => c.Item.Id == "sb-2" && c.Delivery.Count == 1);
+    }
+
+    [Fact]
+    public async Task Schedules_TimerTriggerPayload_AnswersHostFormat()
+    {
+        const string payload = """
+            {"Data":{"timer":{"Schedule":{"AdjustForDST":true},"ScheduleStatus":{"Last":"2026-11-21T10:00:00+00:00","Next":"2026-11-21T10:00:20+00:00","LastUpdated":"2026-11-21T10:00:10+00:00"},"IsPastDue":false}},
+             "Metadata":{"sys":{"MethodName":"schedules","UtcNow":"2026-11-21T10:00:10Z","RandGuid":"6a8f8b5e-1d7c-4c43-9b1d-0f6c6f4e2a11"}}}
+            """;
+
+        var response = await _app.CreateClient().PostAsync("/schedules", new StringContent(payload, Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken))!.AsObject();
+        Assert.False(Assert.IsType<JsonObject>(body["ReturnValue"])["isPastDue"]!.GetValue<bool>());
+    }
+
+    [Theory]
+    [InlineData("/dispatch", "not json at all", "not JSON")]
+    [InlineData("/dispatch", "[1,2,3]", "JSON object")]
+    [InlineData("/dispatch", """{"Metadata":{}}""", "no \"Data\"")]
+    [InlineData("/dispatch", """{"Data":{},"Metadata":{}}""", "Data.message")]
+    [InlineData("/dispatch", """{"Data":{"message":"{\"schema\":7,\"id\":\"x\",\"kind\":\"contract-test\",\"createdAt\":\"2026-11-21T10:00:00Z\",\"body\":{}}"}}""", "schema 7")]
+    [InlineData("/dispatch", """{"Data":{"message":"{\"schema\":1,\"id\":\"x\",\"kind\":\"nobody-handles-this\",\"createdAt\":\"2026-11-21T10:00:00Z\",\"body\":{}}"}}""", "no handler")]
+    [InlineData("/dispatch", """{"Data":{"message":"{oops"}}""", "not valid JSON")]
+    [InlineData("/schedules", """{"Data":{"timer":"soon"}}""", "timer object")]
+    [InlineData("/packages", """{"Data":{"upload":null},"Metadata":{"BlobTrigger":"plugin-uploads/../../etc/passwd"}}""", "names no upload")]
+    [InlineData("/packages", """{"Data":{"upload":null},"Metadata":{"publisher":"a/b","name":"x"}}""", "not a valid upload name")]
+    public async Task TriggeredFunction_BadPayload_Returns400WithReason(string path, string payload, string reason)
+    {
+        var response = await _app.CreateClient().PostAsync(path, new StringContent(payload, Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = JsonNode.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken))!["error"]!.GetValue<string>();
+        Assert.Contains(reason, error);
+    }
+}
