@@ -167,6 +167,17 @@ public sealed class BlobClient
         return response.Status == 202;
     }
 
+    /// <summary>The blob's blocks (none for a blob written by one Put Blob call).</summary>
+    public async Task<BlockList> GetBlockListAsync(CancellationToken cancellationToken = default)
+    {
+        using var message = _pipeline.CreateMessage(RequestMethod.Get, new Uri(Uri + "?comp=blocklist&blocklisttype=all"));
+        var response = await _pipeline.SendExpectingAsync(message, cancellationToken, 200).ConfigureAwait(false);
+        var root = XDocument.Parse(response.Content.ToString()).Root!;
+        IReadOnlyList<BlobBlock> Blocks(string name) =>
+            [.. root.Element(name)?.Elements("Block").Select(b => new BlobBlock(b.Element("Name")!.Value, long.Parse(b.Element("Size")!.Value, CultureInfo.InvariantCulture))) ?? []];
+        return new BlockList(Blocks("CommittedBlocks"), Blocks("UncommittedBlocks"));
+    }
+
     /// <summary>Acquires a lease for 15–60 s, or forever with <see cref="Timeout.InfiniteTimeSpan"/>. 409 <c>LeaseAlreadyPresent</c> when someone holds it.</summary>
     public async Task<BlobLease> AcquireLeaseAsync(TimeSpan duration, string? proposedLeaseId = null, RequestConditions? conditions = null, CancellationToken cancellationToken = default)
     {

@@ -56,3 +56,7 @@ public sealed record BlobLease(string LeaseId, ETag ETag, DateTimeOffset LastMod
 
     public override string ToString() => LeaseId;
 }
+
+public sealed record BlobBlock(string Name, long SizeLong);
+
+public sealed record BlockList(IReadOnlyList<BlobBlock> CommittedBlocks, IReadOnlyList<BlobBlock> UncommittedBlocks);

@@ -121,7 +121,7 @@ public sealed class QueueClient
             Date(item, "ExpirationTime")))];
     }
 
-    /// <summary>Deletes a received message. A stale pop receipt (someone else received it since) throws 404 <c>MessageNotFound</c>.</summary>
+    /// <summary>Deletes a received message. A stale pop receipt throws 400 <c>PopReceiptMismatch</c>, a deleted or expired message 404 <c>MessageNotFound</c>.</summary>
     public async Task DeleteMessageAsync(string messageId, string popReceipt, CancellationToken cancellationToken = default)
     {
         using var message = _pipeline.CreateMessage(RequestMethod.Delete, Query(MessageUri(messageId), ("popreceipt", popReceipt)));

@@ -234,13 +234,13 @@ public sealed class TableEntity : IDictionary<string, object?>
             {
                 continue;
             }
-            var value = ReadValue(property.Value, types.GetValueOrDefault(name));
             if (name == TimestampName)
             {
-                entity.Timestamp = value as DateTimeOffset?;
+                // Minimal metadata leaves the system Timestamp unannotated: it is always Edm.DateTime.
+                entity.Timestamp = ReadValue(property.Value, "Edm.DateTime") as DateTimeOffset?;
                 continue;
             }
-            entity._properties[name] = value;
+            entity._properties[name] = ReadValue(property.Value, types.GetValueOrDefault(name));
         }
         if (headerETag is { } etag && entity.ETag == default)
         {
