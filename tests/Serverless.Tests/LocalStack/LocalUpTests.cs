@@ -71,6 +71,11 @@ public sealed class LocalUpTests
             Assert.NotNull(health!["checks"]!["storage"]);
             Assert.NotNull(health["checks"]!["queue"]);
             Assert.True(File.Exists(Path.Combine(state, "dev-secrets.env")), "no generated dev secrets");
+            // local/up prints its summary once its own health poll turns green, a moment after ours may.
+            for (var i = 0; i < 50 && !output.ToString().Contains("Platform running"); i++)
+            {
+                await Task.Delay(200, cancellationToken);
+            }
             Assert.Contains("Platform running", output.ToString());
 
             Process.Start("kill", ["-TERM", process.Id.ToString()])!.WaitForExit();
