@@ -1,5 +1,6 @@
 using Serverless.Functions.Health;
 using Serverless.Functions.Hosting;
+using Serverless.Functions.Interactions;
 using Serverless.Functions.Storage;
 using Serverless.Functions.WorkQueue;
 
@@ -13,10 +14,12 @@ builder.Services.AddWorkQueue(builder.Configuration);
 builder.Services.AddTriggeredFunctions();
 builder.Services.AddLocalTriggers(builder.Configuration);
 builder.Services.AddPlatformHealth();
+builder.Services.AddInteractions(builder.Configuration);
 
 var app = builder.Build();
 
 app.MapHealth();
+app.MapInteractions();
 app.MapTriggeredFunctions();
 
 app.Run();
