@@ -210,8 +210,8 @@ public sealed class TableClient
         bool b => b ? "true" : "false",
         int or short or byte => Convert.ToString(value, CultureInfo.InvariantCulture)!,
         long l => l.ToString(CultureInfo.InvariantCulture) + "L",
-        double d => d.ToString("R", CultureInfo.InvariantCulture),
-        float f => f.ToString("R", CultureInfo.InvariantCulture),
+        double d => DoubleLiteral(d),
+        float f => DoubleLiteral(f),
         DateTimeOffset dto => $"datetime'{dto.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture)}'",
         DateTime dt => Literal(new DateTimeOffset(dt.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(dt, DateTimeKind.Utc) : dt.ToUniversalTime())),
         Guid g => $"guid'{g:D}'",
@@ -220,6 +220,13 @@ public sealed class TableClient
         IFormattable formattable => Quote(formattable.ToString(null, CultureInfo.InvariantCulture)),
         _ => Quote(value.ToString() ?? ""),
     };
+
+    // "2" would be an Int32 literal, and the service does not match an Edm.Double property against it.
+    private static string DoubleLiteral(double value)
+    {
+        var text = value.ToString("R", CultureInfo.InvariantCulture);
+        return double.IsFinite(value) && !text.Contains('.') && !text.Contains('E') ? text + ".0" : text;
+    }
 
     private static string Quote(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
 

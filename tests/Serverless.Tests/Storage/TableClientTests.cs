@@ -162,7 +162,7 @@ public class TableClientTests(Azurite azurite)
 
         await table.AddEntityAsync(entity, ct);
         var read = await table.GetEntityAsync("types", "all", cancellationToken: ct);
-        var queried = Assert.Single(await table.QueryAsync(TableClient.CreateQueryFilter($"Id eq {guid} and Big eq {9_007_199_254_740_993L} and When eq {when}"), cancellationToken: ct).ToListAsync(ct));
+        var queried = Assert.Single(await table.QueryAsync(TableClient.CreateQueryFilter($"Id eq {guid} and Big eq {9_007_199_254_740_993L} and When eq {when} and Ratio eq {2.0} and Flag eq {true} and Bytes eq {bytes}"), cancellationToken: ct).ToListAsync(ct));
 
         foreach (var e in new[] { read, queried })
         {
