@@ -193,6 +193,50 @@ public sealed class TableClient
     }
 
     /// <summary>
+    /// Runs up to 100 actions on one partition atomically and returns each action's new ETag (default for deletes).
+    /// A rejected action fails them all with a <see cref="StorageRequestFailedException"/> whose
+    /// <see cref="StorageRequestFailedException.FailedTransactionActionIndex"/> names it.
+    /// </summary>
+    public async Task<IReadOnlyList<ETag>> SubmitTransactionAsync(IEnumerable<TableTransactionAction> actions, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(actions);
+        var list = actions.ToList();
+        var errors = new List<string>();
+        if (list.Count is 0 or > TableTransaction.MaxActions)
+        {
+            errors.Add($"A transaction holds 1 to {TableTransaction.MaxActions} actions, not {list.Count}.");
+        }
+        if (list.Select(a => a.Entity.PartitionKey).Distinct(StringComparer.Ordinal).Count() > 1)
+        {
+            errors.Add("All actions of a transaction must share one PartitionKey.");
+        }
+        if (list.GroupBy(a => a.Entity.RowKey, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } duplicate)
+        {
+            errors.Add($"RowKey '{duplicate.Key}' appears more than once; each entity may be touched once per transaction.");
+        }
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException(string.Join(" ", errors), nameof(actions));
+        }
+
+        var (contentType, body) = TableTransaction.Build(_pipeline.Account.TableEndpoint, Name, list);
+        using var message = CreateMessage(RequestMethod.Post, BlobServiceClient.Append(_pipeline.Account.TableEndpoint, "$batch"));
+        message.Request.Headers.SetValue("Content-Type", contentType);
+        message.Request.Content = RequestContent.Create(body);
+        var response = await _pipeline.SendExpectingAsync(message, cancellationToken, 202).ConfigureAwait(false);
+        var results = TableTransaction.ParseResponses(response.Content.ToString(), out var failure);
+        if (failure is not null)
+        {
+            throw failure;
+        }
+        if (results.Count != list.Count)
+        {
+            throw new StorageRequestFailedException(response.Status, null, $"Table transaction answered {results.Count} responses for {list.Count} actions.");
+        }
+        return [.. results.Select(r => r.ETag)];
+    }
+
+    /// <summary>
     /// Builds an OData filter with every interpolated value escaped as a literal of its type:
     /// <c>CreateQueryFilter($"PartitionKey eq {pk} and Count gt {5L}")</c>.
     /// </summary>
