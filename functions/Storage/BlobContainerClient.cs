@@ -106,7 +106,7 @@ public sealed class BlobContainerClient
             var properties = blob.Element("Properties");
             items.Add(new BlobItem(
                 blob.Element("Name")!.Value,
-                new ETag(properties?.Element("Etag")?.Value ?? ""),
+                HeaderFormETag(properties?.Element("Etag")?.Value),
                 long.TryParse(properties?.Element("Content-Length")?.Value, out var length) ? length : 0,
                 DateTimeOffset.TryParse(properties?.Element("Last-Modified")?.Value, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var modified) ? modified : default,
                 properties?.Element("Content-Type")?.Value));
@@ -114,6 +114,13 @@ public sealed class BlobContainerClient
         var next = root.Element("NextMarker")?.Value;
         return (items, string.IsNullOrEmpty(next) ? null : next);
     }
+
+    // Azure.Core keeps strong ETags unquoted (as parsed from headers) and quotes them when sending;
+    // listings may give them bare or quoted, so normalize to the header form for equality.
+    private static ETag HeaderFormETag(string? value) =>
+        string.IsNullOrEmpty(value) ? default
+        : value.Length >= 2 && value[0] == '"' && value[^1] == '"' ? new ETag(value[1..^1])
+        : new ETag(value);
 
     private Uri ContainerUri() => new(Uri + "?restype=container");
 }

@@ -23,6 +23,9 @@ public sealed class StorageRequestFailedException : Exception
     /// <summary>The service's error code, from the <c>x-ms-error-code</c> header or the error body.</summary>
     public string? ErrorCode { get; }
 
+    /// <summary>For a failed table transaction, the index of the action the service rejected.</summary>
+    public int? FailedTransactionActionIndex { get; init; }
+
     internal static async ValueTask<StorageRequestFailedException> FromResponseAsync(Response response, string method, Uri uri, CancellationToken cancellationToken)
     {
         response.Headers.TryGetValue("x-ms-error-code", out var code);

@@ -193,6 +193,50 @@ public sealed class TableClient
     }
 
     /// <summary>
+    /// Runs up to 100 actions on one partition atomically and returns each action's new ETag (default for deletes).
+    /// A rejected action fails them all with a <see cref="StorageRequestFailedException"/> whose
+    /// <see cref="StorageRequestFailedException.FailedTransactionActionIndex"/> names it.
+    /// </summary>
+    public async Task<IReadOnlyList<ETag>> SubmitTransactionAsync(IEnumerable<TableTransactionAction> actions, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(actions);
+        var list = actions.ToList();
+        var errors = new List<string>();
+        if (list.Count is 0 or > TableTransaction.MaxActions)
+        {
+            errors.Add($"A transaction holds 1 to {TableTransaction.MaxActions} actions, not {list.Count}.");
+        }
+        if (list.Select(a => a.Entity.PartitionKey).Distinct(StringComparer.Ordinal).Count() > 1)
+        {
+            errors.Add("All actions of a transaction must share one PartitionKey.");
+        }
+        if (list.GroupBy(a => a.Entity.RowKey, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } duplicate)
+        {
+            errors.Add($"RowKey '{duplicate.Key}' appears more than once; each entity may be touched once per transaction.");
+        }
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException(string.Join(" ", errors), nameof(actions));
+        }
+
+        var (contentType, body) = TableTransaction.Build(_pipeline.Account.TableEndpoint, Name, list);
+        using var message = CreateMessage(RequestMethod.Post, BlobServiceClient.Append(_pipeline.Account.TableEndpoint, "$batch"));
+        message.Request.Headers.SetValue("Content-Type", contentType);
+        message.Request.Content = RequestContent.Create(body);
+        var response = await _pipeline.SendExpectingAsync(message, cancellationToken, 202).ConfigureAwait(false);
+        var results = TableTransaction.ParseResponses(response.Content.ToString(), out var failure);
+        if (failure is not null)
+        {
+            throw failure;
+        }
+        if (results.Count != list.Count)
+        {
+            throw new StorageRequestFailedException(response.Status, null, $"Table transaction answered {results.Count} responses for {list.Count} actions.");
+        }
+        return [.. results.Select(r => r.ETag)];
+    }
+
+    /// <summary>
     /// Builds an OData filter with every interpolated value escaped as a literal of its type:
     /// <c>CreateQueryFilter($"PartitionKey eq {pk} and Count gt {5L}")</c>.
     /// </summary>
@@ -210,8 +254,8 @@ public sealed class TableClient
         bool b => b ? "true" : "false",
         int or short or byte => Convert.ToString(value, CultureInfo.InvariantCulture)!,
         long l => l.ToString(CultureInfo.InvariantCulture) + "L",
-        double d => d.ToString("R", CultureInfo.InvariantCulture),
-        float f => f.ToString("R", CultureInfo.InvariantCulture),
+        double d => DoubleLiteral(d),
+        float f => DoubleLiteral(f),
         DateTimeOffset dto => $"datetime'{dto.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture)}'",
         DateTime dt => Literal(new DateTimeOffset(dt.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(dt, DateTimeKind.Utc) : dt.ToUniversalTime())),
         Guid g => $"guid'{g:D}'",
@@ -220,6 +264,13 @@ public sealed class TableClient
         IFormattable formattable => Quote(formattable.ToString(null, CultureInfo.InvariantCulture)),
         _ => Quote(value.ToString() ?? ""),
     };
+
+    // "2" would be an Int32 literal, and the service does not match an Edm.Double property against it.
+    private static string DoubleLiteral(double value)
+    {
+        var text = value.ToString("R", CultureInfo.InvariantCulture);
+        return double.IsFinite(value) && !text.Contains('.') && !text.Contains('E') ? text + ".0" : text;
+    }
 
     private static string Quote(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
 

@@ -66,8 +66,23 @@ public sealed class Azurite : IAsyncLifetime
         var configured = Environment.GetEnvironmentVariable(ConnectionStringVariable);
         if (!string.IsNullOrWhiteSpace(configured))
         {
+            var account = StorageAccount.Parse(configured);
+            // Probe once here, so a dead endpoint fails (CI) or skips at once instead of after every test's retries.
+            var unreachable = new List<string>();
+            foreach (var endpoint in new[] { account.BlobEndpoint, account.QueueEndpoint, account.TableEndpoint })
+            {
+                if (!await AnswersAsync(endpoint.Host, endpoint.Port))
+                {
+                    unreachable.Add(endpoint.GetLeftPart(UriPartial.Authority));
+                }
+            }
+            if (unreachable.Count > 0)
+            {
+                _unavailableReason = $"{ConnectionStringVariable} names endpoints that do not answer: {string.Join(", ", unreachable)}.";
+                return;
+            }
             _connectionString = configured;
-            _account = StorageAccount.Parse(configured);
+            _account = account;
             return;
         }
 
@@ -149,7 +164,7 @@ public sealed class Azurite : IAsyncLifetime
         var deadline = DateTime.UtcNow + StartTimeout;
         foreach (var port in ports)
         {
-            while (!await AnswersAsync(port))
+            while (!await AnswersAsync("127.0.0.1", port))
             {
                 if (_process.HasExited)
                 {
@@ -230,12 +245,12 @@ public sealed class Azurite : IAsyncLifetime
         }
     }
 
-    private static async Task<bool> AnswersAsync(int port)
+    private static async Task<bool> AnswersAsync(string host, int port)
     {
         using var client = new TcpClient();
         try
         {
-            await client.ConnectAsync(IPAddress.Loopback, port).WaitAsync(TimeSpan.FromSeconds(1));
+            await client.ConnectAsync(host, port).WaitAsync(TimeSpan.FromSeconds(2));
             return true;
         }
         catch (Exception ex) when (ex is SocketException or TimeoutException)

@@ -55,11 +55,11 @@ public class QueueClientTests(Azurite azurite)
         var ct = TestContext.Current.CancellationToken;
         var queue = await NewQueueAsync();
 
-        var receipt = await queue.SendMessageAsync("later", TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(5), ct);
+        var receipt = await queue.SendMessageAsync("later", TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(5), ct);
 
         Assert.Empty(await queue.ReceiveMessagesAsync(1, cancellationToken: ct));
         Assert.True(receipt.NextVisibleOn > receipt.InsertedOn);
-        await Task.Delay(TimeSpan.FromSeconds(1.5), ct);
+        await Task.Delay(TimeSpan.FromSeconds(3), ct);
         Assert.Equal("later", Assert.Single(await queue.ReceiveMessagesAsync(1, cancellationToken: ct)).MessageText);
     }
 
@@ -71,9 +71,9 @@ public class QueueClientTests(Azurite azurite)
         await queue.SendMessageAsync("attempt-1", cancellationToken: ct);
         var first = Assert.Single(await queue.ReceiveMessagesAsync(1, TimeSpan.FromSeconds(30), ct));
 
-        var update = await queue.UpdateMessageAsync(first.MessageId, first.PopReceipt, "attempt-2", TimeSpan.FromSeconds(1), ct);
+        var update = await queue.UpdateMessageAsync(first.MessageId, first.PopReceipt, "attempt-2", TimeSpan.FromSeconds(2), ct);
         var whileHidden = await queue.ReceiveMessagesAsync(1, cancellationToken: ct);
-        await Task.Delay(TimeSpan.FromSeconds(1.5), ct);
+        await Task.Delay(TimeSpan.FromSeconds(3), ct);
         var second = Assert.Single(await queue.ReceiveMessagesAsync(1, TimeSpan.FromSeconds(30), ct));
         var stale = await Assert.ThrowsAsync<StorageRequestFailedException>(() => queue.DeleteMessageAsync(first.MessageId, update.PopReceipt, ct));
         await queue.DeleteMessageAsync(second.MessageId, second.PopReceipt, ct);

@@ -162,7 +162,7 @@ public class TableClientTests(Azurite azurite)
 
         await table.AddEntityAsync(entity, ct);
         var read = await table.GetEntityAsync("types", "all", cancellationToken: ct);
-        var queried = Assert.Single(await table.QueryAsync(TableClient.CreateQueryFilter($"Id eq {guid} and Big eq {9_007_199_254_740_993L} and When eq {when}"), cancellationToken: ct).ToListAsync(ct));
+        var queried = Assert.Single(await table.QueryAsync(TableClient.CreateQueryFilter($"Id eq {guid} and Big eq {9_007_199_254_740_993L} and When eq {when} and Ratio eq {2.0} and Flag eq {true} and Bytes eq {bytes}"), cancellationToken: ct).ToListAsync(ct));
 
         foreach (var e in new[] { read, queried })
         {
@@ -212,5 +212,63 @@ public class TableClientTests(Azurite azurite)
 
         Assert.Equal(404, ex.Status);
         Assert.Equal("TableNotFound", ex.ErrorCode);
+    }
+
+    [Fact]
+    public async Task SubmitTransaction_MixedActions_AppliesAllAtomically()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var table = await NewTableAsync();
+        var existing = await table.AddEntityAsync(new TableEntity("g", "keep") { ["A"] = 1, ["B"] = "b" }, ct);
+        await table.AddEntityAsync(new TableEntity("g", "gone"), ct);
+
+        var etags = await table.SubmitTransactionAsync(
+        [
+            new(TableTransactionActionType.Add, new TableEntity("g", "new") { ["Big"] = 5L }),
+            new(TableTransactionActionType.UpdateMerge, new TableEntity("g", "keep") { ["A"] = 2 }, existing),
+            new(TableTransactionActionType.Delete, new TableEntity("g", "gone")),
+            new(TableTransactionActionType.UpsertReplace, new TableEntity("g", "o'k") { ["C"] = true }),
+        ], ct);
+
+        Assert.Equal(4, etags.Count);
+        var keep = await table.GetEntityAsync("g", "keep", cancellationToken: ct);
+        Assert.Equal(etags[1], keep.ETag);
+        Assert.Equal(2, keep.GetInt32("A"));
+        Assert.Equal("b", keep.GetString("B"));
+        Assert.Equal(5L, (await table.GetEntityAsync("g", "new", cancellationToken: ct)).GetInt64("Big"));
+        Assert.Null(await table.GetEntityIfExistsAsync("g", "gone", cancellationToken: ct));
+        Assert.Equal(true, (await table.GetEntityAsync("g", "o'k", cancellationToken: ct)).GetBoolean("C"));
+    }
+
+    [Fact]
+    public async Task SubmitTransaction_OneActionFails_NothingAppliedAndIndexReported()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var table = await NewTableAsync();
+        await table.AddEntityAsync(new TableEntity("g", "taken"), ct);
+
+        var ex = await Assert.ThrowsAsync<StorageRequestFailedException>(() => table.SubmitTransactionAsync(
+        [
+            new(TableTransactionActionType.Add, new TableEntity("g", "first")),
+            new(TableTransactionActionType.Add, new TableEntity("g", "taken")),
+        ], ct));
+
+        Assert.Equal(409, ex.Status);
+        Assert.Equal("EntityAlreadyExists", ex.ErrorCode);
+        Assert.Equal(1, ex.FailedTransactionActionIndex);
+        Assert.Null(await table.GetEntityIfExistsAsync("g", "first", cancellationToken: ct));
+    }
+
+    [Fact]
+    public async Task SubmitTransaction_TwoPartitions_ThrowsArgumentException()
+    {
+        // Rejected before anything is sent, so no service is needed.
+        var table = new TableServiceClient(StorageAccount.Development()).GetTableClient("unused");
+
+        await Assert.ThrowsAsync<ArgumentException>(() => table.SubmitTransactionAsync(
+        [
+            new(TableTransactionActionType.Add, new TableEntity("a", "1")),
+            new(TableTransactionActionType.Add, new TableEntity("b", "1")),
+        ], TestContext.Current.CancellationToken));
     }
 }

@@ -12,11 +12,11 @@ public class TableEntityTests
         var when = new DateTimeOffset(2026, 11, 21, 7, 0, 0, TimeSpan.FromHours(2));
 
         var filter = TableClient.CreateQueryFilter(
-            $"PartitionKey eq {"o'brien"} and A eq {5} and B eq {5L} and C eq {true} and D eq {guid} and E ge {when} and F eq {new byte[] { 0xAB, 0x01 }} and G eq {(string?)null} and H eq {1.5}");
+            $"PartitionKey eq {"o'brien"} and A eq {5} and B eq {5L} and C eq {true} and D eq {guid} and E ge {when} and F eq {new byte[] { 0xAB, 0x01 }} and G eq {(string?)null} and H eq {1.5} and I eq {2.0}");
 
         Assert.Equal(
             "PartitionKey eq 'o''brien' and A eq 5 and B eq 5L and C eq true and D eq guid'0f8fad5b-d9cb-469f-a165-70867728950e' " +
-            "and E ge datetime'2026-11-21T05:00:00.0000000Z' and F eq X'ab01' and G eq null and H eq 1.5",
+            "and E ge datetime'2026-11-21T05:00:00.0000000Z' and F eq X'ab01' and G eq null and H eq 1.5 and I eq 2.0",
             filter);
     }
 
