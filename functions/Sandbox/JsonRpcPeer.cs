@@ -1,0 +1,412 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+
+namespace Serverless.Functions.Sandbox;
+
+/// <summary>A request or notification (<see cref="Id"/> null) from the other side.</summary>
+public sealed record JsonRpcRequest(string Method, JsonNode? Params, JsonNode? Id)
+{
+    public bool IsNotification => Id is null;
+}
+
+/// <summary>Answers one incoming request; throw <see cref="JsonRpcException"/> to answer with an error.</summary>
+public delegate Task<JsonNode?> JsonRpcRequestHandler(JsonRpcRequest request, CancellationToken cancellationToken);
+
+public sealed class JsonRpcException(int code, string message, JsonNode? data = null, Exception? innerException = null)
+    : Exception(message, innerException)
+{
+    public const int ParseError = -32700;
+    public const int InvalidRequest = -32600;
+    public const int MethodNotFound = -32601;
+    public const int InvalidParams = -32602;
+    public const int InternalError = -32603;
+
+    /// <summary>Ours (server-error range): the channel closed before the answer came.</summary>
+    public const int ConnectionClosed = -32000;
+
+    public int Code { get; } = code;
+
+    public JsonNode? ErrorData { get; } = data;
+}
+
+/// <summary>
+/// JSON-RPC 2.0, one message per line, over any line channel (a container's stdio
+/// here, an HTTPS callback for Container Apps). Both sides may call: our requests
+/// await their responses by id; the other side's requests and notifications go, in
+/// arrival order, to <see cref="RequestHandler"/>. Bad lines from the plugin are
+/// counted and logged, never thrown: a plugin cannot crash the host with garbage.
+/// Batches are not used by the protocol and count as malformed.
+/// </summary>
+public sealed class JsonRpcPeer : IAsyncDisposable
+{
+    private const int LoggedMalformedLines = 20;
+    private const int IncomingQueueCapacity = 1024;
+
+    private readonly Func<string, CancellationToken, Task> writeLine;
+    private readonly ILogger logger;
+    private readonly ConcurrentDictionary<long, TaskCompletionSource<JsonNode?>> pending = new();
+    private readonly Channel<JsonRpcRequest> incoming = Channel.CreateBounded<JsonRpcRequest>(
+        new BoundedChannelOptions(IncomingQueueCapacity) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+    private readonly CancellationTokenSource lifetime = new();
+    private long nextId;
+    private long malformed;
+    private volatile bool closed;
+    private volatile JsonRpcRequestHandler? requestHandler;
+
+    public JsonRpcPeer(Func<string, CancellationToken, Task> writeLine, IAsyncEnumerable<string> lines, ILogger logger, JsonRpcRequestHandler? handler = null)
+    {
+        this.writeLine = writeLine;
+        this.logger = logger;
+        requestHandler = handler;
+        Completion = Task.WhenAll(Task.Run(() => ReadLoopAsync(lines)), Task.Run(HandleLoopAsync));
+    }
+
+    public static JsonRpcPeer Over(SandboxWorker worker, ILogger logger, JsonRpcRequestHandler? handler = null) =>
+        new(worker.WriteLineAsync, worker.ReadLinesAsync(), logger, handler);
+
+    /// <summary>Who answers the other side's calls; swap it per invocation on a reused worker.</summary>
+    public JsonRpcRequestHandler? RequestHandler
+    {
+        get => requestHandler;
+        set => requestHandler = value;
+    }
+
+    public long MalformedLines => Interlocked.Read(ref malformed);
+
+    /// <summary>Completes when the channel has closed and queued incoming calls are handled.</summary>
+    public Task Completion { get; }
+
+    public bool IsClosed => closed;
+
+    public async Task<JsonNode?> SendRequestAsync(string method, JsonNode? parameters = null, CancellationToken cancellationToken = default)
+    {
+        var id = Interlocked.Increment(ref nextId);
+        var response = new TaskCompletionSource<JsonNode?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        pending[id] = response;
+        try
+        {
+            if (closed)
+            {
+                throw Closed();
+            }
+            await WriteAsync(Serialize(writer =>
+            {
+                writer.WriteNumber("id", id);
+                writer.WriteString("method", method);
+                WriteParams(writer, parameters);
+            }), cancellationToken);
+            return await response.Task.WaitAsync(cancellationToken);
+        }
+        finally
+        {
+            pending.TryRemove(id, out _);
+        }
+    }
+
+    public async Task SendNotificationAsync(string method, JsonNode? parameters = null, CancellationToken cancellationToken = default)
+    {
+        if (closed)
+        {
+            throw Closed();
+        }
+        await WriteAsync(Serialize(writer =>
+        {
+            writer.WriteString("method", method);
+            WriteParams(writer, parameters);
+        }), cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        closed = true;
+        await lifetime.CancelAsync();
+        FailPending();
+        try
+        {
+            await Completion.WaitAsync(TimeSpan.FromSeconds(5));
+        }
+        catch (Exception e) when (e is OperationCanceledException or TimeoutException)
+        {
+            // The read loop ends with its channel, which the worker's owner closes.
+        }
+    }
+
+    private async Task ReadLoopAsync(IAsyncEnumerable<string> lines)
+    {
+        try
+        {
+            await foreach (var line in lines.WithCancellation(lifetime.Token))
+            {
+                await ReceiveAsync(line);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Disposed.
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "JSON-RPC channel failed");
+        }
+        finally
+        {
+            closed = true;
+            incoming.Writer.TryComplete();
+            FailPending();
+        }
+    }
+
+    private async Task ReceiveAsync(string line)
+    {
+        if (string.IsNullOrWhiteSpace(line))
+        {
+            return;
+        }
+        JsonObject message;
+        try
+        {
+            if (JsonNode.Parse(line) is not JsonObject parsed)
+            {
+                Malformed(line, "not a JSON object");
+                return;
+            }
+            message = parsed;
+        }
+        catch (JsonException e)
+        {
+            Malformed(line, e.Message);
+            return;
+        }
+
+        if (!(message["jsonrpc"] is JsonValue version && version.TryGetValue<string>(out var v) && v == "2.0"))
+        {
+            Malformed(line, "jsonrpc must be \"2.0\"");
+            return;
+        }
+        var id = message["id"];
+        if (message.ContainsKey("method"))
+        {
+            if (!(message["method"] is JsonValue methodValue && methodValue.TryGetValue<string>(out var method)))
+            {
+                Malformed(line, "method must be a string");
+                if (id is not null)
+                {
+                    await RespondErrorAsync(id, JsonRpcException.InvalidRequest, "method must be a string");
+                }
+                return;
+            }
+            // Detach so the request outlives this message object.
+            var parameters = message["params"];
+            message.Remove("params");
+            message.Remove("id");
+            await incoming.Writer.WriteAsync(new JsonRpcRequest(method, parameters, id), lifetime.Token);
+            return;
+        }
+        if (id is null || !(message.ContainsKey("result") || message.ContainsKey("error")))
+        {
+            Malformed(line, "neither a request nor a response");
+            return;
+        }
+        if (!TryGetId(id, out var key) || !pending.TryGetValue(key, out var waiter))
+        {
+            logger.LogDebug("JSON-RPC response for unknown id {Id} ignored", id.ToJsonString());
+            return;
+        }
+        if (message["error"] is JsonObject error)
+        {
+            var code = error["code"] is JsonValue c && c.TryGetValue<int>(out var parsedCode) ? parsedCode : JsonRpcException.InternalError;
+            var text = error["message"] is JsonValue m && m.TryGetValue<string>(out var parsedText) ? parsedText : "error without a message";
+            var data = error["data"];
+            error.Remove("data");
+            waiter.TrySetException(new JsonRpcException(code, text, data));
+        }
+        else
+        {
+            var result = message["result"];
+            message.Remove("result");
+            waiter.TrySetResult(result);
+        }
+    }
+
+    private async Task HandleLoopAsync()
+    {
+        try
+        {
+            await foreach (var request in incoming.Reader.ReadAllAsync(lifetime.Token))
+            {
+                await HandleAsync(request);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Disposed.
+        }
+    }
+
+    private async Task HandleAsync(JsonRpcRequest request)
+    {
+        var handler = requestHandler;
+        JsonNode? result = null;
+        JsonRpcException? failure = null;
+        try
+        {
+            if (handler is null)
+            {
+                failure = new JsonRpcException(JsonRpcException.MethodNotFound, $"no host handler for '{request.Method}' right now");
+            }
+            else
+            {
+                result = await handler(request, lifetime.Token);
+            }
+        }
+        catch (JsonRpcException e)
+        {
+            failure = e;
+        }
+        catch (OperationCanceledException) when (lifetime.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Host handler for JSON-RPC method {Method} failed", request.Method);
+            failure = new JsonRpcException(JsonRpcException.InternalError, $"the host failed to handle '{request.Method}'");
+        }
+
+        if (request.Id is null)
+        {
+            if (failure is not null)
+            {
+                logger.LogDebug("JSON-RPC notification {Method} failed: {Message}", request.Method, failure.Message);
+            }
+            return;
+        }
+        try
+        {
+            if (failure is not null)
+            {
+                await RespondErrorAsync(request.Id, failure.Code, failure.Message, failure.ErrorData);
+            }
+            else
+            {
+                await WriteAsync(Serialize(writer =>
+                {
+                    writer.WritePropertyName("id");
+                    request.Id.WriteTo(writer);
+                    writer.WritePropertyName("result");
+                    WriteNode(writer, result);
+                }), lifetime.Token);
+            }
+        }
+        catch (JsonRpcException e)
+        {
+            logger.LogDebug("Could not answer JSON-RPC {Method}: {Message}", request.Method, e.Message);
+        }
+        catch (OperationCanceledException)
+        {
+            // Disposed.
+        }
+    }
+
+    private Task RespondErrorAsync(JsonNode id, int code, string message, JsonNode? data = null) =>
+        WriteAsync(Serialize(writer =>
+        {
+            writer.WritePropertyName("id");
+            id.WriteTo(writer);
+            writer.WriteStartObject("error");
+            writer.WriteNumber("code", code);
+            writer.WriteString("message", message);
+            if (data is not null)
+            {
+                writer.WritePropertyName("data");
+                data.WriteTo(writer);
+            }
+            writer.WriteEndObject();
+        }), lifetime.Token);
+
+    private async Task WriteAsync(string line, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await writeLine(line, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            throw;
+        }
+        catch (Exception e)
+        {
+            throw new JsonRpcException(JsonRpcException.ConnectionClosed, $"could not send to the plugin: {e.Message}", innerException: e);
+        }
+    }
+
+    private void Malformed(string line, string why)
+    {
+        var count = Interlocked.Increment(ref malformed);
+        if (count <= LoggedMalformedLines)
+        {
+            var excerpt = line.Length > 200 ? line[..200] + "…" : line;
+            logger.LogWarning("Malformed JSON-RPC line from the plugin ({Why}): {Line}", why, excerpt);
+        }
+        else if (count == LoggedMalformedLines + 1)
+        {
+            logger.LogWarning("More malformed JSON-RPC lines from the plugin; no longer logging them");
+        }
+    }
+
+    private void FailPending()
+    {
+        foreach (var (_, waiter) in pending)
+        {
+            waiter.TrySetException(Closed());
+        }
+    }
+
+    private static JsonRpcException Closed() => new(JsonRpcException.ConnectionClosed, "the plugin's channel is closed");
+
+    private static bool TryGetId(JsonNode id, out long key)
+    {
+        key = 0;
+        return id is JsonValue value
+            && (value.TryGetValue(out key) || (value.TryGetValue<string>(out var text) && long.TryParse(text, out key)));
+    }
+
+    private static void WriteParams(Utf8JsonWriter writer, JsonNode? parameters)
+    {
+        if (parameters is not null)
+        {
+            writer.WritePropertyName("params");
+            parameters.WriteTo(writer);
+        }
+    }
+
+    private static void WriteNode(Utf8JsonWriter writer, JsonNode? node)
+    {
+        if (node is null)
+        {
+            writer.WriteNullValue();
+        }
+        else
+        {
+            node.WriteTo(writer);
+        }
+    }
+
+    private static string Serialize(Action<Utf8JsonWriter> body)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        // Default escaping keeps the line free of raw newlines, which frame messages.
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("jsonrpc", "2.0");
+            body(writer);
+            writer.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+}

@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging.Abstractions;
+using Serverless.Functions.Sandbox;
+
+namespace Serverless.Tests.Sandbox;
+
+[CollectionDefinition("Docker")]
+public sealed class DockerCollection : ICollectionFixture<DockerFixture>;
+
+/// <summary>
+/// The real engine and the real runner image (built with sandbox/build-image when
+/// missing or stale). Tests call <see cref="Require"/>: without Docker they skip,
+/// or fail when CI=true.
+/// </summary>
+public sealed class DockerFixture : IAsyncLifetime
+{
+    private string? unavailable;
+
+    public DockerEngineClient Client { get; } = new(Environment.GetEnvironmentVariable("DOCKER_HOST"));
+
+    /// <summary>A platform name of our own, so crash recovery in tests only touches our containers.</summary>
+    public string PlatformName { get; } = "serverless-tests-" + Guid.NewGuid().ToString("N")[..8];
+
+    public DockerSandboxOptions Options => new() { PlatformName = PlatformName, DockerHost = Client.Host };
+
+    public DockerSandboxDriver Driver => new(Client, Options, NullLogger<DockerSandboxDriver>.Instance);
+
+    public string RepoRoot { get; } = FindRepoRoot();
+
+    public async ValueTask InitializeAsync()
+    {
+        try
+        {
+            await Client.PingAsync();
+        }
+        catch (DockerEngineException e)
+        {
+            unavailable = $"Docker engine not reachable: {e.Message}";
+            return;
+        }
+        var build = new ProcessStartInfo("bash", [Path.Combine(RepoRoot, "sandbox", "build-image")])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = Process.Start(build)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+        await process.WaitForExitAsync(timeout.Token);
+        if (process.ExitCode != 0)
+        {
+            unavailable = $"sandbox/build-image failed ({process.ExitCode}): {await output}{await errors}";
+        }
+    }
+
+    public void Require()
+    {
+        if (unavailable is null)
+        {
+            return;
+        }
+        if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException("CI=true and Docker is required: " + unavailable);
+        }
+        Assert.Skip(unavailable);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (unavailable is null)
+        {
+            await Driver.RemoveLeftoversAsync(CancellationToken.None);
+        }
+        Client.Dispose();
+    }
+
+    private static string FindRepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Serverless.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+        throw new InvalidOperationException("repo root (Serverless.sln) not found above " + AppContext.BaseDirectory);
+    }
+}
+
+/// <summary>Runs one script in a sandbox worker to its end and collects what it did.</summary>
+internal static class SandboxScript
+{
+    public static SandboxWorkerSpec Spec(string script, SandboxLimits? limits = null, string install = "install-1", string? pluginDirectory = null) =>
+        new("tests.hostile", "1.0.0", install)
+        {
+            Command = ["python3", "-c", script],
+            Limits = limits,
+            PluginDirectory = pluginDirectory,
+        };
+
+    public static async Task<ScriptRun> RunAsync(ISandboxDriver driver, SandboxWorkerSpec spec, string? stdin = null, TimeSpan? deadline = null)
+    {
+        var started = Stopwatch.GetTimestamp();
+        await using var worker = await driver.StartWorkerAsync(spec, CancellationToken.None);
+        using var invocation = worker.BeginInvocation();
+        var lines = new List<string>();
+        var reading = Task.Run(async () =>
+        {
+            await foreach (var line in worker.ReadLinesAsync())
+            {
+                lines.Add(line);
+            }
+        });
+        if (stdin is not null)
+        {
+            await worker.WriteLineAsync(stdin);
+        }
+        var exit = await worker.WaitAsync().WaitAsync(deadline ?? TimeSpan.FromSeconds(60));
+        await reading.WaitAsync(TimeSpan.FromSeconds(10));
+        return new ScriptRun(worker.Id, exit, lines, worker.DrainLog(), Stopwatch.GetElapsedTime(started));
+    }
+}
+
+internal sealed record ScriptRun(string ContainerId, SandboxExit Exit, List<string> Lines, IReadOnlyList<string> Log, TimeSpan Elapsed)
+{
+    public override string ToString() =>
+        $"{Exit} after {Elapsed.TotalSeconds:0.00} s; stdout: {string.Join(" | ", Lines.Take(20))}; log: {string.Join(" | ", Log.TakeLast(20))}";
+}
