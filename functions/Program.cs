@@ -1,6 +1,7 @@
 using Serverless.Functions.Health;
 using Serverless.Functions.Hosting;
 using Serverless.Functions.Interactions;
+using Serverless.Functions.Sandbox;
 using Serverless.Functions.Storage;
 using Serverless.Functions.WorkQueue;
 
@@ -11,6 +12,7 @@ builder.WebHost.ListenOnHandlerPort(builder.Configuration);
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddStorage(builder.Configuration);
 builder.Services.AddWorkQueue(builder.Configuration);
+builder.Services.AddSandbox(builder.Configuration);
 builder.Services.AddTriggeredFunctions();
 builder.Services.AddLocalTriggers(builder.Configuration);
 builder.Services.AddPlatformHealth();

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Serverless.Functions.Sandbox;
 using Serverless.Functions.Storage;
 using Serverless.Functions.WorkQueue;
 
@@ -11,7 +12,8 @@ public static class HealthEndpoints
     {
         services.AddHealthChecks()
             .AddCheck<StorageHealthCheck>("storage", timeout: TimeSpan.FromSeconds(5))
-            .AddCheck<QueueHealthCheck>("queue", timeout: TimeSpan.FromSeconds(5));
+            .AddCheck<QueueHealthCheck>("queue", timeout: TimeSpan.FromSeconds(5))
+            .AddCheck<SandboxHealthCheck>("sandbox", timeout: TimeSpan.FromSeconds(5));
         return services;
     }
 
@@ -77,6 +79,28 @@ internal sealed class QueueHealthCheck(IWorkQueue workQueue, StorageWorkQueue st
         catch (Exception ex)
         {
             return HealthCheckResult.Unhealthy($"queue '{workQueue.Name}' unreachable: {ex.Message}");
+        }
+    }
+}
+
+internal sealed class SandboxHealthCheck(ISandboxDriver driver, DockerEngineClient docker, DockerSandboxOptions options) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var data = new Dictionary<string, object> { ["driver"] = driver.Name, ["image"] = options.Image };
+        try
+        {
+            var version = await docker.GetVersionAsync(cancellationToken);
+            data["engine"] = version.Version;
+            if (await docker.InspectImageAsync(options.Image, cancellationToken) is null)
+            {
+                return HealthCheckResult.Unhealthy($"sandbox image {options.Image} is missing (sandbox/build-image builds it)", data: data);
+            }
+            return HealthCheckResult.Healthy($"Docker engine {version.Version} (API {version.ApiVersion})", data);
+        }
+        catch (DockerEngineException ex)
+        {
+            return HealthCheckResult.Unhealthy($"Docker engine unreachable at {options.DockerHost}: {ex.Message}", data: data);
         }
     }
 }
