@@ -26,6 +26,7 @@ from .errors import CapabilityError, PluginError, RegistrationError
 from .plugin import Plugin
 from .rpc import (
     HANDLER_ERROR,
+    INTERNAL_ERROR,
     INVALID_PARAMS,
     INVALID_REQUEST,
     METHOD_NOT_FOUND,
@@ -194,7 +195,8 @@ class Server:
         self.ephemeral = EphemeralStore()
         self._exit_process = exit_process
         self._state = threading.Condition()
-        self._active: set[str] = set()
+        self._active: set[str] = set()  # invocation ids whose handler runs
+        self._in_flight = 0  # invocations not yet answered; shutdown waits for these
         self._running_tasks: set[tuple[str, str]] = set()
         self._shutting_down = False
         self._shutdown_thread: threading.Thread | None = None
@@ -285,13 +287,21 @@ class Server:
                 self.channel.reply_error(request_id, INVALID_PARAMS, f"invocation {invocation_id!r} is already running")
                 return
             self._active.add(invocation_id)
+            self._in_flight += 1
         thread = threading.Thread(
             target=self._run_invoke,
             args=(request_id, invocation_id, kind, name, event, info),
             name=f"invoke-{invocation_id}",
             daemon=True,
         )
-        thread.start()
+        try:
+            thread.start()
+        except RuntimeError as error:  # out of threads (pids limit): refuse this one, keep serving
+            with self._state:
+                self._active.discard(invocation_id)
+                self._in_flight -= 1
+                self._state.notify_all()
+            self.channel.reply_error(request_id, INTERNAL_ERROR, f"cannot start a thread for the invocation: {error}")
 
     @staticmethod
     def _invoke_params(params: dict[str, Any]) -> tuple[str, str, str, dict[str, Any] | None, dict[str, Any]]:
@@ -325,49 +335,60 @@ class Server:
         info: dict[str, Any],
     ) -> None:
         ctx = Context(self.channel, invocation_id, kind, name, info, self.ephemeral)
-        task_key: tuple[str, str] | None = None
+        held_task: list[tuple[str, str]] = []
+        failure: BaseException | None = None
+        result: Any = None
         try:
-            event = dict(event or {})
-            if kind in TASK_KINDS:
-                task = self.plugin.tasks.get(name)
-                if task is None or task.kind != kind:
-                    self.channel.reply(request_id, {"handled": False})
-                    return
-                task_key = (ctx.install_id or ctx.guild_id or "", name)
-                with self._state:
-                    if task_key in self._running_tasks:
-                        task_key = None  # not ours to release
-                        self.channel.reply(request_id, {"handled": False, "skipped": True})
-                        return
-                    self._running_tasks.add(task_key)
-                _call(task.handler, ctx)
-                self.channel.reply(request_id, {"handled": True})
-                return
-
-            handlers, event = self._handlers(kind, name, event)
-            if not handlers:
-                self.channel.reply(request_id, {"handled": False})
-                return
-            result: Any = None
-            for handler in handlers:
-                result = _call(handler, ctx, event)
-            if kind == "autocomplete":
-                choices = _choices(result)
-                if len(choices) > MAX_AUTOCOMPLETE_CHOICES:
-                    ctx.log.warning(f"autocomplete returned {len(choices)} choices; Discord shows the first 25")
-                    choices = choices[:MAX_AUTOCOMPLETE_CHOICES]
-                self.channel.reply(request_id, {"handled": True, "choices": choices})
-            else:
-                self.channel.reply(request_id, {"handled": True})
+            result = self._execute(ctx, kind, name, dict(event or {}), held_task)
         except BaseException as error:  # noqa: BLE001 - every failure must become a reply
-            self._reply_failure(request_id, ctx, kind, name, error)
+            failure = error
         finally:
             ctx.close()
+            # Release before replying: a host that sends the next tick (or
+            # reuses the id) as soon as it reads the reply must not be refused.
             with self._state:
-                if task_key is not None:
-                    self._running_tasks.discard(task_key)
+                for key in held_task:
+                    self._running_tasks.discard(key)
                 self._active.discard(invocation_id)
+        try:
+            if failure is None:
+                self.channel.reply(request_id, result)
+            else:
+                self._reply_failure(request_id, ctx, kind, name, failure)
+        finally:
+            with self._state:
+                self._in_flight -= 1
                 self._state.notify_all()
+
+    def _execute(
+        self, ctx: Context, kind: str, name: str, event: dict[str, Any], held_task: list[tuple[str, str]]
+    ) -> dict[str, Any]:
+        if kind in TASK_KINDS:
+            task = self.plugin.tasks.get(name)
+            if task is None or task.kind != kind:
+                return {"handled": False}
+            key = (ctx.install_id or ctx.guild_id or "", name)
+            with self._state:
+                if key in self._running_tasks:
+                    return {"handled": False, "skipped": True}
+                self._running_tasks.add(key)
+                held_task.append(key)
+            _call(task.handler, ctx)
+            return {"handled": True}
+
+        handlers, event = self._handlers(kind, name, event)
+        if not handlers:
+            return {"handled": False}
+        result: Any = None
+        for handler in handlers:
+            result = _call(handler, ctx, event)
+        if kind != "autocomplete":
+            return {"handled": True}
+        choices = _choices(result)
+        if len(choices) > MAX_AUTOCOMPLETE_CHOICES:
+            ctx.log.warning(f"autocomplete returned {len(choices)} choices; Discord shows the first 25")
+            choices = choices[:MAX_AUTOCOMPLETE_CHOICES]
+        return {"handled": True, "choices": choices}
 
     def _handlers(
         self, kind: str, name: str, event: dict[str, Any]
@@ -417,10 +438,10 @@ class Server:
     def _wait_idle(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
         with self._state:
-            while self._active:
+            while self._in_flight:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    _log(f"shutting down with {len(self._active)} invocation(s) still running")
+                    _log(f"shutting down with {self._in_flight} invocation(s) still running")
                     return
                 self._state.wait(remaining)
 

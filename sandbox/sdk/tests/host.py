@@ -13,6 +13,7 @@ import queue
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -147,6 +148,15 @@ class Runner:
     @property
     def stderr(self) -> str:
         return b"".join(self.stderr_chunks).decode("utf-8", "replace")
+
+    def stderr_contains(self, text: str, timeout: float = TIMEOUT) -> bool:
+        """stderr is read by another thread, so give it time to catch up."""
+        deadline = time.monotonic() + timeout
+        while text not in self.stderr:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
 
     def send(self, message: dict[str, Any] | bytes) -> None:
         assert self.process.stdin is not None

@@ -29,7 +29,7 @@ class ProtocolTests(unittest.TestCase):
         self.assertEqual(described["components"], ["vote:*"])
         self.assertEqual(described["events"], ["message_create", "other_plugin.task_done", "member_join"])
         self.assertEqual(described["lifecycle"], ["install"])
-        self.assertEqual(described["schedules"], [{"id": "slow_tick", "seconds": 30}])
+        self.assertEqual(described["schedules"], [{"id": "slow_tick", "seconds": 30}, {"id": "quick_tick", "seconds": 60}])
 
     def test_KvMethods_RoundTripThroughTheHost(self) -> None:
         host = FakeHost()
@@ -76,7 +76,7 @@ class ProtocolTests(unittest.TestCase):
         self.assertIn("RuntimeError: boom", error["message"])
         self.assertIn("raise RuntimeError(\"boom\")", error["data"]["traceback"])
         self.assertEqual(outcome.logs[0]["level"], "error")
-        self.assertIn("RuntimeError: boom", self.runner.stderr)
+        self.assertTrue(self.runner.stderr_contains("RuntimeError: boom"), self.runner.stderr)
         self.assertEqual(self.runner.invoke("slash_command", "fast", {}).result, {"handled": True})
 
     def test_SysExitInHandler_IsAnErrorNotAnExit(self) -> None:
@@ -210,6 +210,11 @@ class ProtocolTests(unittest.TestCase):
         self.assertEqual(runner.next_message(), {"jsonrpc": "2.0", "id": first, "result": {"handled": True}})
         self.assertEqual(runner.invoke("schedule", "slow_tick").result, {"handled": True})
 
+    def test_BackToBackTicks_AreNeverSkipped(self) -> None:
+        # The next tick may arrive the instant the previous reply is read.
+        results = [self.runner.invoke("schedule", "quick_tick").result for _ in range(40)]
+        self.assertEqual(results, [{"handled": True}] * 40)
+
     def test_MalformedInput_GetsJsonRpcErrors(self) -> None:
         runner = self.runner
         runner.send(b"this is not json\n")
@@ -249,6 +254,18 @@ class ProtocolTests(unittest.TestCase):
 
     def test_Ping_AnswersPong(self) -> None:
         self.assertEqual(self.runner.serve_until(self.runner.request("ping"), FakeHost()).result, "pong")
+
+    def test_EndOfInput_FailsPendingHostCallsWithPluginError_ThenExitsZero(self) -> None:
+        runner = self.runner
+        slow = runner.start_invoke("slash_command", "slow", {})
+        self.assertEqual(runner.next_message()["method"], "kv.get")
+        assert runner.process.stdin is not None
+        runner.process.stdin.close()
+        outcome = runner.serve_until(slow, FakeHost())
+        self.assertEqual(outcome.logs[0]["level"], "error")
+        reply = outcome.response
+        self.assertEqual(reply["error"]["data"]["type"], "PluginError")
+        self.assertEqual(runner.wait(), 0)
 
     def test_EndOfInput_ExitsZero(self) -> None:
         assert self.runner.process.stdin is not None

@@ -168,3 +168,8 @@ def installed(ctx: Context, event: dict):
 @plugin.schedule(30)
 def slow_tick(ctx: Context):
     ctx.kv.get("tick")
+
+
+@plugin.schedule(60)
+def quick_tick(ctx: Context):
+    ctx.ephemeral.counter("quick")
