@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import importlib.util
 import inspect
+import json
 import os
 import sys
 import threading
@@ -203,8 +204,6 @@ class Server:
 
     # The reader: one thread, never blocked by a handler.
     def serve(self, stdin: BinaryIO) -> int:
-        import json
-
         for raw in iter(stdin.readline, b""):
             line = raw.strip()
             if not line:
