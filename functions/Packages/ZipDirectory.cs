@@ -220,16 +220,16 @@ internal static class ZipDirectory
                 continue;
             }
             var dataStart = entry.LocalHeaderOffset + LocalSize + nameLength + extraLength;
-            if (dataStart > directoryOffset || !ReadAt(zip, entry.LocalHeaderOffset + LocalSize, Math.Min(nameLength, (int)(directoryOffset - entry.LocalHeaderOffset - LocalSize))).AsSpan().SequenceEqual(entry.RawName))
-            {
-                issues.Error(IssueCodes.BadZip, "the local header names a different file than the central directory", entry.Name);
-                continue;
-            }
             var end = dataStart + entry.CompressedSize;
             if (end > directoryOffset || end < dataStart)
             {
                 issues.Error(IssueCodes.BadZip, "the entry's data runs past the central directory", entry.Name);
                 continue;
+            }
+            if (!ReadAt(zip, entry.LocalHeaderOffset + LocalSize, nameLength).AsSpan().SequenceEqual(entry.RawName))
+            {
+                // Still placed below, so that entries sharing one header are also reported as overlapping.
+                issues.Error(IssueCodes.BadZip, "the local header names a different file than the central directory", entry.Name);
             }
             if ((entry.Flags & 0x08) != 0)
             {
