@@ -1,6 +1,7 @@
 using Serverless.Functions.Health;
 using Serverless.Functions.Hosting;
 using Serverless.Functions.Interactions;
+using Serverless.Functions.Packages;
 using Serverless.Functions.Sandbox;
 using Serverless.Functions.Storage;
 using Serverless.Functions.WorkQueue;
@@ -13,6 +14,7 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddStorage(builder.Configuration);
 builder.Services.AddWorkQueue(builder.Configuration);
 builder.Services.AddSandbox(builder.Configuration);
+builder.Services.AddPackages(builder.Configuration);
 builder.Services.AddTriggeredFunctions();
 builder.Services.AddLocalTriggers(builder.Configuration);
 builder.Services.AddPlatformHealth();

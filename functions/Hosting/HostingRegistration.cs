@@ -10,7 +10,6 @@ public static class HostingRegistration
     /// <summary>The non-HTTP functions, each served at <c>POST /{name}</c> for the Functions host.</summary>
     public static IServiceCollection AddTriggeredFunctions(this IServiceCollection services)
     {
-        services.AddSingleton<Packages.UploadProcessor>();
         services.AddSingleton<DispatchFunction>();
         services.AddSingleton<SchedulesFunction>();
         services.AddSingleton<PackagesFunction>();
@@ -30,6 +29,7 @@ public static class HostingRegistration
         {
             return services;
         }
+        services.AddHostedService<StorageLayout>();
         services.AddHostedService<LocalQueuePump>();
         services.AddHostedService<LocalTimer>();
         services.AddHostedService<LocalUploadWatcher>();

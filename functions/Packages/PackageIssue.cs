@@ -65,4 +65,9 @@ public static class IssueCodes
     public const string DependencyMissing = "dependency_missing";
     public const string DependencyVersionMismatch = "dependency_version_mismatch";
     public const string DependencyLoop = "dependency_loop";
+
+    // publishing
+    public const string PluginOwnedByOther = "plugin_owned_by_other";
+    public const string VersionExists = "version_exists";
+    public const string AlreadyPublished = "already_published";
 }

@@ -8,6 +8,8 @@ public static class PackagesServiceCollectionExtensions
         var limits = PackageLimits.FromConfiguration(configuration);
         services.AddSingleton(limits);
         services.AddSingleton(new PackageValidator(limits));
+        services.AddSingleton<PluginCatalog>();
+        services.AddSingleton<UploadProcessor>();
         return services;
     }
 }

@@ -1,10 +1,161 @@
+using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+using Azure;
+using Serverless.Functions.Hosting;
+using Serverless.Functions.Storage;
 
 namespace Serverless.Functions.Packages;
 
-/// <summary>Validates an upload and publishes it or reports why not.</summary>
-public sealed class UploadProcessor
+/// <summary>
+/// Turns an upload into a published version or a report of everything wrong with it.
+/// Steps, each safe to repeat after a crash: validate → check ownership, immutability and
+/// dependencies → copy the zip to <c>plugins/{id}/{version}.zip</c> → record the version → write
+/// the report. The record is written after the copy and the report last, so a restart simply
+/// reprocesses the upload and reaches the same verdict; a rejected upload publishes nothing.
+/// </summary>
+public sealed class UploadProcessor(
+    BlobServiceClient blobs,
+    PluginCatalog catalog,
+    PackageValidator validator,
+    TimeProvider clock,
+    ILogger<UploadProcessor> logger)
 {
-    public Task<JsonObject> ProcessAsync(UploadRef upload, CancellationToken cancellationToken) =>
-        throw new NotImplementedException("publishing lands with the packages feature");
+    public const string ReportsContainer = "plugin-reports";
+
+    public static string ReportBlobName(UploadRef upload) => $"{upload.Publisher}/{upload.Name}.json";
+
+    public async Task<JsonObject> ProcessAsync(UploadRef upload, CancellationToken cancellationToken)
+    {
+        var source = blobs.GetBlobContainerClient(UploadRef.Container).GetBlobClient(upload.BlobName);
+        await using var zip = new FileStream(Path.GetTempFileName(), FileMode.Open, FileAccess.ReadWrite, FileShare.None, 81920, FileOptions.DeleteOnClose);
+        ETag etag;
+        string sha256;
+        try
+        {
+            (etag, sha256) = await DownloadAsync(source, zip, cancellationToken);
+        }
+        catch (StorageRequestFailedException ex) when (ex.Status == 404)
+        {
+            // Deleted between the trigger and now: nothing to judge, nothing to report.
+            logger.LogInformation("Upload {Blob} disappeared before processing", upload.BlobName);
+            return new JsonObject { ["status"] = "gone", ["upload"] = upload.BlobName };
+        }
+
+        PackageReport report;
+        if (zip.Length > validator.Limits.MaxCompressedBytes)
+        {
+            report = new PackageReport(null, [new PackageIssue(IssueCodes.TooLarge, $"the upload is {zip.Length} bytes; the limit is {validator.Limits.MaxCompressedBytes}", upload.BlobName)], [], []);
+        }
+        else
+        {
+            zip.Position = 0;
+            report = await validator.ValidateAsync(zip, cancellationToken);
+        }
+
+        if (report.IsValid)
+        {
+            report = report.With(await CheckPublishingRulesAsync(upload, report.Manifest!, sha256, cancellationToken));
+        }
+
+        var status = report.IsValid ? "published" : "rejected";
+        if (report.IsValid)
+        {
+            report = await PublishAsync(upload, report, zip, sha256, cancellationToken);
+            status = report.IsValid ? "published" : "rejected";
+        }
+
+        var document = JsonNode.Parse(report.ToJson(status))!.AsObject();
+        document["upload"] = new JsonObject
+        {
+            ["blob"] = $"{UploadRef.Container}/{upload.BlobName}",
+            ["etag"] = etag.ToString(),
+            ["sha256"] = sha256,
+        };
+        document["processedAt"] = clock.GetUtcNow().ToString("O");
+        await blobs.GetBlobContainerClient(ReportsContainer).GetBlobClient(ReportBlobName(upload))
+            .UploadAsync(BinaryData.FromString(document.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true })), new BlobUploadOptions { ContentType = "application/json" }, cancellationToken);
+        logger.LogInformation("Upload {Blob}: {Status} with {Errors} errors", upload.BlobName, status, report.Errors.Count);
+        return document;
+    }
+
+    /// <summary>Streams the upload to a temp file, hashing it, and stops one byte past the size limit.</summary>
+    private async Task<(ETag ETag, string Sha256)> DownloadAsync(BlobClient source, FileStream destination, CancellationToken cancellationToken)
+    {
+        await using var download = await source.DownloadStreamingAsync(cancellationToken);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[81920];
+        long total = 0;
+        int read;
+        while ((read = await download.Content.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            var keep = (int)Math.Min(read, validator.Limits.MaxCompressedBytes + 1 - total);
+            if (keep <= 0)
+            {
+                break;
+            }
+            hash.AppendData(buffer, 0, keep);
+            await destination.WriteAsync(buffer.AsMemory(0, keep), cancellationToken);
+            total += keep;
+        }
+        await destination.FlushAsync(cancellationToken);
+        return (download.ETag, Convert.ToHexStringLower(hash.GetHashAndReset()));
+    }
+
+    private async Task<List<PackageIssue>> CheckPublishingRulesAsync(UploadRef upload, PluginManifest manifest, string sha256, CancellationToken cancellationToken)
+    {
+        var errors = new List<PackageIssue>();
+        var owner = await catalog.GetOwnerAsync(manifest.Id, cancellationToken);
+        if (owner is not null && owner != upload.Publisher)
+        {
+            errors.Add(new PackageIssue(IssueCodes.PluginOwnedByOther, $"plugin id '{manifest.Id}' belongs to publisher '{owner}'; choose another id", "$.id"));
+        }
+        var existing = await catalog.GetVersionAsync(manifest.Id, manifest.Version, cancellationToken);
+        if (existing is not null && existing.Sha256 != sha256)
+        {
+            errors.Add(VersionExists(manifest));
+        }
+        var resolution = DependencyResolver.Resolve(manifest, await catalog.GetDependencyGraphAsync(cancellationToken), PlatformInfo.Version);
+        errors.AddRange(resolution.Errors);
+        return errors;
+    }
+
+    private async Task<PackageReport> PublishAsync(UploadRef upload, PackageReport report, FileStream zip, string sha256, CancellationToken cancellationToken)
+    {
+        var manifest = report.Manifest!;
+        if (await catalog.ClaimAsync(manifest.Id, upload.Publisher, cancellationToken) is var owner && owner != upload.Publisher)
+        {
+            return report.With([new PackageIssue(IssueCodes.PluginOwnedByOther, $"plugin id '{manifest.Id}' belongs to publisher '{owner}'; choose another id", "$.id")]);
+        }
+
+        var target = catalog.PackageBlob(manifest.Id, manifest.Version);
+        zip.Position = 0;
+        try
+        {
+            await target.UploadAsync(zip, new BlobUploadOptions
+            {
+                Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
+                ContentType = "application/zip",
+                Metadata = new Dictionary<string, string> { ["sha256"] = sha256, ["publisher"] = upload.Publisher },
+            }, cancellationToken);
+        }
+        catch (StorageRequestFailedException ex) when (ex.Status is 409 or 412)
+        {
+            // Already there: from an earlier run of this same upload (fine) or a racing different one (not).
+            var properties = await target.GetPropertiesAsync(cancellationToken);
+            if (properties.Metadata.TryGetValue("sha256", out var existing) && existing != sha256)
+            {
+                return report.With([VersionExists(manifest)]);
+            }
+        }
+
+        var recorded = await catalog.TryRecordAsync(
+            new PublishedPlugin(manifest.Id, manifest.Version, upload.Publisher, sha256, manifest.Dependencies, clock.GetUtcNow()),
+            cancellationToken);
+        return recorded
+            ? report
+            : report.With([VersionExists(manifest)]);
+    }
+
+    private static PackageIssue VersionExists(PluginManifest manifest) =>
+        new(IssueCodes.VersionExists, $"{manifest.Id} {manifest.Version} is already published and versions are immutable; bump \"version\"", "$.version");
 }

@@ -1,0 +1,45 @@
+using Serverless.Functions.Packages;
+using Serverless.Functions.Storage;
+using Serverless.Functions.WorkQueue;
+
+namespace Serverless.Functions.Hosting;
+
+/// <summary>
+/// Every container, queue and table the platform uses. In Azure, infra/ creates them; locally the app
+/// creates them at start, before any trigger driver runs.
+/// </summary>
+public sealed class StorageLayout(BlobServiceClient blobs, QueueServiceClient queues, TableServiceClient tables, ILogger<StorageLayout> logger) : IHostedService
+{
+    public static readonly string[] Containers =
+    [
+        UploadRef.Container, PluginCatalog.PackagesContainer, UploadProcessor.ReportsContainer,
+        WorkItemBodies.ContainerName, LocalUploadWatcher.ReceiptsContainer,
+    ];
+
+    public static readonly string[] Queues = [WorkQueueRegistration.QueueName, WorkQueueRegistration.QueueName + "-poison"];
+
+    public static readonly string[] Tables = [PluginCatalog.TableName];
+
+    public async Task EnsureAsync(CancellationToken cancellationToken)
+    {
+        await Task.WhenAll(
+            Containers.Select(name => blobs.GetBlobContainerClient(name).CreateIfNotExistsAsync(cancellationToken))
+                .Concat(Queues.Select(name => queues.GetQueueClient(name).CreateIfNotExistsAsync(cancellationToken)))
+                .Concat(Tables.Select(name => tables.GetTableClient(name).CreateIfNotExistsAsync(cancellationToken))));
+    }
+
+    async Task IHostedService.StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await EnsureAsync(cancellationToken);
+        }
+        catch (StorageRequestFailedException ex)
+        {
+            // Still serve /api/health, which then says what is wrong with storage.
+            logger.LogError("Could not create the storage layout: {Message}", ex.Message);
+        }
+    }
+
+    Task IHostedService.StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -1,0 +1,117 @@
+using System.Text.Json;
+using Azure;
+using Serverless.Functions.Storage;
+
+namespace Serverless.Functions.Packages;
+
+/// <summary>A published, immutable plugin version.</summary>
+public sealed record PublishedPlugin(
+    string Id,
+    PluginVersion Version,
+    string Publisher,
+    string Sha256,
+    IReadOnlyDictionary<string, VersionRequirement> Dependencies,
+    DateTimeOffset PublishedAt);
+
+/// <summary>
+/// What is published: the zips in blob container <c>plugins/{id}/{version}.zip</c> and, in table
+/// <c>plugins</c>, one row per plugin id naming its owner and one row per version.
+/// </summary>
+public sealed class PluginCatalog(TableServiceClient tables, BlobServiceClient blobs)
+{
+    public const string TableName = "plugins";
+    public const string PackagesContainer = "plugins";
+    private const string OwnerRow = "owner";
+    private const string VersionRowPrefix = "v_";
+
+    private TableClient Table => tables.GetTableClient(TableName);
+
+    public BlobClient PackageBlob(string id, PluginVersion version) =>
+        blobs.GetBlobContainerClient(PackagesContainer).GetBlobClient($"{id}/{version.Text}.zip");
+
+    public async Task<string?> GetOwnerAsync(string id, CancellationToken cancellationToken) =>
+        (await Table.GetEntityIfExistsAsync(id, OwnerRow, cancellationToken: cancellationToken))?.GetString("Publisher");
+
+    /// <summary>The first publisher of an id owns it; returns the owner after the attempt.</summary>
+    public async Task<string> ClaimAsync(string id, string publisher, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Table.AddEntityAsync(new TableEntity(id, OwnerRow) { ["Publisher"] = publisher }, cancellationToken);
+            return publisher;
+        }
+        catch (StorageRequestFailedException ex) when (ex.Status == 409)
+        {
+            return await GetOwnerAsync(id, cancellationToken) ?? publisher;
+        }
+    }
+
+    public async Task<PublishedPlugin?> GetVersionAsync(string id, PluginVersion version, CancellationToken cancellationToken)
+    {
+        var entity = await Table.GetEntityIfExistsAsync(id, VersionRowPrefix + version.Text, cancellationToken: cancellationToken);
+        return entity is null ? null : FromEntity(entity);
+    }
+
+    /// <summary>Records a version; a concurrent or repeated record of the same bytes is not a conflict.</summary>
+    public async Task<bool> TryRecordAsync(PublishedPlugin plugin, CancellationToken cancellationToken)
+    {
+        var entity = new TableEntity(plugin.Id, VersionRowPrefix + plugin.Version.Text)
+        {
+            ["Version"] = plugin.Version.Text,
+            ["Publisher"] = plugin.Publisher,
+            ["Sha256"] = plugin.Sha256,
+            ["Dependencies"] = JsonSerializer.Serialize(plugin.Dependencies.ToDictionary(d => d.Key, d => d.Value.Text)),
+            ["PublishedAt"] = plugin.PublishedAt,
+        };
+        try
+        {
+            await Table.AddEntityAsync(entity, cancellationToken);
+            return true;
+        }
+        catch (StorageRequestFailedException ex) when (ex.Status == 409)
+        {
+            var existing = await GetVersionAsync(plugin.Id, plugin.Version, cancellationToken);
+            return existing?.Sha256 == plugin.Sha256;
+        }
+    }
+
+    public async Task<IReadOnlyList<PublishedPlugin>> GetVersionsAsync(string id, CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {id} and RowKey ge {VersionRowPrefix} and RowKey lt {"v`"}");
+        var versions = new List<PublishedPlugin>();
+        await foreach (var entity in Table.QueryAsync(filter, cancellationToken: cancellationToken))
+        {
+            versions.Add(FromEntity(entity));
+        }
+        return versions.OrderBy(v => v.Version).ToList();
+    }
+
+    /// <summary>Every published version, as the dependency resolver wants them.</summary>
+    public async Task<IReadOnlyDictionary<string, IReadOnlyList<PublishedVersion>>> GetDependencyGraphAsync(CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"RowKey ge {VersionRowPrefix} and RowKey lt {"v`"}");
+        var graph = new Dictionary<string, List<PublishedVersion>>(StringComparer.Ordinal);
+        await foreach (var entity in Table.QueryAsync(filter, select: ["PartitionKey", "RowKey", "Version", "Publisher", "Sha256", "Dependencies", "PublishedAt"], cancellationToken: cancellationToken))
+        {
+            var plugin = FromEntity(entity);
+            if (!graph.TryGetValue(plugin.Id, out var list))
+            {
+                graph[plugin.Id] = list = [];
+            }
+            list.Add(new PublishedVersion(plugin.Version, plugin.Dependencies));
+        }
+        return graph.ToDictionary(g => g.Key, g => (IReadOnlyList<PublishedVersion>)g.Value, StringComparer.Ordinal);
+    }
+
+    private static PublishedPlugin FromEntity(TableEntity entity)
+    {
+        var dependencies = JsonSerializer.Deserialize<Dictionary<string, string>>(entity.GetString("Dependencies") ?? "{}") ?? [];
+        return new PublishedPlugin(
+            entity.PartitionKey,
+            PluginVersion.Parse(entity.GetString("Version")!),
+            entity.GetString("Publisher") ?? "",
+            entity.GetString("Sha256") ?? "",
+            dependencies.ToDictionary(d => d.Key, d => VersionRequirement.Parse(d.Value), StringComparer.Ordinal),
+            entity.GetDateTimeOffset("PublishedAt") ?? DateTimeOffset.MinValue);
+    }
+}
