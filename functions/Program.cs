@@ -1,6 +1,7 @@
 using Serverless.Functions.Health;
 using Serverless.Functions.Hosting;
 using Serverless.Functions.Interactions;
+using Serverless.Functions.Invocations;
 using Serverless.Functions.Packages;
 using Serverless.Functions.Sandbox;
 using Serverless.Functions.Storage;
@@ -15,6 +16,7 @@ builder.Services.AddStorage(builder.Configuration);
 builder.Services.AddWorkQueue(builder.Configuration);
 builder.Services.AddSandbox(builder.Configuration);
 builder.Services.AddPackages(builder.Configuration);
+builder.Services.AddInvocations();
 builder.Services.AddTriggeredFunctions();
 builder.Services.AddLocalTriggers(builder.Configuration);
 builder.Services.AddPlatformHealth();

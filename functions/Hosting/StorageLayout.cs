@@ -1,3 +1,4 @@
+using Serverless.Functions.Invocations;
 using Serverless.Functions.Packages;
 using Serverless.Functions.Storage;
 using Serverless.Functions.WorkQueue;
@@ -18,7 +19,7 @@ public sealed class StorageLayout(BlobServiceClient blobs, QueueServiceClient qu
 
     public static readonly string[] Queues = [WorkQueueRegistration.QueueName, WorkQueueRegistration.QueueName + "-poison"];
 
-    public static readonly string[] Tables = [PluginCatalog.TableName];
+    public static readonly string[] Tables = [PluginCatalog.TableName, PluginLogs.TableName, KvStore.TableName];
 
     public async Task EnsureAsync(CancellationToken cancellationToken)
     {

@@ -26,7 +26,7 @@ public sealed class JsonRpcException(int code, string message, JsonNode? data = 
     public const int InternalError = -32603;
 
     /// <summary>Ours (server-error range): the channel closed before the answer came.</summary>
-    public const int ConnectionClosed = -32000;
+    public const int ConnectionClosed = -32099;
 
     public int Code { get; } = code;
 
@@ -69,6 +69,10 @@ public sealed class JsonRpcPeer : IAsyncDisposable
         new(worker.WriteLineAsync, worker.ReadLinesAsync(), logger, handler);
 
     /// <summary>Who answers the other side's calls; swap it per invocation on a reused worker.</summary>
+    private readonly List<(long Target, TaskCompletionSource Waiter)> drainWaiters = [];
+    private long received;
+    private long handled;
+
     public JsonRpcRequestHandler? RequestHandler
     {
         get => requestHandler;
@@ -120,6 +124,44 @@ public sealed class JsonRpcPeer : IAsyncDisposable
         }), cancellationToken);
     }
 
+    /// <summary>
+    /// Completes once every request and notification received so far has been handled. A plugin's last
+    /// <c>log</c> may arrive just before its <c>invoke</c> result yet still be queued; wait for it before
+    /// the invocation counts as done.
+    /// </summary>
+    public Task DrainAsync(CancellationToken cancellationToken = default)
+    {
+        var target = Interlocked.Read(ref received);
+        if (Interlocked.Read(ref handled) >= target || closed)
+        {
+            return Task.CompletedTask;
+        }
+        var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (drainWaiters)
+        {
+            drainWaiters.Add((target, waiter));
+        }
+        ReleaseDrainWaiters();
+        return waiter.Task.WaitAsync(cancellationToken);
+    }
+
+    private void ReleaseDrainWaiters()
+    {
+        var done = Interlocked.Read(ref handled);
+        lock (drainWaiters)
+        {
+            drainWaiters.RemoveAll(w =>
+            {
+                if (w.Target > done && !closed)
+                {
+                    return false;
+                }
+                w.Waiter.TrySetResult();
+                return true;
+            });
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         closed = true;
@@ -157,6 +199,7 @@ public sealed class JsonRpcPeer : IAsyncDisposable
             closed = true;
             incoming.Writer.TryComplete();
             FailPending();
+            ReleaseDrainWaiters();
         }
     }
 
@@ -203,6 +246,7 @@ public sealed class JsonRpcPeer : IAsyncDisposable
             var parameters = message["params"];
             message.Remove("params");
             message.Remove("id");
+            Interlocked.Increment(ref received);
             await incoming.Writer.WriteAsync(new JsonRpcRequest(method, parameters, id), lifetime.Token);
             return;
         }
@@ -239,6 +283,8 @@ public sealed class JsonRpcPeer : IAsyncDisposable
             await foreach (var request in incoming.Reader.ReadAllAsync(lifetime.Token))
             {
                 await HandleAsync(request);
+                Interlocked.Increment(ref handled);
+                ReleaseDrainWaiters();
             }
         }
         catch (OperationCanceledException)

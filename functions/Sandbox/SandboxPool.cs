@@ -142,7 +142,7 @@ public sealed class SandboxPool : IAsyncDisposable
             }
 
             await entry.Turn.WaitAsync(cancellationToken);
-            if (entry.Retired || warm.Worker.HasExited)
+            if (entry.Retired || warm.Worker.IsStopping)
             {
                 // Crashed or evicted while we queued: make way for a fresh worker.
                 entry.Turn.Release();
@@ -188,7 +188,7 @@ public sealed class SandboxPool : IAsyncDisposable
         lease.Warm.Rpc.RequestHandler = null;
         lease.Invocation.Dispose();
         entry.LastUsed = Stopwatch.GetTimestamp();
-        var retire = lease.Warm.Worker.HasExited || entry.Invocations >= options.MaxInvocationsPerWorker;
+        var retire = lease.Warm.Worker.IsStopping || entry.Invocations >= options.MaxInvocationsPerWorker;
         if (retire)
         {
             entry.Retired = true;

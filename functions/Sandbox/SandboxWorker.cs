@@ -62,6 +62,18 @@ public abstract class SandboxWorker : IAsyncDisposable
 
     public bool HasExited => exit.Task.IsCompleted;
 
+    /// <summary>Exited, or killed and on its way out: either way it must not take another invocation.</summary>
+    public bool IsStopping
+    {
+        get
+        {
+            lock (gate)
+            {
+                return exit.Task.IsCompleted || killedFor is not null;
+            }
+        }
+    }
+
     /// <summary>Stdout lines cut at <see cref="SandboxLimits.MaxLineBytes"/> so far.</summary>
     public int TruncatedLines => stdout.Truncated;
 

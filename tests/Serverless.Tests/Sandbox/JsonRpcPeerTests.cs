@@ -78,19 +78,25 @@ public sealed class JsonRpcPeerTests
         await toHost.Writer.WriteAsync("""{"jsonrpc":"2.0","id":8,"method":"boom"}""", Ct);
         await toHost.Writer.WriteAsync("""{"jsonrpc":"2.0","id":9,"method":42}""", Ct);
 
-        var invalid = await SentAsync();
-        Assert.Equal(9, (int?)invalid["id"]);
+        // The read loop answers a malformed request at once, the handle loop the rest in order: the
+        // two interleave, so match replies by id rather than by position.
+        var replies = new List<JsonObject>();
+        for (var i = 0; i < 4; i++)
+        {
+            replies.Add(await SentAsync());
+        }
+        JsonObject Reply(JsonNode id) => replies.Single(r => JsonNode.DeepEquals(r["id"], id));
+        var invalid = Reply(9);
         Assert.Equal(JsonRpcException.InvalidRequest, (int?)invalid["error"]?["code"]);
-        var kv = await SentAsync();
-        Assert.Equal("a", (string?)kv["id"]);
+        var kv = Reply("a");
         Assert.Equal("k", (string?)kv["result"]?["value"]);
-        var denied = await SentAsync();
-        Assert.Equal(7, (int?)denied["id"]);
+        var denied = Reply(7);
         Assert.Equal(-32001, (int?)denied["error"]?["code"]);
         Assert.Contains("messages:send", (string?)denied["error"]?["message"]);
-        var failed = await SentAsync();
+        var failed = Reply(8);
         Assert.Equal(JsonRpcException.InternalError, (int?)failed["error"]?["code"]);
         Assert.DoesNotContain("host bug", failed.ToJsonString());
+        Assert.Equal(["\"a\"", "7", "8"], replies.Where(r => !JsonNode.DeepEquals(r["id"], 9)).Select(r => r["id"]!.ToJsonString()));
         Assert.Equal(["log", "kv.get", "discord.send_message", "boom"], seen);
     }
 

@@ -1,0 +1,15 @@
+namespace Serverless.Functions.Invocations;
+
+public static class InvocationsRegistration
+{
+    public static IServiceCollection AddInvocations(this IServiceCollection services)
+    {
+        services.AddSingleton<PluginFiles>();
+        services.AddSingleton<PluginLogs>();
+        services.AddSingleton(new KvQuotas());
+        services.AddSingleton<KvStore>();
+        services.AddSingleton<HostApi>();
+        services.AddSingleton<PluginInvoker>();
+        return services;
+    }
+}

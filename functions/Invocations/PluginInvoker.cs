@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Serverless.Functions.Packages;
+using Serverless.Functions.Sandbox;
+
+namespace Serverless.Functions.Invocations;
+
+/// <summary>
+/// Runs one handler of one installed plugin: a warm (or cold) sandbox worker from the pool, an
+/// <c>invoke</c> over JSON-RPC, the plugin's calls answered by <see cref="HostApi"/>, and every
+/// outcome (a crash, a breached limit, a handler exception) written to the plugin's log.
+/// </summary>
+public sealed class PluginInvoker(SandboxPool pool, ISandboxDriver driver, PluginFiles files, HostApi hostApi, PluginLogs logs, ILogger<PluginInvoker> logger)
+{
+    public async Task<InvocationOutcome> InvokeAsync(PluginInvocation invocation, IPluginCallRouter? router, CancellationToken cancellationToken)
+    {
+        var install = invocation.Install;
+        var started = Stopwatch.GetTimestamp();
+        var package = await files.GetAsync(install.PluginId, install.Version, cancellationToken);
+        var spec = SpecFor(package, install.PluginId, install.Version, package.Manifest.Pool ? null : install.InstallId);
+
+        SandboxLease lease;
+        try
+        {
+            lease = await pool.AcquireAsync(spec, hostApi.HandlerFor(invocation, router), cancellationToken);
+        }
+        catch (Exception ex) when (ex is SandboxWorkerExitedException or DockerEngineException)
+        {
+            return await FinishAsync(invocation, started, warm: false, InvocationStatus.Crashed, $"the plugin's sandbox did not start: {ex.Message}", null, []);
+        }
+
+        await using (lease)
+        {
+            var parameters = new JsonObject
+            {
+                ["invocation_id"] = invocation.Id,
+                ["kind"] = invocation.Kind,
+                ["name"] = invocation.Name,
+                ["event"] = invocation.Event?.DeepClone(),
+                ["context"] = new JsonObject
+                {
+                    ["guild_id"] = install.GuildId,
+                    ["plugin_id"] = install.PluginId,
+                    ["install_id"] = install.InstallId,
+                    ["pool"] = package.Manifest.Pool,
+                },
+            };
+            try
+            {
+                using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lease.Invocation.WallClockToken);
+                var result = await lease.Rpc.SendRequestAsync("invoke", parameters, limit.Token) as JsonObject;
+                await lease.Rpc.DrainAsync(limit.Token);
+                var status = result?["skipped"]?.GetValue<bool>() == true ? InvocationStatus.Skipped
+                    : result?["handled"]?.GetValue<bool>() == true ? InvocationStatus.Handled
+                    : InvocationStatus.NotHandled;
+                return await FinishAsync(invocation, started, lease.IsWarm, status, null, result, lease.Worker.DrainLog());
+            }
+            catch (JsonRpcException ex) when (ex.Code != JsonRpcException.ConnectionClosed)
+            {
+                return await FinishAsync(invocation, started, lease.IsWarm, InvocationStatus.Failed, ex.Message, null, lease.Worker.DrainLog());
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is JsonRpcException or OperationCanceledException or SandboxWorkerExitedException)
+            {
+                var exit = await WaitForExitAsync(lease.Worker);
+                var status = exit?.Reason == SandboxExitReason.WallTimeExceeded ? InvocationStatus.TimedOut : InvocationStatus.Crashed;
+                return await FinishAsync(invocation, started, lease.IsWarm, status, exit?.Message ?? ex.Message, null, lease.Worker.DrainLog());
+            }
+        }
+    }
+
+    /// <summary>The boot check at publish time: start the plugin once and ask what it registered.</summary>
+    public async Task<JsonObject> DescribeAsync(PluginPackage package, string pluginId, PluginVersion version, CancellationToken cancellationToken)
+    {
+        // A one-off worker outside the pool: publishing must never reuse or warm an install's worker.
+        var spec = SpecFor(package, pluginId, version, installId: "describe-" + Guid.NewGuid().ToString("N"));
+        await using var worker = await driver.StartWorkerAsync(spec, cancellationToken);
+        await using var rpc = JsonRpcPeer.Over(worker, logger);
+        using var invocation = worker.BeginInvocation();
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, invocation.WallClockToken);
+        return await rpc.SendRequestAsync("describe", new JsonObject(), limit.Token) as JsonObject
+            ?? throw new InvalidDataException("describe returned no object");
+    }
+
+    private static SandboxWorkerSpec SpecFor(PluginPackage package, string pluginId, PluginVersion version, string? installId)
+    {
+        var entrypoint = package.Manifest.Entrypoint ?? PluginManifest.DefaultEntrypoint;
+        return new SandboxWorkerSpec(pluginId, version.Text, installId)
+        {
+            PluginDirectory = package.Directory,
+            Command = entrypoint == PluginManifest.DefaultEntrypoint ? null : ["python3", "-m", "serverless_sdk.runner", "--plugin-dir", ContainerSpec.PluginMountPath, "--entrypoint", entrypoint],
+        };
+    }
+
+    private static async Task<SandboxExit?> WaitForExitAsync(SandboxWorker worker)
+    {
+        try
+        {
+            return await worker.WaitAsync().WaitAsync(TimeSpan.FromSeconds(2));
+        }
+        catch (TimeoutException)
+        {
+            return null;
+        }
+    }
+
+    private async Task<InvocationOutcome> FinishAsync(PluginInvocation invocation, long started, bool warm, InvocationStatus status, string? error, JsonObject? result, IReadOnlyList<string> stderr)
+    {
+        var install = invocation.Install;
+        var duration = Stopwatch.GetElapsedTime(started);
+        try
+        {
+            foreach (var line in stderr)
+            {
+                await logs.AppendAsync(install.PluginId, install.GuildId, "debug", line, invocation.Id, CancellationToken.None);
+            }
+            if (error is not null)
+            {
+                await logs.AppendAsync(install.PluginId, install.GuildId, "error", $"{invocation.Kind} '{invocation.Name}' {Describe(status)}: {error}", invocation.Id, CancellationToken.None);
+            }
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning("Could not write the log of invocation {Id}: {Message}", invocation.Id, ex.Message);
+        }
+        logger.LogInformation("{Plugin} {Kind} {Name}: {Status} in {Ms:0} ms ({Warmth})", install.PluginId, invocation.Kind, invocation.Name, status, duration.TotalMilliseconds, warm ? "warm" : "cold");
+        return new InvocationOutcome(status, duration, warm, error, result);
+    }
+
+    private static string Describe(InvocationStatus status) => status switch
+    {
+        InvocationStatus.TimedOut => "timed out",
+        InvocationStatus.Crashed => "crashed",
+        _ => "failed",
+    };
+}

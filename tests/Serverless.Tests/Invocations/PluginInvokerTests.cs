@@ -1,0 +1,165 @@
+using System.Text.Json.Nodes;
+using Serverless.Functions.Invocations;
+using Serverless.Tests.Infrastructure;
+using Serverless.Tests.Packages.Fixtures;
+using Serverless.Tests.Sandbox;
+
+namespace Serverless.Tests.Invocations;
+
+/// <summary>
+/// Seed 000's examples, exactly as the document shows them, published from a zip and run through the
+/// Docker sandbox: their effects (interaction calls, kv writes, logs) are asserted on the host side.
+/// </summary>
+[Collection("Docker")]
+public sealed class PluginInvokerTests(Azurite azurite, DockerFixture docker)
+{
+    /// <summary>The seed's manifest (01) and its code snippets concatenated (02–08), byte for byte.</summary>
+    public static byte[] SeedPluginZip(string id)
+    {
+        var examples = Path.Combine(RepoPaths.Root, "sandbox", "sdk", "tests", "seed_examples");
+        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(examples, "01_manifest.json")))!.AsObject();
+        manifest["id"] = id;
+        return PluginZip.Build(new Dictionary<string, object>
+        {
+            ["manifest.json"] = manifest,
+            ["plugin.py"] = File.ReadAllText(Path.Combine(examples, "seed_plugin", "plugin.py")),
+        });
+    }
+
+    private static string NewId() => "seed_" + Guid.NewGuid().ToString("N")[..10];
+
+    private async Task<(InvocationRig Rig, string Id)> PublishSeedAsync(TimeSpan? wallTime = null)
+    {
+        var rig = await InvocationRig.StartAsync(azurite, docker, wallTime);
+        var id = NewId();
+        var report = await rig.PublishAsync("acme", id, SeedPluginZip(id));
+        Assert.Equal("published", report["status"]!.GetValue<string>());
+        return (rig, id);
+    }
+
+    [Fact]
+    public async Task Invoke_SeedGreetWithOptions_RespondsWithMention()
+    {
+        var (rig, id) = await PublishSeedAsync();
+        await using var _ = rig;
+        var router = new RecordingRouter();
+        var install = InvocationRig.Install(id);
+        var @event = JsonNode.Parse("""{"interaction_id":"111","command_name":"greet","options":[{"name":"user","type":6,"value":"123"},{"name":"message","type":3,"value":"hi"}]}""")!.AsObject();
+
+        var outcome = await rig.Invoker.InvokeAsync(new PluginInvocation("inv-1", PluginInvocation.SlashCommand, "greet", @event, install), router, CancellationToken.None);
+        var defaulted = await rig.Invoker.InvokeAsync(new PluginInvocation("inv-2", PluginInvocation.SlashCommand, "greet", JsonNode.Parse("""{"interaction_id":"112","options":[{"name":"user","type":6,"value":"9"}]}""")!.AsObject(), install), router, CancellationToken.None);
+
+        Assert.Equal(InvocationStatus.Handled, outcome.Status);
+        Assert.False(outcome.Warm);
+        Assert.True(defaulted.Warm);
+        var responses = router.Calls.Where(c => c.Method == "interaction.respond").Select(c => c.Params["content"]!.GetValue<string>()).ToArray();
+        Assert.Equal(["<@123> hi", "<@9> Hey there!"], responses);
+    }
+
+    [Fact]
+    public async Task Invoke_SeedFeedbackModalThenSubmit_SendsModalAndWritesKv()
+    {
+        var (rig, id) = await PublishSeedAsync();
+        await using var _ = rig;
+        var router = new RecordingRouter();
+        var install = InvocationRig.Install(id);
+
+        await rig.Invoker.InvokeAsync(new PluginInvocation("inv-1", PluginInvocation.SlashCommand, "feedback", new JsonObject { ["interaction_id"] = "201" }, install), router, CancellationToken.None);
+        var submit = JsonNode.Parse("""{"interaction_id":"202","custom_id":"feedback_form","modal_values":{"subject":"Great","details":"More cats"}}""")!.AsObject();
+        var outcome = await rig.Invoker.InvokeAsync(new PluginInvocation("inv-2", PluginInvocation.ModalSubmit, "feedback_form", submit, install), router, CancellationToken.None);
+
+        Assert.Equal(InvocationStatus.Handled, outcome.Status);
+        var modal = Assert.Single(router.Calls, c => c.Method == "interaction.send_modal").Params;
+        Assert.Equal("feedback_form", modal["custom_id"]!.GetValue<string>());
+        Assert.Equal(2, modal["components"]!.AsArray().Count);
+        var stored = await rig.Kv.GetAsync(install.InstallId, "feedback:202", CancellationToken.None);
+        Assert.Equal("Great", stored!["subject"]!.GetValue<string>());
+        var reply = Assert.Single(router.Calls, c => c.Method == "interaction.respond").Params;
+        Assert.True(reply["ephemeral"]!.GetValue<bool>());
+        Assert.Equal("Thanks for the feedback!", reply["content"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Invoke_SeedButtonsAndSchedule_ComponentsRespondAndHeartbeatCountsInWarmWorker()
+    {
+        var (rig, id) = await PublishSeedAsync();
+        await using var _ = rig;
+        var router = new RecordingRouter();
+        var install = InvocationRig.Install(id);
+
+        await rig.Invoker.InvokeAsync(new PluginInvocation("inv-1", PluginInvocation.SlashCommand, "menu", new JsonObject { ["interaction_id"] = "301" }, install), router, CancellationToken.None);
+        await rig.Invoker.InvokeAsync(new PluginInvocation("inv-2", PluginInvocation.Component, "yes", new JsonObject { ["interaction_id"] = "302", ["custom_id"] = "yes" }, install), router, CancellationToken.None);
+        await rig.Invoker.InvokeAsync(new PluginInvocation("inv-3", PluginInvocation.Schedule, "heartbeat", null, install), router, CancellationToken.None);
+        await rig.Invoker.InvokeAsync(new PluginInvocation("inv-4", PluginInvocation.Schedule, "heartbeat", null, install), router, CancellationToken.None);
+
+        var menu = router.Calls.First(c => c.Method == "interaction.respond").Params;
+        var buttons = menu["components"]![0]!["components"]!.AsArray();
+        Assert.Equal(["yes", "no"], buttons.Select(b => b!["custom_id"]!.GetValue<string>()));
+        Assert.Contains(router.Calls, c => c.Method == "interaction.respond" && c.Params["content"]!.GetValue<string>() == "✅" && c.Params["ephemeral"]!.GetValue<bool>());
+        var messages = (await rig.LogsAsync(install)).Select(l => l.Message).ToArray();
+        Assert.Contains("heartbeat #1", messages);
+        Assert.Contains("heartbeat #2", messages);
+    }
+
+    [Fact]
+    public async Task Invoke_CallWithoutCapability_PluginSeesCapabilityErrorAndKeepsRunning()
+    {
+        var rig = await InvocationRig.StartAsync(azurite, docker);
+        await using var _ = rig;
+        var id = NewId();
+        const string code = """
+            from mmo_maid_sdk import CapabilityError
+
+            @plugin.on_slash_command("post")
+            def post(ctx, event):
+                try:
+                    ctx.discord.send_message("42", content="hi")
+                except CapabilityError as e:
+                    ctx.log(f"refused: {e}")
+                ctx.interaction.respond(content="still here")
+            """;
+        var manifest = PluginZip.GreetManifest(id);
+        manifest["slash_commands"]![0]!["name"] = "post";
+        await rig.PublishAsync("acme", id, PluginZip.Build(new Dictionary<string, object> { ["manifest.json"] = manifest, ["plugin.py"] = code }));
+        var router = new RecordingRouter();
+        var install = InvocationRig.Install(id);
+
+        var outcome = await rig.Invoker.InvokeAsync(new PluginInvocation("inv-1", PluginInvocation.SlashCommand, "post", new JsonObject(), install), router, CancellationToken.None);
+
+        Assert.Equal(InvocationStatus.Handled, outcome.Status);
+        Assert.DoesNotContain(router.Calls, c => c.Method == "discord.send_message");
+        Assert.Contains(router.Calls, c => c.Method == "interaction.respond");
+        Assert.Contains(await rig.LogsAsync(install), l => l.Message.Contains("refused: capability 'messages:send' not granted"));
+    }
+
+    [Fact]
+    public async Task Invoke_HandlerLoopsForever_TimedOutThenNextInvocationRunsOnFreshWorker()
+    {
+        var rig = await InvocationRig.StartAsync(azurite, docker, wallTime: TimeSpan.FromSeconds(2));
+        await using var _ = rig;
+        var id = NewId();
+        const string code = """
+            @plugin.on_slash_command("spin")
+            def spin(ctx, event):
+                if event.get("forever"):
+                    while True:
+                        pass
+                raise RuntimeError("boom")
+            """;
+        var manifest = PluginZip.GreetManifest(id);
+        manifest["slash_commands"]![0]!["name"] = "spin";
+        await rig.PublishAsync("acme", id, PluginZip.Build(new Dictionary<string, object> { ["manifest.json"] = manifest, ["plugin.py"] = code }));
+        var install = InvocationRig.Install(id);
+
+        var looping = await rig.Invoker.InvokeAsync(new PluginInvocation("inv-1", PluginInvocation.SlashCommand, "spin", new JsonObject { ["forever"] = true }, install), null, CancellationToken.None);
+        var failing = await rig.Invoker.InvokeAsync(new PluginInvocation("inv-2", PluginInvocation.SlashCommand, "spin", new JsonObject(), install), null, CancellationToken.None);
+
+        Assert.Equal(InvocationStatus.TimedOut, looping.Status);
+        Assert.InRange(looping.Duration, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(8));
+        Assert.Equal(InvocationStatus.Failed, failing.Status);
+        Assert.Contains("boom", failing.Error);
+        var logs = await rig.LogsAsync(install);
+        Assert.Contains(logs, l => l.Level == "error" && l.Message.Contains("timed out"));
+        Assert.Contains(logs, l => l.Level == "error" && l.Message.Contains("boom"));
+    }
+}
