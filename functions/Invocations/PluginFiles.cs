@@ -73,7 +73,7 @@ public sealed class PluginFiles(PluginCatalog catalog, PackageValidator validato
     }
 
     /// <summary>The sandbox runs as another uid; it needs to read (never write) these files.</summary>
-    private static void MakeReadableBySandbox(string root)
+    internal static void MakeReadableBySandbox(string root)
     {
         if (OperatingSystem.IsWindows())
         {

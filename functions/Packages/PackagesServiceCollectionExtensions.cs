@@ -9,6 +9,7 @@ public static class PackagesServiceCollectionExtensions
         services.AddSingleton(limits);
         services.AddSingleton(new PackageValidator(limits));
         services.AddSingleton<PluginCatalog>();
+        services.AddSingleton<BootCheck>();
         services.AddSingleton<UploadProcessor>();
         return services;
     }

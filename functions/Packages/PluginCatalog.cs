@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Azure;
 using Serverless.Functions.Storage;
 
@@ -11,7 +12,11 @@ public sealed record PublishedPlugin(
     string Publisher,
     string Sha256,
     IReadOnlyDictionary<string, VersionRequirement> Dependencies,
-    DateTimeOffset PublishedAt);
+    DateTimeOffset PublishedAt)
+{
+    /// <summary>What the plugin's code registered at the boot check (docs/protocol.md <c>describe</c>), if it has code.</summary>
+    public JsonObject? Registrations { get; init; }
+}
 
 /// <summary>
 /// What is published: the zips in blob container <c>plugins/{id}/{version}.zip</c> and, in table
@@ -62,6 +67,7 @@ public sealed class PluginCatalog(TableServiceClient tables, BlobServiceClient b
             ["Sha256"] = plugin.Sha256,
             ["Dependencies"] = JsonSerializer.Serialize(plugin.Dependencies.ToDictionary(d => d.Key, d => d.Value.Text)),
             ["PublishedAt"] = plugin.PublishedAt,
+            ["Registrations"] = plugin.Registrations?.ToJsonString(),
         };
         try
         {
@@ -112,6 +118,9 @@ public sealed class PluginCatalog(TableServiceClient tables, BlobServiceClient b
             entity.GetString("Publisher") ?? "",
             entity.GetString("Sha256") ?? "",
             dependencies.ToDictionary(d => d.Key, d => VersionRequirement.Parse(d.Value), StringComparer.Ordinal),
-            entity.GetDateTimeOffset("PublishedAt") ?? DateTimeOffset.MinValue);
+            entity.GetDateTimeOffset("PublishedAt") ?? DateTimeOffset.MinValue)
+        {
+            Registrations = entity.GetString("Registrations") is { } json ? JsonNode.Parse(json) as JsonObject : null,
+        };
     }
 }

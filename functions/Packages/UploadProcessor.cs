@@ -17,6 +17,7 @@ public sealed class UploadProcessor(
     BlobServiceClient blobs,
     PluginCatalog catalog,
     PackageValidator validator,
+    BootCheck bootCheck,
     TimeProvider clock,
     ILogger<UploadProcessor> logger)
 {
@@ -57,10 +58,18 @@ public sealed class UploadProcessor(
             report = report.With(await CheckPublishingRulesAsync(upload, report.Manifest!, sha256, cancellationToken));
         }
 
+        JsonObject? registrations = null;
+        if (report.IsValid && HasCode(report.Manifest!))
+        {
+            var boot = await bootCheck.RunAsync(zip, report.Manifest!, cancellationToken);
+            report = report.With(boot.Errors, boot.Warnings);
+            registrations = boot.Registrations;
+        }
+
         var status = report.IsValid ? "published" : "rejected";
         if (report.IsValid)
         {
-            report = await PublishAsync(upload, report, zip, sha256, cancellationToken);
+            report = await PublishAsync(upload, report, zip, sha256, registrations, cancellationToken);
             status = report.IsValid ? "published" : "rejected";
         }
 
@@ -119,7 +128,10 @@ public sealed class UploadProcessor(
         return errors;
     }
 
-    private async Task<PackageReport> PublishAsync(UploadRef upload, PackageReport report, FileStream zip, string sha256, CancellationToken cancellationToken)
+    /// <summary>SDK plugins have an entrypoint; declarative and hook-only plugins have none to boot.</summary>
+    private static bool HasCode(PluginManifest manifest) => manifest.Entrypoint is not null;
+
+    private async Task<PackageReport> PublishAsync(UploadRef upload, PackageReport report, FileStream zip, string sha256, JsonObject? registrations, CancellationToken cancellationToken)
     {
         var manifest = report.Manifest!;
         if (await catalog.ClaimAsync(manifest.Id, upload.Publisher, cancellationToken) is var owner && owner != upload.Publisher)
@@ -149,7 +161,7 @@ public sealed class UploadProcessor(
         }
 
         var recorded = await catalog.TryRecordAsync(
-            new PublishedPlugin(manifest.Id, manifest.Version, upload.Publisher, sha256, manifest.Dependencies, clock.GetUtcNow()),
+            new PublishedPlugin(manifest.Id, manifest.Version, upload.Publisher, sha256, manifest.Dependencies, clock.GetUtcNow()) { Registrations = registrations },
             cancellationToken);
         return recorded
             ? report

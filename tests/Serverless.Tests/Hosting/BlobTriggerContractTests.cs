@@ -8,19 +8,23 @@ using Serverless.Functions.Packages;
 using Serverless.Functions.Storage;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Packages.Fixtures;
+using Serverless.Tests.Sandbox;
 
 namespace Serverless.Tests.Hosting;
 
 /// <summary>The blob trigger's custom-handler payload, as the Functions host sends it, against a real Azurite.</summary>
-public sealed class BlobTriggerContractTests(Azurite azurite)
+[Collection("Docker")]
+public sealed class BlobTriggerContractTests(Azurite azurite, DockerFixture docker)
 {
     [Fact]
     public async Task Packages_BlobTriggerPayload_PublishesAndAnswersHostFormat()
     {
+        docker.Require();
         await using var app = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
         {
             b.UseSetting("AzureWebJobsStorage", azurite.ConnectionString);
             b.UseSetting("LOCAL_TRIGGERS", "off");
+            b.UseSetting("SANDBOX_PLATFORM_NAME", docker.PlatformName);
         });
         var blobs = new BlobServiceClient(azurite.Account);
         await new StorageLayout(blobs, new QueueServiceClient(azurite.Account), new TableServiceClient(azurite.Account), NullLogger<StorageLayout>.Instance).EnsureAsync(CancellationToken.None);

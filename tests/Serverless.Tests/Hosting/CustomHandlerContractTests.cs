@@ -27,6 +27,7 @@ public sealed class CustomHandlerContractTests : IClassFixture<CustomHandlerCont
         protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
         {
             builder.UseSetting("LOCAL_TRIGGERS", "off");
+            builder.UseSetting("SANDBOX_PLATFORM_NAME", "contract-tests-" + Guid.NewGuid().ToString("N")[..8]);
             builder.ConfigureTestServices(services => services.AddSingleton<IWorkItemHandler>(Handler));
         }
     }

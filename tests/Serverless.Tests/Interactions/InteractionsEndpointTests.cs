@@ -22,6 +22,7 @@ public sealed class InteractionsEndpointTests : IClassFixture<InteractionsEndpoi
         protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
         {
             builder.UseSetting("LOCAL_TRIGGERS", "off");
+            builder.UseSetting("SANDBOX_PLATFORM_NAME", "contract-tests-" + Guid.NewGuid().ToString("N")[..8]);
             builder.UseSetting("DISCORD_PUBLIC_KEY", Keys.PublicKeyHex);
         }
     }

@@ -163,3 +163,61 @@ public sealed class PluginInvokerTests(Azurite azurite, DockerFixture docker)
         Assert.Contains(logs, l => l.Level == "error" && l.Message.Contains("boom"));
     }
 }
+
+/// <summary>The boot check at publish: registration errors reach the report instead of the first invocation.</summary>
+[Collection("Docker")]
+public sealed class BootCheckTests(Azurite azurite, DockerFixture docker)
+{
+    private async Task<JsonObject> PublishAsync(string code, Action<JsonObject>? manifestEdit = null)
+    {
+        await using var rig = await InvocationRig.StartAsync(azurite, docker);
+        var id = "boot_" + Guid.NewGuid().ToString("N")[..10];
+        var manifest = PluginZip.GreetManifest(id);
+        manifestEdit?.Invoke(manifest);
+        return await rig.PublishAsync("acme", id, PluginZip.Build(new Dictionary<string, object> { ["manifest.json"] = manifest, ["plugin.py"] = code }));
+    }
+
+    private static string[] Codes(JsonObject report, string list = "errors") => report[list]!.AsArray().Select(e => e!["code"]!.GetValue<string>()).ToArray();
+
+    [Fact]
+    public async Task Publish_InvalidCronSpec_RejectedWithTheRegistrationError()
+    {
+        var report = await PublishAsync("""
+            @plugin.on_slash_command("greet")
+            def greet(ctx, event):
+                ctx.interaction.respond(content="hi")
+
+            @plugin.cron("61 * * * *")
+            def broken(ctx):
+                pass
+            """);
+
+        Assert.Equal("rejected", report["status"]!.GetValue<string>());
+        var error = Assert.Single(report["errors"]!.AsArray())!;
+        Assert.StartsWith("boot_", error["code"]!.GetValue<string>());
+        Assert.Contains("61", error["message"]!.GetValue<string>());
+        Assert.Contains("plugin.py", error["path"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Publish_SyntaxError_RejectedWithLine()
+    {
+        var report = await PublishAsync("def greet(ctx, event:\n    pass\n");
+
+        Assert.Equal("rejected", report["status"]!.GetValue<string>());
+        Assert.Contains("boot_syntax_error", Codes(report));
+    }
+
+    [Fact]
+    public async Task Publish_HandlerForUndeclaredCommand_PublishedWithWarnings()
+    {
+        var report = await PublishAsync("""
+            @plugin.on_slash_command("other")
+            def other(ctx, event):
+                pass
+            """);
+
+        Assert.Equal("published", report["status"]!.GetValue<string>());
+        Assert.Equal(["command_without_handler", "handler_without_command"], Codes(report, "warnings").Order());
+    }
+}

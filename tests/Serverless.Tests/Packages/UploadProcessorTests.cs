@@ -6,12 +6,15 @@ using Serverless.Functions.Hosting;
 using Serverless.Functions.Packages;
 using Serverless.Functions.Storage;
 using Serverless.Tests.Infrastructure;
+using Serverless.Tests.Invocations;
 using Serverless.Tests.Packages.Fixtures;
+using Serverless.Tests.Sandbox;
 
 namespace Serverless.Tests.Packages;
 
 /// <summary>Publishing on a real Azurite: verdicts, ownership, immutability, dependencies, crash recovery.</summary>
-public sealed class UploadProcessorTests(Azurite azurite)
+[Collection("Docker")]
+public sealed class UploadProcessorTests(Azurite azurite, DockerFixture docker) : IAsyncDisposable
 {
     private sealed record Rig(BlobServiceClient Blobs, PluginCatalog Catalog, UploadProcessor Processor)
     {
@@ -28,11 +31,19 @@ public sealed class UploadProcessorTests(Azurite azurite)
 
     private async Task<Rig> RigAsync()
     {
-        var blobs = new BlobServiceClient(azurite.Account);
-        var tables = new TableServiceClient(azurite.Account);
-        await new StorageLayout(blobs, new QueueServiceClient(azurite.Account), tables, NullLogger<StorageLayout>.Instance).EnsureAsync(CancellationToken.None);
-        var catalog = new PluginCatalog(tables, blobs);
-        return new Rig(blobs, catalog, new UploadProcessor(blobs, catalog, new PackageValidator(), TimeProvider.System, NullLogger<UploadProcessor>.Instance));
+        var rig = await InvocationRig.StartAsync(azurite, docker);
+        _rigs.Add(rig);
+        return new Rig(rig.Blobs, rig.Catalog, rig.Publisher);
+    }
+
+    private readonly List<InvocationRig> _rigs = [];
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var rig in _rigs)
+        {
+            await rig.DisposeAsync();
+        }
     }
 
     private static string NewId() => "p" + Guid.NewGuid().ToString("N")[..12];
@@ -182,9 +193,11 @@ public sealed class UploadProcessorTests(Azurite azurite)
     [Fact]
     public async Task LocalWatcher_UploadedZip_ReportAppearsWithinSeconds()
     {
+        docker.Require();
         await using var app = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
         {
             b.UseSetting("AzureWebJobsStorage", azurite.ConnectionString);
+            b.UseSetting("SANDBOX_PLATFORM_NAME", docker.PlatformName);
         });
         _ = app.Server;
         var blobs = new BlobServiceClient(azurite.Account);

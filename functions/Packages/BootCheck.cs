@@ -1,0 +1,75 @@
+using System.Text.Json.Nodes;
+using NCrontab;
+using Serverless.Functions.Invocations;
+
+namespace Serverless.Functions.Packages;
+
+/// <summary>What booting the plugin once found: registration errors and mismatches, and what it registered.</summary>
+public sealed record BootCheckResult(IReadOnlyList<PackageIssue> Errors, IReadOnlyList<PackageIssue> Warnings, JsonObject? Registrations);
+
+/// <summary>
+/// For plugins with code: start the plugin once in the sandbox and ask what it registered (<c>describe</c>),
+/// so an invalid cron spec, an import error or a handler for an undeclared command shows in the report
+/// instead of at the first invocation.
+/// </summary>
+public sealed class BootCheck(PackageValidator validator, PluginInvoker invoker)
+{
+    public async Task<BootCheckResult> RunAsync(Stream zip, PluginManifest manifest, CancellationToken cancellationToken)
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "boot-check-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            zip.Position = 0;
+            var extracted = await validator.ExtractAsync(zip, directory, cancellationToken);
+            if (!extracted.IsValid)
+            {
+                return new BootCheckResult(extracted.Errors, [], null);
+            }
+            PluginFiles.MakeReadableBySandbox(directory);
+            var description = await invoker.DescribeAsync(new PluginPackage(manifest, directory), manifest.Id, manifest.Version, cancellationToken);
+            return Judge(manifest, description);
+        }
+        finally
+        {
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+    }
+
+    internal static BootCheckResult Judge(PluginManifest manifest, JsonObject description)
+    {
+        var errors = new List<PackageIssue>();
+        var warnings = new List<PackageIssue>();
+        var entrypoint = manifest.Entrypoint ?? PluginManifest.DefaultEntrypoint;
+        foreach (var error in description["errors"]?.AsArray() ?? [])
+        {
+            var line = error?["line"]?.GetValue<int?>();
+            errors.Add(new PackageIssue(
+                "boot_" + (error?["code"]?.GetValue<string>() ?? "error"),
+                error?["message"]?.GetValue<string>() ?? "the plugin failed to start",
+                error?["path"]?.GetValue<string>() ?? (line is null ? entrypoint : $"{entrypoint}:{line}")));
+        }
+        foreach (var cron in description["crons"]?.AsArray() ?? [])
+        {
+            var spec = cron?["spec"]?.GetValue<string>() ?? "";
+            if (CrontabSchedule.TryParse(spec) is null)
+            {
+                errors.Add(new PackageIssue(IssueCodes.InvalidCron, $"cron spec '{spec}' of task '{cron?["id"]}' is not a valid 5-field spec", entrypoint));
+            }
+        }
+
+        var declared = manifest.SlashCommands.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+        var handled = (description["slash_commands"]?.AsArray() ?? []).Select(c => c!.GetValue<string>().Split(' ')[0]).ToHashSet(StringComparer.Ordinal);
+        foreach (var command in declared.Except(handled))
+        {
+            warnings.Add(new PackageIssue("command_without_handler", $"/{command} is declared but no @plugin.on_slash_command handles it, and it has no declared response", "$.slash_commands"));
+        }
+        foreach (var command in handled.Except(declared))
+        {
+            warnings.Add(new PackageIssue("handler_without_command", $"a handler is registered for /{command}, which the manifest does not declare, so Discord will never send it", entrypoint));
+        }
+        return new BootCheckResult(errors, warnings, description);
+    }
+}
