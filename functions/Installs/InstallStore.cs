@@ -1,0 +1,73 @@
+using System.Text.Json;
+using Serverless.Functions.Invocations;
+using Serverless.Functions.Packages;
+using Serverless.Functions.Storage;
+
+namespace Serverless.Functions.Installs;
+
+/// <summary>A plugin installed in a guild: the requirement asked for, the version it resolved to, what was granted.</summary>
+public sealed record PluginInstall(
+    string GuildId,
+    string PluginId,
+    string InstallId,
+    string Requirement,
+    PluginVersion Version,
+    IReadOnlyList<string> Capabilities,
+    DateTimeOffset InstalledAt,
+    DateTimeOffset UpdatedAt)
+{
+    public InstallContext ToContext() => new(GuildId, PluginId, InstallId, Version, Capabilities.ToHashSet(StringComparer.Ordinal));
+}
+
+/// <summary>Table <c>installs</c>: partition = guild, row = plugin id.</summary>
+public sealed class InstallStore(TableServiceClient tables)
+{
+    public const string TableName = "installs";
+
+    private TableClient Table => tables.GetTableClient(TableName);
+
+    public async Task<PluginInstall?> GetAsync(string guildId, string pluginId, CancellationToken cancellationToken) =>
+        await Table.GetEntityIfExistsAsync(guildId, pluginId, cancellationToken: cancellationToken) is { } entity ? FromEntity(entity) : null;
+
+    public async Task<IReadOnlyList<PluginInstall>> ListAsync(string guildId, CancellationToken cancellationToken)
+    {
+        var installs = new List<PluginInstall>();
+        await foreach (var entity in Table.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {guildId}"), cancellationToken: cancellationToken))
+        {
+            installs.Add(FromEntity(entity));
+        }
+        return installs;
+    }
+
+    public async IAsyncEnumerable<PluginInstall> ListAllAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var entity in Table.QueryAsync(cancellationToken: cancellationToken))
+        {
+            yield return FromEntity(entity);
+        }
+    }
+
+    public async Task SaveAsync(PluginInstall install, CancellationToken cancellationToken) =>
+        await Table.UpsertEntityAsync(new TableEntity(install.GuildId, install.PluginId)
+        {
+            ["InstallId"] = install.InstallId,
+            ["Requirement"] = install.Requirement,
+            ["Version"] = install.Version.Text,
+            ["Capabilities"] = JsonSerializer.Serialize(install.Capabilities),
+            ["InstalledAt"] = install.InstalledAt,
+            ["UpdatedAt"] = install.UpdatedAt,
+        }, TableUpdateMode.Replace, cancellationToken);
+
+    public async Task<bool> DeleteAsync(string guildId, string pluginId, CancellationToken cancellationToken) =>
+        await Table.DeleteEntityAsync(guildId, pluginId, cancellationToken: cancellationToken);
+
+    private static PluginInstall FromEntity(TableEntity entity) => new(
+        entity.PartitionKey,
+        entity.RowKey,
+        entity.GetString("InstallId")!,
+        entity.GetString("Requirement") ?? "*",
+        PluginVersion.Parse(entity.GetString("Version")!),
+        JsonSerializer.Deserialize<List<string>>(entity.GetString("Capabilities") ?? "[]") ?? [],
+        entity.GetDateTimeOffset("InstalledAt") ?? DateTimeOffset.MinValue,
+        entity.GetDateTimeOffset("UpdatedAt") ?? DateTimeOffset.MinValue);
+}
