@@ -30,7 +30,8 @@ public sealed class DiscordApiException(int status, int? code, string message, E
 /// </summary>
 public sealed class DiscordRestClient
 {
-    private static readonly ProductInfoHeaderValue UserAgent = new("DiscordBot", "(https://github.com/serverless-discord-plugins, 1.0)");
+    /// <summary>Discord asks for <c>DiscordBot ($url, $versionNumber)</c>; that is not a valid product token, so it is added unparsed.</summary>
+    private const string UserAgent = "DiscordBot (https://github.com/serverless-discord-plugins, 1.0)";
 
     private readonly HttpClient http;
     private readonly DiscordOptions options;
@@ -312,7 +313,7 @@ public sealed class DiscordRestClient
     private HttpRequestMessage BuildRequest(DiscordRoute route, JsonNode? body, string? auditLogReason)
     {
         var request = new HttpRequestMessage(route.Method, baseUrl + route.Path);
-        request.Headers.UserAgent.Add(UserAgent);
+        request.Headers.TryAddWithoutValidation("User-Agent", UserAgent);
         if (route.BotAuth && !options.UsesRecorder)
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Bot", options.BotToken);
