@@ -296,8 +296,8 @@ public sealed class DiscordRestClient
                     throw new DiscordApiException(status, error?.Code,
                         $"{route.Method} {route.Template}: rate limited{(global ? " (global)" : "")} for {retryAfter.TotalSeconds:0.###} s after {rateLimited} tries: {error?.Message}");
                 }
-                logger.LogInformation("Discord {Route} rate limited{Global}; waiting {Seconds} s", route.Key, global ? " (global)" : "", retryAfter.TotalSeconds);
                 limiter.OnRateLimited(route, retryAfter, global);
+                logger.LogInformation("Discord {Route} rate limited{Global}; waiting {Seconds} s", route.Key, global ? " (global)" : "", retryAfter.TotalSeconds);
                 continue;
             }
             if (status >= 500 && ++failures <= options.MaxServerErrorRetries)
