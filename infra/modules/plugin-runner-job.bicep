@@ -45,6 +45,12 @@ param startupAllowanceSeconds int = 50
 @description('Sandbox limits handed to the runner, SANDBOX_* name to value (SandboxLimits.Default).')
 param sandboxLimits object
 
+// A for-expression cannot be a function argument, so the limits become a variable first.
+var limitVariables = [for limit in items(sandboxLimits): {
+  name: limit.key
+  value: string(limit.value)
+}]
+
 resource job 'Microsoft.App/jobs@2024-03-01' = {
   name: name
   location: location
@@ -92,10 +98,7 @@ resource job 'Microsoft.App/jobs@2024-03-01' = {
               name: 'SANDBOX_WALL_TIME_SECONDS'
               value: string(wallTimeSeconds)
             }
-          ], [for limit in items(sandboxLimits): {
-            name: limit.key
-            value: string(limit.value)
-          }])
+          ], limitVariables)
         }
       ]
     }

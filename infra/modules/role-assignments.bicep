@@ -5,7 +5,7 @@
 //                   Blob Owner for its lease and secret containers); Service Bus Data Receiver and
 //                   Sender (the invocations queue only); Key Vault Secrets User (each of its four
 //                   secrets); Monitoring Metrics Publisher (Application Insights); start the plugin
-//                   runner job (a custom role with exactly that action, on that one job)
+//                   runner job and read its executions (a custom role, on that one job)
 //   plugin runner AcrPull (registry); Storage Blob Data Reader (the published-packages container)
 //   bridge        AcrPull (registry); Key Vault Secrets User (bot token and events secret only)
 //   operator      (optional, the principal running azd) Key Vault Secrets Officer and Storage
@@ -191,11 +191,13 @@ resource functionTelemetry 'Microsoft.Authorization/roleAssignments@2022-04-01' 
 }
 
 // No built-in role is this narrow: start executions of a job and read their status, nothing else
-// (no changing the job's image, environment or identity).
+// (no changing the job's image, environment or identity). Runaway executions end at the job's
+// replicaTimeout, so no stop permission is needed.
 resource jobStarter 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
   name: guid(resourceGroup().id, 'plugin-runner-job-starter')
   properties: {
-    roleName: 'Plugin runner job starter (${resourceGroup().name})'
+    // Role names are unique per tenant: qualify with subscription and group.
+    roleName: 'Plugin runner job starter (${subscription().subscriptionId}/${resourceGroup().name})'
     description: 'Start executions of the plugin-runner Container Apps job and read their status.'
     type: 'CustomRole'
     assignableScopes: [
@@ -206,7 +208,6 @@ resource jobStarter 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
         actions: [
           'Microsoft.App/jobs/read'
           'Microsoft.App/jobs/start/action'
-          'Microsoft.App/jobs/stop/action'
           'Microsoft.App/jobs/executions/read'
         ]
         notActions: []
