@@ -1,0 +1,176 @@
+using Serverless.Tests.Infrastructure;
+
+namespace Serverless.Tests.Infra;
+
+/// <summary>
+/// Every setting the code reads is set on the function app by infra/ (unless it is listed below as not
+/// set in Azure), and every app setting infra/ sets is read by the code, the Functions host or
+/// Azure.Identity (or listed below as set ahead of the code). Names compare as configuration keys:
+/// case-insensitive, "A__b" equals "A:b".
+/// </summary>
+public sealed class SettingsConsistencyTests
+{
+    internal static string FunctionAppBicep => File.ReadAllText(Path.Combine(RepoPaths.Root, "infra", "modules", "function-app.bicep"));
+
+    internal static CodeSettingsScan ScanCode() => CodeSettingsScanner.ScanDirectory(Path.Combine(RepoPaths.Root, "functions"));
+
+    /// <summary>
+    /// Reads the scanner cannot resolve (a name computed at run time), listed by hand as
+    /// "path:line expression" → the names it can produce. Empty while every read is resolvable;
+    /// a new dynamic read fails <see cref="CodeScan_EveryReadIsResolvedOrListed"/> until listed here.
+    /// </summary>
+    internal static readonly Dictionary<string, string[]> DynamicReads = new(StringComparer.Ordinal);
+
+    internal static readonly SettingsPolicy Policy = new(
+        // Read by the Functions host, the platform or Azure.Identity, not by our code.
+        ReadByPlatform: new HashSet<string>(StringComparer.OrdinalIgnoreCase)
+        {
+            // Classic worker settings; on Flex Consumption they live in functionAppConfig instead, but
+            // they stay known names here so a plan change cannot look like an orphan.
+            "FUNCTIONS_EXTENSION_VERSION",
+            "FUNCTIONS_WORKER_RUNTIME",
+            "APPLICATIONINSIGHTS_CONNECTION_STRING",
+            "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+            // Identity-based connection properties the host reads (the code reads some of them too).
+            "AzureWebJobsStorage__accountName",
+            "AzureWebJobsStorage__blobServiceUri",
+            "AzureWebJobsStorage__queueServiceUri",
+            "AzureWebJobsStorage__tableServiceUri",
+            "AzureWebJobsStorage__credential",
+            "AzureWebJobsStorage__clientId",
+            "ServiceBusConnection__fullyQualifiedNamespace",
+            "ServiceBusConnection__credential",
+            "ServiceBusConnection__clientId",
+            // ManagedIdentityCredential inside DefaultAzureCredential picks the user-assigned identity.
+            "AZURE_CLIENT_ID",
+        },
+        // Read by the code, deliberately not set on the function app in Azure.
+        NotSetInAzure: new HashSet<string>(StringComparer.OrdinalIgnoreCase)
+        {
+            // A connection string carries the account key; Azure uses the identity-based AzureWebJobsStorage__*.
+            "AzureWebJobsStorage",
+            // Local only: where local.settings.json is, the local trigger drivers, Kestrel's own URLs.
+            "LOCAL_SETTINGS_PATH",
+            "LOCAL_TRIGGERS",
+            "ASPNETCORE_URLS",
+            "urls",
+            // Set by the Functions host on the handler process at start, not an app setting.
+            "FUNCTIONS_CUSTOMHANDLER_PORT",
+            // The Docker sandbox driver and its warm pool: local only (Azure runs the Container Apps job).
+            "DOCKER_HOST",
+            "SANDBOX_IMAGE",
+            "SANDBOX_PLATFORM_NAME",
+            "SANDBOX_ENV_ALLOW",
+            "SANDBOX_POOL_MODE",
+            "SANDBOX_POOL_IDLE_SECONDS",
+            "SANDBOX_POOL_MAX_INVOCATIONS",
+            "SANDBOX_POOL_MAX_WORKERS",
+            // Sandbox limits: defaults are SandboxLimits.Default; in Azure they go to the runner job
+            // (infra/main.bicep sandboxLimits, checked against SandboxLimits.Default by InfraLayoutTests).
+            "SANDBOX_WALL_TIME_SECONDS",
+            "SANDBOX_MEMORY_MB",
+            "SANDBOX_CPUS",
+            "SANDBOX_PIDS",
+            "SANDBOX_NOFILE",
+            "SANDBOX_FSIZE_MB",
+            "SANDBOX_NPROC",
+            "SANDBOX_OUTPUT_BYTES",
+            "SANDBOX_TMPFS_MB",
+            // Upload limits, optional overrides of PackageLimits.Default.
+            "Packages:MaxCompressedBytes",
+            "Packages:MaxUncompressedBytes",
+            "Packages:MaxEntries",
+            "Packages:MaxFileBytes",
+            "Packages:MaxCompressionRatio",
+            "Packages:RatioCheckMinBytes",
+            "Packages:MaxManifestBytes",
+        },
+        // Set by infra/ for code that is being written now (the design's settings contract in README.md
+        // and DESIGN.md). When the code reads one, remove it here: PendingSettings_AreNotYetReadByCode says which.
+        SetBeforeCodeReadsIt: new HashSet<string>(StringComparer.OrdinalIgnoreCase)
+        {
+            "DISCORD_BOT_TOKEN",       // Discord REST client
+            "DISCORD_APPLICATION_ID",  // command sync
+            "DISCORD_API_BASE_URL",    // Discord REST client (default https://discord.com/api/v10)
+            "ADMIN_API_KEY",           // /api/admin/
+            "EVENTS_SECRET",           // /api/events signature (shared with the gateway bridge)
+            "SANDBOX_DRIVER",          // 'containerapps' selects the Container Apps job driver
+            "SANDBOX_JOB_RESOURCE_ID", // the plugin-runner job that driver starts
+        });
+
+    internal static IReadOnlySet<string> CodeReads()
+    {
+        var scan = ScanCode();
+        var names = scan.Names.ToHashSet(SettingNames.Comparer);
+        foreach (var listed in DynamicReads.Values.SelectMany(v => v)) names.Add(SettingNames.Normalize(listed));
+        return names;
+    }
+
+    [Fact]
+    public void CodeScan_EveryReadIsResolvedOrListed()
+    {
+        var scan = ScanCode();
+        var unlisted = scan.Unresolved.Where(u => !DynamicReads.ContainsKey($"{u.Source} {u.Expression}")).ToArray();
+
+        Assert.True(unlisted.Length == 0, "configuration reads with a name the scanner cannot work out; list them in DynamicReads: "
+            + string.Join("; ", unlisted.Select(u => $"{u.Source} {u.Expression}")));
+    }
+
+    [Fact]
+    public void CodeScan_FindsTheKnownReadsOfEachKind()
+    {
+        var names = ScanCode().Names;
+
+        // A literal, a const, an interpolation over a const and a call-site argument, a local-function
+        // argument, a section + nameof, a helper called from another file, an environment variable.
+        Assert.Contains("DISCORD_PUBLIC_KEY", names);
+        Assert.Contains("AzureWebJobsStorage", names);
+        Assert.Contains("AzureWebJobsStorage:accountName", names);
+        Assert.Contains("SANDBOX_WALL_TIME_SECONDS", names);
+        Assert.Contains("SANDBOX_POOL_MAX_WORKERS", names);
+        Assert.Contains("Packages:MaxEntries", names);
+        Assert.Contains("ServiceBusConnection:clientId", names);
+        Assert.Contains("LOCAL_SETTINGS_PATH", names);
+    }
+
+    [Fact]
+    public void FunctionAppSettings_AgreeWithTheCode()
+    {
+        var report = SettingsChecker.Compare(CodeReads(), SettingsChecker.ReadAppSettings(FunctionAppBicep), Policy);
+
+        Assert.True(report.Agrees, report.ToString());
+    }
+
+    [Fact]
+    public void NotSetInAzure_ListsOnlySettingsTheCodeReads()
+    {
+        var code = CodeReads();
+        var stale = Policy.NotSetInAzure.Where(name => !code.Contains(SettingNames.Normalize(name))).ToArray();
+
+        Assert.True(stale.Length == 0, "NotSetInAzure names settings no code reads any more; remove: " + string.Join(", ", stale));
+    }
+
+    [Fact]
+    public void PendingSettings_AreNotYetReadByCode()
+    {
+        var code = CodeReads();
+        var read = Policy.SetBeforeCodeReadsIt.Where(name => code.Contains(SettingNames.Normalize(name))).ToArray();
+
+        Assert.True(read.Length == 0, "the code reads these now; remove them from SetBeforeCodeReadsIt: " + string.Join(", ", read));
+    }
+
+    [Fact]
+    public void AppSettings_SecretsAreKeyVaultReferences()
+    {
+        var settings = BicepText.ReadObjectVar(FunctionAppBicep, "appSettings").ToDictionary(p => p.Key, p => p.Value);
+        var main = File.ReadAllText(Path.Combine(RepoPaths.Root, "infra", "main.bicep"));
+        var secretNames = BicepText.ReadObjectVar(main, "secretNames").Select(p => p.Key).ToArray();
+
+        Assert.Equal(["DISCORD_PUBLIC_KEY", "DISCORD_BOT_TOKEN", "EVENTS_SECRET", "ADMIN_API_KEY"], secretNames);
+        foreach (var secret in secretNames)
+        {
+            Assert.Equal($"keyVaultReferences.{secret}", settings[secret]);
+        }
+        Assert.Contains("@Microsoft.KeyVault(SecretUri=", BicepText.ReadScalarVar(FunctionAppBicep, "keyVaultReferences"));
+    }
+}
