@@ -82,6 +82,10 @@ var storageQueues = [
 ]
 var storageTables = [
   'plugins'
+  'pluginlogs'
+  'pluginkv'
+  'installs'
+  'interactions'
 ]
 var deploymentContainerName = 'app-package'
 

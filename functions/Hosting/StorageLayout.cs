@@ -1,3 +1,5 @@
+using Serverless.Functions.Installs;
+using Serverless.Functions.Interactions;
 using Serverless.Functions.Invocations;
 using Serverless.Functions.Packages;
 using Serverless.Functions.Storage;
@@ -19,7 +21,7 @@ public sealed class StorageLayout(BlobServiceClient blobs, QueueServiceClient qu
 
     public static readonly string[] Queues = [WorkQueueRegistration.QueueName, WorkQueueRegistration.QueueName + "-poison"];
 
-    public static readonly string[] Tables = [PluginCatalog.TableName, PluginLogs.TableName, KvStore.TableName];
+    public static readonly string[] Tables = [PluginCatalog.TableName, PluginLogs.TableName, KvStore.TableName, InstallStore.TableName, InteractionLedger.TableName];
 
     public async Task EnsureAsync(CancellationToken cancellationToken)
     {

@@ -58,6 +58,8 @@ public sealed class SettingsConsistencyTests
             "FUNCTIONS_CUSTOMHANDLER_PORT",
             // The Docker sandbox driver and its warm pool: local only (Azure runs the Container Apps job).
             "DOCKER_HOST",
+            // Where this host unpacks published versions; the temp folder is right everywhere.
+            "PLUGIN_CACHE_DIR",
             "SANDBOX_IMAGE",
             "SANDBOX_PLATFORM_NAME",
             "SANDBOX_ENV_ALLOW",
@@ -89,10 +91,6 @@ public sealed class SettingsConsistencyTests
         // and DESIGN.md). When the code reads one, remove it here: PendingSettings_AreNotYetReadByCode says which.
         SetBeforeCodeReadsIt: new HashSet<string>(StringComparer.OrdinalIgnoreCase)
         {
-            "DISCORD_BOT_TOKEN",       // Discord REST client
-            "DISCORD_APPLICATION_ID",  // command sync
-            "DISCORD_API_BASE_URL",    // Discord REST client (default https://discord.com/api/v10)
-            "ADMIN_API_KEY",           // /api/admin/
             "EVENTS_SECRET",           // /api/events signature (shared with the gateway bridge)
             "SANDBOX_DRIVER",          // 'containerapps' selects the Container Apps job driver
             "SANDBOX_JOB_RESOURCE_ID", // the plugin-runner job that driver starts
