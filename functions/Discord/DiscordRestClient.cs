@@ -20,6 +20,19 @@ public sealed class DiscordApiException(int status, int? code, string message, E
     public int? Code { get; } = code;
 }
 
+/// <summary>Discord's JSON error codes the platform acts on.</summary>
+public static class DiscordErrorCodes
+{
+    public const int UnknownMessage = 10008;
+    public const int UnknownWebhook = 10015;
+    public const int UnknownInteraction = 10062;
+    public const int InteractionAlreadyAcknowledged = 40060;
+    public const int MissingAccess = 50001;
+    public const int CannotSendEmptyMessage = 50006;
+    public const int InvalidWebhookToken = 50027;
+    public const int InvalidFormBody = 50035;
+}
+
 /// <summary>
 /// Discord's REST API for the routes the platform uses (Discord.Net is not restorable here). Every URL
 /// is <see cref="DiscordOptions.BaseUrl"/> + Discord's documented path. Bot routes carry

@@ -40,7 +40,7 @@ public sealed class DiscordRateLimitTests : IAsyncLifetime
     [Fact]
     public async Task Send_BucketExhausted_WaitsForResetOnThatBucketOnly()
     {
-        discord.SetRateLimit(FakeDiscord.Routes.MessageCreate, limit: 1, resetAfter: 1.0, bucket: "msgbucket");
+        discord.SetRateLimit(FakeDiscord.Routes.MessageCreate, limit: 1, resetAfter: 1.5, bucket: "msgbucket");
         var client = NewClient();
         await client.CreateMessageAsync(ChannelA, Text("first"), Ct);
         var first = discord.Calls.Single();
@@ -53,9 +53,9 @@ public sealed class DiscordRateLimitTests : IAsyncLifetime
         var othersDone = started.Elapsed;
         await sameBucket;
 
-        Assert.True(othersDone < TimeSpan.FromMilliseconds(600), $"other buckets waited {othersDone}");
+        Assert.True(othersDone < TimeSpan.FromMilliseconds(1000), $"other buckets waited {othersDone}");
         var second = discord.Calls.Single(c => c.Body?["content"]?.GetValue<string>() == "second");
-        Assert.True(second.Time - first.Time >= TimeSpan.FromMilliseconds(900), $"the second call came {second.Time - first.Time} after the first");
+        Assert.True(second.Time - first.Time >= TimeSpan.FromMilliseconds(1400), $"the second call came {second.Time - first.Time} after the first");
         Assert.DoesNotContain(discord.Calls, c => c.Status == 429);
     }
 
@@ -93,7 +93,7 @@ public sealed class DiscordRateLimitTests : IAsyncLifetime
     [Fact]
     public async Task Send_GlobalRateLimit_BlocksOtherBotRoutesButNotInteractions()
     {
-        discord.RateLimitGlobally(1.0);
+        discord.RateLimitGlobally(1.5);
         var client = NewClient();
 
         var blocked = client.CreateMessageAsync(ChannelA, Text("first"), Ct);
@@ -107,13 +107,13 @@ public sealed class DiscordRateLimitTests : IAsyncLifetime
         var interactionTook = interactionStarted.Elapsed;
         await Task.WhenAll(blocked, otherBotRoute);
 
-        Assert.True(interactionTook < TimeSpan.FromMilliseconds(600), $"interaction routes waited {interactionTook}");
+        Assert.True(interactionTook < TimeSpan.FromMilliseconds(1000), $"interaction routes waited {interactionTook}");
         Assert.Single(discord.Calls, c => c.Status == 429);
         var role = discord.CallsTo(FakeDiscord.Routes.RoleAdd).Single();
         var retry = discord.CallsTo(FakeDiscord.Routes.MessageCreate).Last();
         Assert.Equal(204, role.Status);
-        Assert.True(role.Time - limited.Time >= TimeSpan.FromMilliseconds(900), $"other bot route sent {role.Time - limited.Time} after the global 429");
-        Assert.True(retry.Time - limited.Time >= TimeSpan.FromMilliseconds(900), $"retried {retry.Time - limited.Time} after the global 429");
+        Assert.True(role.Time - limited.Time >= TimeSpan.FromMilliseconds(1400), $"other bot route sent {role.Time - limited.Time} after the global 429");
+        Assert.True(retry.Time - limited.Time >= TimeSpan.FromMilliseconds(1400), $"retried {retry.Time - limited.Time} after the global 429");
     }
 
     [Fact]
