@@ -5,12 +5,19 @@ namespace Serverless.Cli;
 /// <summary>Options every verb shares, and where the CLI finds the repository it belongs to.</summary>
 public static class CliOptions
 {
-    /// <summary>Recursive, so every verb takes it and lists it in its --help.</summary>
-    public static readonly Option<bool> Json = new("--json")
+    public const string JsonName = "--json";
+
+    /// <summary>
+    /// Recursive, so every verb takes it and lists it in its --help. A new instance per root: a symbol
+    /// remembers its parents, so a shared one would grow (and race) with every in-process run.
+    /// </summary>
+    public static Option<bool> NewJsonOption() => new(JsonName)
     {
         Description = "Print one JSON document on stdout instead of text (errors too: {\"status\":\"error\",\"message\",\"exitCode\"})",
         Recursive = true,
     };
+
+    public static bool Json(this ParseResult parse) => parse.GetValue<bool>(JsonName);
 
     /// <summary>
     /// The repository root (the folder holding Serverless.sln) above the CLI's own binaries, which

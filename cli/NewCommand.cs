@@ -21,7 +21,7 @@ public static class NewCommand
             against mmo_maid_sdk), README.md, and tests/test_plugin.py, which runs the handler in-process
             against a fake ctx with the standard library's unittest. It validates and packs as is.
             """);
-        command.SetAction(parse => Run(console, parse.GetRequiredValue(name), parse.GetValue(dir), parse.GetValue(CliOptions.Json)));
+        command.SetAction(parse => Run(console, parse.GetRequiredValue(name), parse.GetValue(dir), parse.Json()));
         return command;
     }
 

@@ -25,7 +25,7 @@ public static class PackCommand
             the root tests/ and dist/. Symbolic links, pipes and devices are refused, never followed.
             The zip is validated like `validate` and not written when invalid, unless --force.
             """);
-        command.SetAction(parse => Run(console, parse.GetRequiredValue(input), parse.GetValue(output), parse.GetValue(force), parse.GetValue(CliOptions.Json)));
+        command.SetAction(parse => Run(console, parse.GetRequiredValue(input), parse.GetValue(output), parse.GetValue(force), parse.Json()));
         return command;
     }
 

@@ -44,7 +44,7 @@ public static class PluginCli
             """);
         root.WithDetails("");
         VerbHelp.Install(root);
-        root.Options.Add(CliOptions.Json);
+        root.Options.Add(CliOptions.NewJsonOption());
         foreach (var verb in Verbs(console))
         {
             root.Subcommands.Add(verb);
@@ -55,7 +55,7 @@ public static class PluginCli
     public static async Task<int> RunAsync(IReadOnlyList<string> args, CliConsole console, CancellationToken cancellationToken = default)
     {
         var parse = Root(console).Parse(args);
-        var json = parse.GetValue(CliOptions.Json);
+        var json = parse.Json();
         var configuration = new InvocationConfiguration { Output = console.Out, Error = console.Error, EnableDefaultExceptionHandler = false };
         if (parse.Errors.Count > 0 && !VerbHelp.IsHelp(parse))
         {
@@ -71,6 +71,10 @@ public static class PluginCli
         catch (CliException ex)
         {
             return Fail(console, json, ex);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return Fail(console, json, CliException.Usage($"{ex.Message} (check the path and its permissions)"));
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

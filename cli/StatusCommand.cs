@@ -20,7 +20,7 @@ public static class StatusCommand
             GET /api/health and print each check (storage, queue, sandbox).
             Exit 0 healthy, 1 unhealthy, 3 unreachable (start it with local/up).
             """);
-        command.SetAction((parse, cancellationToken) => RunAsync(console, parse.GetValue(url), parse.GetValue(timeout), parse.GetValue(CliOptions.Json), cancellationToken));
+        command.SetAction((parse, cancellationToken) => RunAsync(console, parse.GetValue(url), parse.GetValue(timeout), parse.Json(), cancellationToken));
         return command;
     }
 

@@ -42,7 +42,7 @@ public static class UploadCommand
         command.SetAction((parse, cancellationToken) => RunAsync(
             console,
             new Request(parse.GetRequiredValue(input), parse.GetRequiredValue(publisher), parse.GetValue(name), parse.GetValue(connection),
-                parse.GetValue(wait), parse.GetValue(progress), parse.GetValue(CliOptions.Json)),
+                parse.GetValue(wait), parse.GetValue(progress), parse.Json()),
             cancellationToken));
         return command;
     }

@@ -21,7 +21,7 @@ public static class ValidateCommand
             Not checked here (the platform does it on upload): plugin id ownership, whether the version
             is already published, dependencies on other published plugins.
             """);
-        command.SetAction(parse => Run(console, parse.GetRequiredValue(input), parse.GetValue(CliOptions.Json)));
+        command.SetAction(parse => Run(console, parse.GetRequiredValue(input), parse.Json()));
         return command;
     }
 
