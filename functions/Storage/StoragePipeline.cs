@@ -63,6 +63,12 @@ internal sealed class StoragePipeline
         {
             throw new StorageRequestFailedException(ex.Status, ex.ErrorCode, $"Storage request {message.Request.Method} {message.Request.Uri} failed: {ex.Message}", ex);
         }
+        catch (AggregateException ex) when (ex.InnerExceptions.All(inner => inner is RequestFailedException { Status: 0 }))
+        {
+            // Azure.Core's retry policy gives up on a transport failure with every attempt's exception.
+            var last = (RequestFailedException)ex.InnerExceptions[^1];
+            throw new StorageRequestFailedException(0, last.ErrorCode, $"Storage request {message.Request.Method} {message.Request.Uri} failed after {ex.InnerExceptions.Count} tries: {last.Message}", ex);
+        }
         return message.Response;
     }
 

@@ -1,0 +1,95 @@
+using System.CommandLine;
+
+namespace Serverless.Cli;
+
+/// <summary>
+/// <c>local/plugin</c>: the developer CLI. Each verb lives in its own file with a
+/// <c>static Command Create(CliConsole)</c>; adding one is one file and one line in <see cref="Verbs"/>.
+/// </summary>
+public static class PluginCli
+{
+    public static async Task<int> Main(string[] args)
+    {
+        using var cancel = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            cancel.Cancel();
+        };
+        return await RunAsync(args, CliConsole.FromProcess(), cancel.Token);
+    }
+
+    private static IEnumerable<Command> Verbs(CliConsole console) =>
+    [
+        NewCommand.Create(console),
+        ValidateCommand.Create(console),
+        PackCommand.Create(console),
+        UploadCommand.Create(console),
+        StatusCommand.Create(console),
+    ];
+
+    public static RootCommand Root(CliConsole console)
+    {
+        var root = new RootCommand("""
+            local/plugin: build, check and publish plugins for the Discord plugin platform.
+
+            Typical loop:
+              local/plugin new hello-world            scaffold a working plugin
+              local/plugin validate hello-world       the platform's checks, locally
+              local/plugin pack hello-world           a deterministic zip in hello-world/dist/
+              local/plugin upload hello-world -p me   publish to the local platform, print the report
+              local/plugin status                     is the local platform up?
+
+            Every verb takes --help and --json.
+            """);
+        root.WithDetails("");
+        VerbHelp.Install(root);
+        root.Options.Add(CliOptions.NewJsonOption());
+        foreach (var verb in Verbs(console))
+        {
+            root.Subcommands.Add(verb);
+        }
+        return root;
+    }
+
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, CliConsole console, CancellationToken cancellationToken = default)
+    {
+        var parse = Root(console).Parse(args);
+        var json = parse.Json();
+        var configuration = new InvocationConfiguration { Output = console.Out, Error = console.Error, EnableDefaultExceptionHandler = false };
+        if (parse.Errors.Count > 0 && !VerbHelp.IsHelp(parse))
+        {
+            var command = parse.CommandResult.Command;
+            var help = command is RootCommand ? "local/plugin --help" : $"local/plugin {command.Name} --help";
+            var message = string.Join("; ", parse.Errors.Select(error => error.Message)) + $" (see {help})";
+            return Fail(console, json, CliException.Usage(message));
+        }
+        try
+        {
+            return await parse.InvokeAsync(configuration, cancellationToken);
+        }
+        catch (CliException ex)
+        {
+            return Fail(console, json, ex);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return Fail(console, json, CliException.Usage($"{ex.Message} (check the path and its permissions)"));
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            console.Error.WriteLine("cancelled");
+            return 130;
+        }
+    }
+
+    private static int Fail(CliConsole console, bool json, CliException ex)
+    {
+        if (json)
+        {
+            Output.WriteJson(console.Out, Output.ErrorDocument(ex.Message, ex.ExitCode));
+        }
+        console.Error.WriteLine($"{Output.Red("error:", console.ErrorColored)} {ex.Message}");
+        return ex.ExitCode;
+    }
+}

@@ -1,0 +1,280 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Azure;
+using Serverless.Functions.Packages;
+using Serverless.Functions.Storage;
+
+namespace Serverless.Cli;
+
+/// <summary>
+/// <c>upload ZIP|DIR --publisher P</c>: puts the zip at <c>plugin-uploads/P/NAME.zip</c>, then waits for
+/// the platform's verdict at <c>plugin-reports/P/NAME.json</c> and prints it.
+/// </summary>
+public static class UploadCommand
+{
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(250);
+
+    public static Command Create(CliConsole console)
+    {
+        var input = new Argument<string>("ZIP|DIR") { Description = "A plugin zip, or a plugin folder (packed in memory exactly as `pack` would)" };
+        var publisher = new Option<string>("--publisher", "-p") { Description = "Your publisher name: letters, digits, '_', '.', '-' (the first id you publish becomes yours)", Required = true, HelpName = "PUBLISHER" };
+        var name = new Option<string?>("--name", "-n") { Description = "Upload name (default: the manifest's id)", HelpName = "NAME" };
+        var connection = new Option<string?>("--connection", "-c") { Description = "Storage connection string (default: $AzureWebJobsStorage, then local.settings.json, then local/up's Azurite on 127.0.0.1:10000-10002)", HelpName = "CONNECTION-STRING" };
+        var wait = new Option<int>("--wait", "-w") { Description = "Seconds to wait for the report; 0 uploads without waiting", DefaultValueFactory = _ => 60, HelpName = "SECONDS" };
+        var progress = new Option<bool>("--progress") { Description = "Show upload progress on stderr even when it is not a terminal" };
+        var command = new Command("upload", "Upload a plugin to storage, wait for the platform's report, print it")
+        {
+            input,
+            publisher,
+            name,
+            connection,
+            wait,
+            progress,
+        };
+        command.WithDetails("""
+            Uploads a plugin to plugin-uploads/PUBLISHER/NAME.zip, waits for the platform to validate and
+            publish it, and prints its report (plugin-reports/PUBLISHER/NAME.json). Only the report written
+            for this very upload counts (its upload.etag matches the uploaded blob's), never an older one.
+            Exit 0 published, 1 rejected, 3 no report within --wait (is local/up running?).
+            """);
+        command.SetAction((parse, cancellationToken) => RunAsync(
+            console,
+            new Request(parse.GetRequiredValue(input), parse.GetRequiredValue(publisher), parse.GetValue(name), parse.GetValue(connection),
+                parse.GetValue(wait), parse.GetValue(progress), parse.Json()),
+            cancellationToken));
+        return command;
+    }
+
+    private sealed record Request(string Input, string Publisher, string? Name, string? Connection, int WaitSeconds, bool Progress, bool Json);
+
+    private static async Task<int> RunAsync(CliConsole console, Request request, CancellationToken cancellationToken)
+    {
+        if (request.WaitSeconds < 0)
+        {
+            throw CliException.Usage("--wait takes a number of seconds, 0 or more");
+        }
+        var validator = PackageSource.Validator(console);
+        var source = PackageSource.Open(console, request.Input, validator.Limits);
+        if (source.Packed is { Refused.Count: > 0 } refused)
+        {
+            // Uploading would silently drop these files; pack and validate say which.
+            throw new CliException(ExitCodes.Failed, $"'{source.Path}' holds files that cannot be packed: {string.Join(", ", refused.Refused.Select(issue => issue.Path))}; run `local/plugin validate {request.Input}` for details");
+        }
+        var upload = Target(source, request, validator);
+
+        var (connectionString, from) = request.Connection is { Length: > 0 } given ? (given, "--connection") : StorageConnection.Resolve(console);
+        StorageAccount account;
+        try
+        {
+            account = StorageAccount.Parse(connectionString);
+        }
+        catch (Exception ex) when (ex is FormatException or ArgumentException or InvalidOperationException)
+        {
+            throw CliException.Usage($"the storage connection string from {from} is not usable: {ex.Message}");
+        }
+        var options = new StorageClientOptions();
+        options.Retry.MaxRetries = 2;
+        var blobs = new BlobServiceClient(account, options);
+        var blob = blobs.GetBlobContainerClient(UploadRef.Container).GetBlobClient(upload.BlobName);
+        var where = $"{UploadRef.Container}/{upload.BlobName}";
+        var human = !request.Json;
+
+        ETag etag;
+        try
+        {
+            await blobs.GetBlobContainerClient(UploadRef.Container).CreateIfNotExistsAsync(cancellationToken);
+            etag = await UploadAsync(console, blob, source, request.Progress, cancellationToken);
+        }
+        catch (StorageRequestFailedException ex) when (ex.Status == 0)
+        {
+            throw CliException.Unavailable($"cannot reach storage at {account.BlobEndpoint} (from {from}): {ex.Message}. Is local/up running? It starts Azurite; or pass --connection");
+        }
+        catch (StorageRequestFailedException ex)
+        {
+            throw new CliException(ExitCodes.Failed, $"storage refused the upload to {where} ({ex.Status} {ex.ErrorCode}): {ex.Message}");
+        }
+        var uploaded = new JsonObject { ["blob"] = where, ["etag"] = etag.ToString(), ["bytes"] = source.Length };
+        if (human)
+        {
+            console.Error.WriteLine($"uploaded {Output.Size(source.Length)} to {where} on {account.BlobEndpoint.GetLeftPart(UriPartial.Authority)}");
+        }
+        if (request.WaitSeconds == 0)
+        {
+            if (request.Json)
+            {
+                Output.WriteJson(console.Out, new JsonObject { ["status"] = "uploaded", ["upload"] = uploaded });
+            }
+            else
+            {
+                console.Out.WriteLine($"uploaded; the report will appear at {UploadProcessor.ReportsContainer}/{UploadProcessor.ReportBlobName(upload)}");
+            }
+            return ExitCodes.Ok;
+        }
+
+        if (human)
+        {
+            console.Error.WriteLine($"waiting up to {request.WaitSeconds} s for the platform's report ({UploadProcessor.ReportsContainer}/{UploadProcessor.ReportBlobName(upload)})");
+        }
+        var report = await WaitForReportAsync(blobs, upload, etag, TimeSpan.FromSeconds(request.WaitSeconds), cancellationToken);
+        if (report is null)
+        {
+            var message = $"no report for this upload after {request.WaitSeconds} s. Is local/up running? Its upload watcher validates and publishes uploads (in Azure: the packages function). Try again with a longer --wait, or look for {UploadProcessor.ReportsContainer}/{UploadProcessor.ReportBlobName(upload)} later";
+            if (request.Json)
+            {
+                Output.WriteJson(console.Out, new JsonObject { ["status"] = "timeout", ["upload"] = uploaded, ["exitCode"] = ExitCodes.Unavailable, ["message"] = message });
+                return ExitCodes.Unavailable;
+            }
+            throw CliException.Unavailable(message);
+        }
+        if (request.Json)
+        {
+            Output.WriteJson(console.Out, report);
+        }
+        else
+        {
+            ReportPrinter.Print(console, report, where);
+        }
+        return report["status"]?.GetValue<string>() == "published" ? ExitCodes.Ok : ExitCodes.Failed;
+    }
+
+    /// <summary>Where the upload goes: --name, else the manifest's id, else the file or folder name.</summary>
+    private static UploadRef Target(PackageSource source, Request request, PackageValidator validator)
+    {
+        if (UploadRef.FromBlobName($"{request.Publisher}/x.zip") is null)
+        {
+            throw CliException.Usage($"'{request.Publisher}' is not a publisher name: use 1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit");
+        }
+        var name = request.Name;
+        if (name is null)
+        {
+            name = source.Validate(validator).Manifest?.Id;
+            if (name is null)
+            {
+                var fallback = Path.GetFileNameWithoutExtension(source.Path.TrimEnd(Path.DirectorySeparatorChar));
+                name = UploadRef.IsValidSegment(fallback)
+                    ? fallback
+                    : throw CliException.Usage($"cannot tell the plugin id (the manifest is missing or invalid) and '{fallback}' is no upload name; pass --name");
+            }
+        }
+        return UploadRef.FromBlobName($"{request.Publisher}/{name}.zip")
+            ?? throw CliException.Usage($"'{name}' is not an upload name: use 1 to 128 letters, digits, '_', '.' or '-', starting with a letter or digit");
+    }
+
+    private static async Task<ETag> UploadAsync(CliConsole console, BlobClient blob, PackageSource source, bool forceProgress, CancellationToken cancellationToken)
+    {
+        const int MiB = 1024 * 1024;
+        var show = forceProgress || (console.ErrorIsTerminal && source.Length >= MiB);
+        await using var zip = source.OpenZip();
+        var options = new BlobUploadOptions { ContentType = "application/zip" };
+        if (!show)
+        {
+            return (await blob.UploadAsync(zip, options, cancellationToken)).ETag;
+        }
+        // Smaller blocks so the line moves; each block is read just before it is sent.
+        options.TransferOptions = new StorageTransferOptions { InitialTransferSize = MiB, MaximumTransferSize = MiB };
+        var clock = Stopwatch.StartNew();
+        var progress = new ProgressStream(zip, source.Length, (sent, total) =>
+        {
+            var percent = total == 0 ? 100 : sent * 100 / total;
+            var line = $"uploading {Output.Size(sent)} / {Output.Size(total)} ({percent}%)";
+            if (console.ErrorIsTerminal)
+            {
+                console.Error.Write("\r" + line + "\e[K");
+            }
+            else
+            {
+                console.Error.WriteLine(line);
+            }
+        });
+        var etag = (await blob.UploadAsync(progress, options, cancellationToken)).ETag;
+        var done = $"uploaded {Output.Size(source.Length)} in {clock.Elapsed.TotalSeconds:0.0} s";
+        console.Error.WriteLine(console.ErrorIsTerminal ? "\r" + done + "\e[K" : done);
+        return etag;
+    }
+
+    /// <summary>Polls the report blob until one written for this upload (same ETag) appears.</summary>
+    public static async Task<JsonObject?> WaitForReportAsync(BlobServiceClient blobs, UploadRef upload, ETag etag, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        var report = blobs.GetBlobContainerClient(UploadProcessor.ReportsContainer).GetBlobClient(UploadProcessor.ReportBlobName(upload));
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                var content = await report.DownloadContentAsync(cancellationToken);
+                if (JsonNode.Parse(content.Content.ToString()) is JsonObject document
+                    && document["upload"]?["etag"]?.GetValue<string>() is { } reported
+                    && SameETag(reported, etag.ToString()))
+                {
+                    return document;
+                }
+            }
+            catch (StorageRequestFailedException ex) when (ex.Status == 404)
+            {
+                // No report yet (or no reports container yet).
+            }
+            catch (JsonException)
+            {
+                // Not ours to judge; keep waiting for one that parses.
+            }
+            if (deadline.Elapsed >= wait)
+            {
+                return null;
+            }
+            await Task.Delay(Poll, cancellationToken);
+        }
+    }
+
+    /// <summary>Headers quote ETags and listings may not; compare the opaque value.</summary>
+    public static bool SameETag(string a, string b) => Normalize(a) == Normalize(b);
+
+    private static string Normalize(string etag) => (etag.StartsWith("W/", StringComparison.Ordinal) ? etag[2..] : etag).Trim('"');
+
+    /// <summary>Reports how much of a stream has been read.</summary>
+    private sealed class ProgressStream(Stream inner, long total, Action<long, long> report) : Stream
+    {
+        private long _read;
+        private long _reported = -1;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => inner.Length;
+
+        public override long Position
+        {
+            get => _read;
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            Count(await inner.ReadAsync(buffer, cancellationToken));
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        private int Count(int read)
+        {
+            _read += read;
+            // At most one line per 256 KiB, and always the last.
+            if (_read - _reported >= 256 * 1024 || (_read == total && _reported != _read))
+            {
+                _reported = _read;
+                report(_read, total);
+            }
+            return read;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}

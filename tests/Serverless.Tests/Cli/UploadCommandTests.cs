@@ -1,0 +1,166 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Serverless.Cli;
+using Serverless.Functions.Packages;
+using Serverless.Functions.Storage;
+using Serverless.Tests.Infrastructure;
+
+namespace Serverless.Tests.Cli;
+
+/// <summary>
+/// <c>upload</c> against a real Azurite, with the real app (its local upload watcher and upload processor)
+/// judging the uploads, exactly as under <c>local/up</c>.
+/// </summary>
+public sealed class UploadCommandTests(Azurite azurite) : IDisposable
+{
+    private readonly CliRun _cli = new();
+
+    public void Dispose() => _cli.Dispose();
+
+    private static string NewId() => "p" + Guid.NewGuid().ToString("N")[..12];
+
+    private WebApplicationFactory<Program> StartApp()
+    {
+        var app = new WebApplicationFactory<Program>().WithWebHostBuilder(builder => builder.UseSetting("AzureWebJobsStorage", azurite.ConnectionString));
+        _ = app.Server;
+        return app;
+    }
+
+    private async Task<string> ScaffoldAsync(string id)
+    {
+        var created = await _cli.RunAsync("new", id);
+        Assert.True(created.ExitCode == ExitCodes.Ok, created.ToString());
+        return _cli.PathOf(id);
+    }
+
+    [Fact]
+    public async Task Upload_ValidPlugin_PublishedExit0AndReportOfThisUpload()
+    {
+        await using var app = StartApp();
+        var id = NewId();
+        var root = await ScaffoldAsync(id);
+
+        var result = await _cli.RunAsync("upload", root, "--publisher", "acme", "--connection", azurite.ConnectionString, "--wait", "60", "--json");
+
+        Assert.True(result.ExitCode == ExitCodes.Ok, result.ToString());
+        var report = result.Json;
+        Assert.Equal("published", report["status"]!.GetValue<string>());
+        Assert.Equal(id, report["plugin"]!["id"]!.GetValue<string>());
+        Assert.Equal("0.1.0", report["plugin"]!["version"]!.GetValue<string>());
+        var blob = new BlobServiceClient(azurite.Account).GetBlobContainerClient(UploadRef.Container).GetBlobClient($"acme/{id}.zip");
+        var properties = await blob.GetPropertiesAsync(TestContext.Current.CancellationToken);
+        Assert.True(UploadCommand.SameETag(properties.ETag.ToString(), report["upload"]!["etag"]!.GetValue<string>()));
+        // What was uploaded is exactly what pack writes.
+        var packed = await _cli.RunAsync("pack", root, "-o", "packed.zip");
+        Assert.Equal(ExitCodes.Ok, packed.ExitCode);
+        Assert.Equal(await File.ReadAllBytesAsync(_cli.PathOf("packed.zip"), TestContext.Current.CancellationToken), (await blob.DownloadContentAsync(TestContext.Current.CancellationToken)).Content.ToArray());
+    }
+
+    [Fact]
+    public async Task Upload_InvalidPlugin_RejectedExit1WithEveryError()
+    {
+        await using var app = StartApp();
+        var id = NewId();
+        var root = await ScaffoldAsync(id);
+        var manifest = Path.Combine(root, "manifest.json");
+        await File.WriteAllTextAsync(manifest, (await File.ReadAllTextAsync(manifest, TestContext.Current.CancellationToken))
+            .Replace("\"0.1.0\"", "\"one\"").Replace("interaction:respond", "teleport"), TestContext.Current.CancellationToken);
+
+        var result = await _cli.RunAsync("upload", root, "--publisher", "acme", "--name", id, "--connection", azurite.ConnectionString);
+
+        Assert.True(result.ExitCode == ExitCodes.Failed, result.ToString());
+        Assert.StartsWith("rejected", result.Out);
+        Assert.Contains(IssueCodes.InvalidVersion, result.Out);
+        Assert.Contains("$.version", result.Out);
+        Assert.Contains(IssueCodes.UnknownCapability, result.Out);
+        Assert.Contains($"plugin-uploads/acme/{id}.zip", result.Error);
+    }
+
+    [Fact]
+    public async Task Upload_SameVersionChanged_WaitsForNewReportNotOldOne()
+    {
+        await using var app = StartApp();
+        var id = NewId();
+        var root = await ScaffoldAsync(id);
+        var first = await _cli.RunAsync("upload", root, "-p", "acme", "-c", azurite.ConnectionString, "--json");
+        Assert.True(first.ExitCode == ExitCodes.Ok, first.ToString());
+        await File.AppendAllTextAsync(Path.Combine(root, "plugin.py"), "\n# changed\n", TestContext.Current.CancellationToken);
+
+        // The old report ("published") is still there; only the one for this upload may count.
+        var second = await _cli.RunAsync("upload", root, "-p", "acme", "-c", azurite.ConnectionString, "--json");
+
+        Assert.True(second.ExitCode == ExitCodes.Failed, second.ToString());
+        Assert.Equal("rejected", second.Json["status"]!.GetValue<string>());
+        Assert.Contains(second.Json["errors"]!.AsArray(), error => error!["code"]!.GetValue<string>() == IssueCodes.VersionExists);
+        Assert.NotEqual(first.Json["upload"]!["etag"]!.GetValue<string>(), second.Json["upload"]!["etag"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Upload_NothingProcessesUploads_TimesOutExit3()
+    {
+        // An Azurite of its own: no app anywhere watches it, so no report can come.
+        await using var lonely = new Azurite();
+        await lonely.InitializeAsync();
+        var id = NewId();
+        var root = await ScaffoldAsync(id);
+        // An old report for the same name must not be taken for this upload's.
+        var reports = new BlobServiceClient(lonely.Account).GetBlobContainerClient(UploadProcessor.ReportsContainer);
+        await reports.CreateIfNotExistsAsync(TestContext.Current.CancellationToken);
+        await reports.GetBlobClient($"acme/{id}.json").UploadAsync(BinaryData.FromString("""{"status":"published","errors":[],"warnings":[],"upload":{"etag":"\"0x8DEADBEEF\""}}"""), overwrite: true, TestContext.Current.CancellationToken);
+
+        var started = DateTime.UtcNow;
+        var result = await _cli.RunAsync("upload", root, "--publisher", "acme", "--connection", lonely.ConnectionString, "--wait", "2");
+
+        Assert.True(result.ExitCode == ExitCodes.Unavailable, result.ToString());
+        Assert.Contains("is local/up running?", result.Error, StringComparison.OrdinalIgnoreCase);
+        Assert.InRange(DateTime.UtcNow - started, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(30));
+        Assert.True(await new BlobServiceClient(lonely.Account).GetBlobContainerClient(UploadRef.Container).GetBlobClient($"acme/{id}.zip").ExistsAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task Upload_StorageUnreachable_Exit3SaysToStartLocalUp()
+    {
+        var root = await ScaffoldAsync(NewId());
+        var port = FreePorts.Next();
+        var connection = $"DefaultEndpointsProtocol=http;AccountName={StorageAccount.DevelopmentAccountName};AccountKey={StorageAccount.DevelopmentAccountKey};BlobEndpoint=http://127.0.0.1:{port}/{StorageAccount.DevelopmentAccountName};";
+
+        var result = await _cli.RunAsync("upload", root, "-p", "acme", "-c", connection, "--json");
+
+        Assert.True(result.ExitCode == ExitCodes.Unavailable, result.ToString());
+        Assert.Equal("error", result.Json["status"]!.GetValue<string>());
+        Assert.Contains("local/up", result.Json["message"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Upload_ConnectionFromEnvironmentNoWait_UploadsWithProgress()
+    {
+        var id = NewId();
+        var root = await ScaffoldAsync(id);
+        var noise = new byte[3 * 1024 * 1024];
+        Random.Shared.NextBytes(noise);
+        await File.WriteAllBytesAsync(Path.Combine(root, "noise.bin"), noise, TestContext.Current.CancellationToken);
+        _cli.Variables["AzureWebJobsStorage"] = azurite.ConnectionString;
+
+        var result = await _cli.RunAsync("upload", root, "--publisher", "acme", "--wait", "0", "--progress");
+
+        Assert.True(result.ExitCode == ExitCodes.Ok, result.ToString());
+        Assert.Contains("uploading", result.Error);
+        Assert.Contains("(100%)", result.Error);
+        var blob = new BlobServiceClient(azurite.Account).GetBlobContainerClient(UploadRef.Container).GetBlobClient($"acme/{id}.zip");
+        Assert.True((await blob.GetPropertiesAsync(TestContext.Current.CancellationToken)).ContentLength > noise.Length);
+    }
+
+    [Theory]
+    [InlineData("-bad")]
+    [InlineData("a/b")]
+    [InlineData("")]
+    public async Task Upload_BadPublisher_UsageError(string publisher)
+    {
+        var root = await ScaffoldAsync(NewId());
+
+        var result = await _cli.RunAsync("upload", root, "--publisher", publisher, "-c", "UseDevelopmentStorage=true");
+
+        Assert.Equal(ExitCodes.Usage, result.ExitCode);
+        Assert.Contains("publisher", result.Error);
+    }
+}
