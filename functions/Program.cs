@@ -1,3 +1,4 @@
+using Serverless.Functions.Discord;
 using Serverless.Functions.Health;
 using Serverless.Functions.Hosting;
 using Serverless.Functions.Interactions;
@@ -17,6 +18,7 @@ builder.Services.AddWorkQueue(builder.Configuration);
 builder.Services.AddSandbox(builder.Configuration);
 builder.Services.AddPackages(builder.Configuration);
 builder.Services.AddInvocations();
+builder.Services.AddDiscord(builder.Configuration);
 builder.Services.AddTriggeredFunctions();
 builder.Services.AddLocalTriggers(builder.Configuration);
 builder.Services.AddPlatformHealth();
@@ -27,6 +29,7 @@ var app = builder.Build();
 app.MapHealth();
 app.MapInteractions();
 app.MapTriggeredFunctions();
+app.MapDiscordRecorder();
 
 app.Run();
 
