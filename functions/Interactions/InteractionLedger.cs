@@ -18,7 +18,47 @@ public sealed class InteractionLedger(TableServiceClient tables)
     public const string DeferredUpdate = "deferred_update";
     public const string Modal = "modal";
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TaskCompletionSource> _claimWaiters = new();
+
     private TableClient Table => tables.GetTableClient(TableName);
+
+    /// <summary>
+    /// Waits until someone claims the initial response or <paramref name="budget"/> passes. A claim made in
+    /// this process wakes the wait at once; one made on another instance is seen by polling.
+    /// </summary>
+    public async Task<string?> WaitForClaimAsync(string interactionId, TimeSpan budget, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var waiter = _claimWaiters.GetOrAdd(interactionId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        try
+        {
+            var deadline = clock.GetUtcNow() + budget;
+            while (true)
+            {
+                if (await GetClaimAsync(interactionId, cancellationToken) is { } kind)
+                {
+                    return kind;
+                }
+                var left = deadline - clock.GetUtcNow();
+                if (left <= TimeSpan.Zero)
+                {
+                    return null;
+                }
+                try
+                {
+                    await waiter.Task.WaitAsync(left < PollInterval ? left : PollInterval, clock, cancellationToken);
+                }
+                catch (TimeoutException)
+                {
+                }
+            }
+        }
+        finally
+        {
+            _claimWaiters.TryRemove(interactionId, out _);
+        }
+    }
+
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
 
     /// <summary>False when this interaction id was seen before: it must not be dispatched twice.</summary>
     public Task<bool> TryMarkReceivedAsync(string interactionId, CancellationToken cancellationToken) =>
@@ -29,6 +69,10 @@ public sealed class InteractionLedger(TableServiceClient tables)
     {
         if (await TryInsertAsync(interactionId, "claim", new() { ["Kind"] = kind }, cancellationToken))
         {
+            if (_claimWaiters.TryGetValue(interactionId, out var waiter))
+            {
+                waiter.TrySetResult();
+            }
             return (true, kind);
         }
         return (false, await GetClaimAsync(interactionId, cancellationToken) ?? kind);

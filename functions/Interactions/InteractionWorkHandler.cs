@@ -1,0 +1,51 @@
+using System.Text.Json.Nodes;
+using Serverless.Functions.Discord;
+using Serverless.Functions.Dispatch;
+using Serverless.Functions.Invocations;
+using Serverless.Functions.WorkQueue;
+
+namespace Serverless.Functions.Interactions;
+
+/// <summary>
+/// Runs a queued interaction: routes it again (the install may have changed since), invokes the plugin
+/// with an <see cref="InteractionSession"/> answering its calls, then makes sure the user got an answer.
+/// </summary>
+public sealed class InteractionWorkHandler(
+    InteractionRouter router,
+    PluginInvoker invoker,
+    InteractionLedger ledger,
+    DiscordRestClient discord,
+    DiscordActions actions,
+    PluginLogs logs,
+    TimeProvider clock,
+    ILogger<InteractionWorkHandler> logger) : IWorkItemHandler
+{
+    public const string WorkKind = "interaction";
+
+    public string Kind => WorkKind;
+
+    public static WorkItem Create(JsonObject interaction, DateTimeOffset receivedAt) =>
+        WorkItem.Create(WorkKind, new JsonObject { ["interaction"] = interaction.DeepClone(), ["receivedAt"] = receivedAt.ToString("O") },
+            id: "ix-" + interaction["id"]?.GetValue<string>());
+
+    public async Task HandleAsync(WorkItem item, Delivery delivery, CancellationToken cancellationToken)
+    {
+        var interaction = item.Body?["interaction"] as JsonObject ?? throw new WorkItemFormatException("an interaction work item carries no interaction");
+        var receivedAt = DateTimeOffset.Parse(item.Body!["receivedAt"]!.GetValue<string>());
+        var route = await router.RouteAsync(interaction, cancellationToken);
+        if (route is null)
+        {
+            logger.LogWarning("Interaction {Id} no longer routes to an installed plugin; dropped", interaction["id"]);
+            return;
+        }
+        var reference = InteractionRef.FromPayload(interaction);
+        var session = new InteractionSession(route, reference, receivedAt, ledger, discord, actions, logs, clock);
+        var invocation = new PluginInvocation(item.Id, route.Kind, route.Name, route.Event, route.Install.ToContext());
+        if (delivery.Count > 1)
+        {
+            await logs.AppendAsync(route.Install.PluginId, route.Install.GuildId, "warning", $"delivery {delivery.Count} of this interaction: calls already made are not repeated", item.Id, cancellationToken);
+        }
+        var outcome = await invoker.InvokeAsync(invocation, session, cancellationToken);
+        await session.FinishAsync(outcome, invocation, cancellationToken);
+    }
+}
