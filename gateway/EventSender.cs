@@ -68,7 +68,15 @@ public sealed class EventSender
         await foreach (var outgoing in _buffer.Reader.ReadAllAsync(cancellationToken))
         {
             ReportDrops();
-            await DeliverAsync(outgoing, cancellationToken);
+            try
+            {
+                await DeliverAsync(outgoing, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Whatever went wrong with this event, the ones behind it still deserve delivery.
+                _logger.LogError(ex, "Event {Id} ({Event}) dropped: delivery failed unexpectedly", outgoing.Id, outgoing.Name);
+            }
         }
     }
 

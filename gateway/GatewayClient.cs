@@ -44,6 +44,8 @@ public sealed class GatewayClient
     private string? _sessionId;
     private Uri? _resumeUrl;
     private long? _sequence;
+    // _sequence as the heartbeat loop (another thread) reads it; -1 for none.
+    private long _heartbeatSequence = -1;
 
     private DateTimeOffset? _lastIdentify;
     private int _identifiesLeft = int.MaxValue;
@@ -81,6 +83,7 @@ public sealed class GatewayClient
                 _sessionId = null;
                 _resumeUrl = null;
                 _sequence = null;
+                Volatile.Write(ref _heartbeatSequence, -1);
             }
             failures = end.Established ? 0 : failures + 1;
             var delay = end.Delay ?? (failures == 0 ? TimeSpan.Zero : Backoff(failures));
@@ -138,6 +141,7 @@ public sealed class GatewayClient
             {
                 await WaitToIdentifyAsync(cancellationToken);
                 _sequence = null;
+                Volatile.Write(ref _heartbeatSequence, -1);
                 _logger.LogInformation("Identifying with intents {Intents} ({Value})", _options.Intents, (int)_options.Intents);
                 await connection.SendAsync(Identify, new JsonObject
                 {
@@ -162,7 +166,7 @@ public sealed class GatewayClient
                         break;
                     case Heartbeat:
                         // Discord may ask for a beat now; the regular schedule carries on.
-                        await connection.SendAsync(Heartbeat, _sequence is { } sequence ? JsonValue.Create(sequence) : null);
+                        await connection.SendAsync(Heartbeat, HeartbeatSequence());
                         break;
                     case Reconnect:
                         await connection.CloseAsync(resumable: true);
@@ -211,7 +215,16 @@ public sealed class GatewayClient
             return false;
         }
         _sequence = sequence;
-        var data = root.TryGetProperty("d", out var d) ? d : default;
+        Volatile.Write(ref _heartbeatSequence, sequence);
+        if (type == "RESUMED")
+        {
+            _logger.LogInformation("Resumed session {Session}", _sessionId);
+            return true;
+        }
+        if (!root.TryGetProperty("d", out var data) || data.ValueKind != JsonValueKind.Object)
+        {
+            return false;
+        }
         var established = false;
         if (type == "READY")
         {
@@ -219,11 +232,6 @@ public sealed class GatewayClient
             _resumeUrl = data.TryGetProperty("resume_gateway_url", out var url) && Uri.TryCreate(url.GetString(), UriKind.Absolute, out var parsed) ? parsed : null;
             var guilds = data.TryGetProperty("guilds", out var list) && list.ValueKind == JsonValueKind.Array ? list.GetArrayLength() : 0;
             _logger.LogInformation("Ready: session {Session}, {Guilds} guilds", _sessionId, guilds);
-            established = true;
-        }
-        else if (type == "RESUMED")
-        {
-            _logger.LogInformation("Resumed session {Session}", _sessionId);
             established = true;
         }
         if (_sessionId is not null)
@@ -256,7 +264,7 @@ public sealed class GatewayClient
                     return;
                 }
                 connection.AwaitingAck = true;
-                await connection.SendAsync(Heartbeat, _sequence is { } sequence ? JsonValue.Create(sequence) : null);
+                await connection.SendAsync(Heartbeat, HeartbeatSequence());
                 await Task.Delay(interval, connection.Token);
             }
         }
@@ -265,6 +273,8 @@ public sealed class GatewayClient
             // The connection is ending; the read loop reports why.
         }
     }
+
+    private JsonNode? HeartbeatSequence() => Volatile.Read(ref _heartbeatSequence) is var sequence and >= 0 ? JsonValue.Create(sequence) : null;
 
     private async Task WaitToIdentifyAsync(CancellationToken cancellationToken)
     {

@@ -21,5 +21,12 @@ public sealed class GatewayWorker(GatewayBridge bridge, IHostApplicationLifetime
             Environment.ExitCode = 1;
             lifetime.StopApplication();
         }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A bug, not Discord: exit non-zero so the container platform restarts the bridge.
+            logger.LogCritical(ex, "Gateway bridge crashed");
+            Environment.ExitCode = 1;
+            lifetime.StopApplication();
+        }
     }
 }

@@ -368,4 +368,36 @@ public sealed class GatewayBridgeTests : IAsyncLifetime
         Assert.Contains("DISCORD_BOT_TOKEN", error.Message, StringComparison.Ordinal);
         Assert.Equal(0, _gateway.ConnectionCount);
     }
+
+    [Fact]
+    public async Task RunAsync_IdentifyBudgetUsedUp_WaitsForReset()
+    {
+        var bridge = new GatewayBridge(Options(), _http, _log.Factory);
+        bridge.Client.UseSessionStartLimit(new SessionStartLimit(Total: 1000, Remaining: 0, ResetAfter: TimeSpan.FromMilliseconds(400)));
+        _run = bridge.RunAsync(_stop.Token);
+
+        var connection = await _gateway.NextConnectionAsync();
+        await connection.HelloAsync();
+        var helloAt = DateTimeOffset.UtcNow;
+        var identify = await connection.ReceiveAsync();
+
+        Assert.Equal(2, identify["op"]!.GetValue<int>());
+        Assert.True(DateTimeOffset.UtcNow - helloAt >= TimeSpan.FromMilliseconds(300), "identified before the budget reset");
+    }
+
+    [Fact]
+    public async Task RunAsync_IdentifyAgainSoon_KeepsIdentifyInterval()
+    {
+        Start(Options() with { IdentifyInterval = TimeSpan.FromMilliseconds(500) });
+        var first = await IdentifiedAsync("session-a");
+        var firstIdentifyAt = DateTimeOffset.UtcNow;
+
+        await first.OpAsync(9, JsonValue.Create(false));
+        var second = await _gateway.NextConnectionAsync();
+        await second.HelloAsync();
+        var identify = await second.ReceiveAsync();
+
+        Assert.Equal(2, identify["op"]!.GetValue<int>());
+        Assert.True(DateTimeOffset.UtcNow - firstIdentifyAt >= TimeSpan.FromMilliseconds(400), "identified again within the identify interval");
+    }
 }
