@@ -33,6 +33,8 @@ public sealed class GatewayClient
         [4014] = "disallowed intents: enable the privileged intents (Server Members, and Message Content if GATEWAY_MESSAGE_CONTENT=true) for the application in the Discord Developer Portal, or narrow GATEWAY_INTENTS",
     };
 
+    private const int ResumeAttempts = 3;
+
     // Reconnectable, but the session is gone: identify afresh.
     private static readonly HashSet<int> SessionEndingCloseCodes = [4007, 4009];
 
@@ -78,14 +80,15 @@ public sealed class GatewayClient
             {
                 throw end.Fatal;
             }
-            if (!end.Resume)
+            failures = end.Established ? 0 : failures + 1;
+            // A session that cannot be resumed in a few tries (its resume host may be gone) is given up for a new one.
+            if (!end.Resume || failures >= ResumeAttempts)
             {
                 _sessionId = null;
                 _resumeUrl = null;
                 _sequence = null;
                 Volatile.Write(ref _heartbeatSequence, -1);
             }
-            failures = end.Established ? 0 : failures + 1;
             var delay = end.Delay ?? (failures == 0 ? TimeSpan.Zero : Backoff(failures));
             _logger.LogWarning("Gateway connection ended: {Reason}; {Next} in {Delay}",
                 end.Reason, _sessionId is null ? "identifying" : "resuming", GatewayOptions.Describe(delay));

@@ -141,7 +141,8 @@ public sealed class FakeGatewayConnection
 
     public Task Ended => _ended.Task;
 
-    public Task HelloAsync(int heartbeatIntervalMs = 45_000) =>
+    /// <summary>Hello; by default with a ten-minute interval so the jittered first beat stays out of short tests.</summary>
+    public Task HelloAsync(int heartbeatIntervalMs = 600_000) =>
         SendAsync(new JsonObject { ["op"] = 10, ["d"] = new JsonObject { ["heartbeat_interval"] = heartbeatIntervalMs }, ["s"] = null, ["t"] = null });
 
     public Task DispatchAsync(string type, long sequence, JsonNode data) =>

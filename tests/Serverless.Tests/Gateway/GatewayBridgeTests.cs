@@ -69,7 +69,7 @@ public sealed class GatewayBridgeTests : IAsyncLifetime
     }
 
     /// <summary>Hello, expect Identify, then READY naming the fake's resume URL.</summary>
-    private async Task<FakeGatewayConnection> IdentifiedAsync(string sessionId = "session-1", int heartbeatMs = 45_000)
+    private async Task<FakeGatewayConnection> IdentifiedAsync(string sessionId = "session-1", int heartbeatMs = 600_000)
     {
         var connection = await _gateway.NextConnectionAsync();
         await connection.HelloAsync(heartbeatMs);
@@ -77,6 +77,19 @@ public sealed class GatewayBridgeTests : IAsyncLifetime
         Assert.Equal(2, identify["op"]!.GetValue<int>());
         await connection.ReadyAsync(sessionId, 1, _gateway.ResumeUrl);
         return connection;
+    }
+
+    /// <summary>Asks for a heartbeat and waits for it: everything sent before has been read by then.</summary>
+    private static async Task ProcessedSoFarAsync(FakeGatewayConnection connection)
+    {
+        var before = connection.Heartbeats.Count;
+        await connection.OpAsync(1);
+        var deadline = DateTime.UtcNow + Patience;
+        while (connection.Heartbeats.Count == before)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the client never answered a heartbeat request");
+            await Task.Delay(10);
+        }
     }
 
     private static JsonObject Message(string id, string content, string? guildId = GuildId) => new()
@@ -399,5 +412,28 @@ public sealed class GatewayBridgeTests : IAsyncLifetime
 
         Assert.Equal(2, identify["op"]!.GetValue<int>());
         Assert.True(DateTimeOffset.UtcNow - firstIdentifyAt >= TimeSpan.FromMilliseconds(400), "identified again within the identify interval");
+    }
+
+    [Fact]
+    public async Task RunAsync_ResumeKeepsFailing_IdentifiesAfreshAtGatewayUrl()
+    {
+        Start();
+        var first = await IdentifiedAsync("session-lost");
+        await ProcessedSoFarAsync(first);
+
+        first.Drop();
+        // Resume attempts that never get a Hello (the resume host is broken) count as failures.
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var resume = await _gateway.NextConnectionAsync();
+            Assert.Equal("/resume", resume.Path);
+            resume.Drop();
+        }
+        var fresh = await _gateway.NextConnectionAsync();
+        await fresh.HelloAsync();
+        var identify = await fresh.ReceiveAsync();
+
+        Assert.Equal("/", fresh.Path);
+        Assert.Equal(2, identify["op"]!.GetValue<int>());
     }
 }
