@@ -1,3 +1,4 @@
+using Serverless.Functions.Admin;
 using Serverless.Functions.Discord;
 using Serverless.Functions.Health;
 using Serverless.Functions.Hosting;
@@ -19,6 +20,7 @@ builder.Services.AddSandbox(builder.Configuration);
 builder.Services.AddPackages(builder.Configuration);
 builder.Services.AddInvocations();
 builder.Services.AddDiscord(builder.Configuration);
+builder.Services.AddAdmin();
 builder.Services.AddTriggeredFunctions();
 builder.Services.AddLocalTriggers(builder.Configuration);
 builder.Services.AddPlatformHealth();
@@ -30,6 +32,7 @@ app.MapHealth();
 app.MapInteractions();
 app.MapTriggeredFunctions();
 app.MapDiscordRecorder();
+app.MapAdmin();
 
 app.Run();
 

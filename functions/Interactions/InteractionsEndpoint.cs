@@ -23,13 +23,19 @@ public static class InteractionsEndpoint
         var publicKey = configuration["DISCORD_PUBLIC_KEY"];
         // A bad key is a startup error, not a 401 on every request.
         services.AddSingleton(new InteractionVerifier(string.IsNullOrWhiteSpace(publicKey) ? null : new InteractionSignature(publicKey)));
+        services.AddSingleton(DeadlineOptions.FromConfiguration(configuration));
+        services.AddSingleton<InteractionLedger>();
+        services.AddSingleton<InteractionRouter>();
+        services.AddSingleton<DiscordActions>();
+        services.AddSingleton<DeadlineProtocol>();
+        services.AddSingleton<Dispatch.IWorkItemHandler, InteractionWorkHandler>();
         return services;
     }
 
     public static void MapInteractions(this IEndpointRouteBuilder app) =>
         app.MapPost("/api/interactions", HandleAsync);
 
-    private static async Task<IResult> HandleAsync(HttpContext http, InteractionVerifier verifier, TimeProvider clock, ILoggerFactory loggers)
+    private static async Task<IResult> HandleAsync(HttpContext http, InteractionVerifier verifier, TimeProvider clock, ILoggerFactory loggers, DeadlineProtocol deadline)
     {
         if (verifier.Signature is null)
         {
@@ -70,17 +76,24 @@ public static class InteractionsEndpoint
             return Results.Json(new JsonObject { ["error"] = "the interaction has no numeric \"type\"" }, statusCode: StatusCodes.Status400BadRequest);
         }
 
-        return type switch
+        if (type == Ping)
         {
-            Ping => Results.Json(new JsonObject { ["type"] = 1 }),
-            ApplicationCommandAutocomplete => Results.Json(new JsonObject { ["type"] = 8, ["data"] = new JsonObject { ["choices"] = new JsonArray() } }),
-            ApplicationCommand or MessageComponent or ModalSubmit => Results.Json(NothingInstalled(interaction)),
-            _ => Results.Json(new JsonObject { ["error"] = $"unknown interaction type {type}" }, statusCode: StatusCodes.Status400BadRequest),
-        };
+            return Results.Json(new JsonObject { ["type"] = 1 });
+        }
+        if (type is not (ApplicationCommand or MessageComponent or ApplicationCommandAutocomplete or ModalSubmit))
+        {
+            return Results.Json(new JsonObject { ["error"] = $"unknown interaction type {type}" }, statusCode: StatusCodes.Status400BadRequest);
+        }
+        if (interaction["id"]?.GetValueKind() != System.Text.Json.JsonValueKind.String || interaction["token"]?.GetValueKind() != System.Text.Json.JsonValueKind.String)
+        {
+            return Results.Json(new JsonObject { ["error"] = "the interaction has no id or token" }, statusCode: StatusCodes.Status400BadRequest);
+        }
+        var answer = await deadline.AnswerAsync(interaction, type, http.RequestAborted);
+        return answer is null ? Results.StatusCode(StatusCodes.Status202Accepted) : Results.Json(answer);
     }
 
     /// <summary>An ephemeral reply rather than a failure, so the user sees why nothing happened.</summary>
-    private static JsonObject NothingInstalled(JsonObject interaction)
+    internal static JsonObject NothingInstalled(JsonObject interaction)
     {
         var name = interaction["data"]?["name"]?.GetValue<string>();
         var what = name is null ? "this" : $"/{name}";

@@ -35,6 +35,7 @@ public sealed class StatusCommandTests(Azurite azurite) : IDisposable
         {
             builder.UseSetting("AzureWebJobsStorage", azurite.ConnectionString);
             builder.UseSetting("LOCAL_TRIGGERS", "off");
+            builder.UseSetting("SANDBOX_PLATFORM_NAME", "status-tests-" + Guid.NewGuid().ToString("N")[..8]);
         });
         app.UseKestrel(options => options.Listen(System.Net.IPAddress.Loopback, port));
         app.StartServer();

@@ -4,6 +4,7 @@ using Serverless.Cli;
 using Serverless.Functions.Packages;
 using Serverless.Functions.Storage;
 using Serverless.Tests.Infrastructure;
+using Serverless.Tests.Sandbox;
 
 namespace Serverless.Tests.Cli;
 
@@ -11,7 +12,8 @@ namespace Serverless.Tests.Cli;
 /// <c>upload</c> against a real Azurite, with the real app (its local upload watcher and upload processor)
 /// judging the uploads, exactly as under <c>local/up</c>.
 /// </summary>
-public sealed class UploadCommandTests(Azurite azurite) : IDisposable
+[Collection("Docker")]
+public sealed class UploadCommandTests(Azurite azurite, DockerFixture docker) : IDisposable
 {
     private readonly CliRun _cli = new();
 
@@ -21,7 +23,13 @@ public sealed class UploadCommandTests(Azurite azurite) : IDisposable
 
     private WebApplicationFactory<Program> StartApp()
     {
-        var app = new WebApplicationFactory<Program>().WithWebHostBuilder(builder => builder.UseSetting("AzureWebJobsStorage", azurite.ConnectionString));
+        // Publishing boots SDK plugins in the sandbox; the app's worker containers carry the fixture's platform name.
+        docker.Require();
+        var app = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
+        {
+            builder.UseSetting("AzureWebJobsStorage", azurite.ConnectionString);
+            builder.UseSetting("SANDBOX_PLATFORM_NAME", docker.PlatformName);
+        });
         _ = app.Server;
         return app;
     }

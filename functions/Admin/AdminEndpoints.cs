@@ -1,0 +1,81 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Serverless.Functions.Installs;
+using Serverless.Functions.Invocations;
+using Serverless.Functions.Packages;
+
+namespace Serverless.Functions.Admin;
+
+/// <summary>
+/// <c>/api/admin/</c> (key in header <c>x-functions-key</c>): installs per guild and plugin logs. The
+/// install contract is DESIGN.md's: <c>PUT …/guilds/{guild}/plugins/{plugin}</c> with
+/// <c>{"version": requirement, "capabilities": [...]}</c> installs or upgrades and syncs commands.
+/// </summary>
+public static class AdminEndpoints
+{
+    public static IServiceCollection AddAdmin(this IServiceCollection services)
+    {
+        services.AddSingleton<InstallStore>();
+        services.AddSingleton<Installer>();
+        services.AddSingleton<CommandSync>();
+        return services;
+    }
+
+    public static void MapAdmin(this IEndpointRouteBuilder app)
+    {
+        var admin = app.MapGroup("/api/admin").AddEndpointFilter<AdminKeyFilter>();
+        admin.MapPut("/guilds/{guildId}/plugins/{pluginId}", InstallAsync);
+        admin.MapDelete("/guilds/{guildId}/plugins/{pluginId}", UninstallAsync);
+        admin.MapGet("/guilds/{guildId}/plugins", ListAsync);
+        admin.MapPost("/guilds/{guildId}/commands/sync", async (string guildId, CommandSync sync, CancellationToken cancellationToken) =>
+            Results.Json((await sync.SyncAsync(guildId, cancellationToken)).ToJson()));
+        admin.MapGet("/plugins/{pluginId}/logs", async (string pluginId, string? guild, int? limit, PluginLogs logs, CancellationToken cancellationToken) =>
+            Results.Json(PluginLogs.ToJson(await logs.ReadAsync(pluginId, guild, Math.Clamp(limit ?? 200, 1, 1000), cancellationToken))));
+    }
+
+    private static async Task<IResult> InstallAsync(string guildId, string pluginId, HttpRequest request, Installer installer, CommandSync sync, CancellationToken cancellationToken)
+    {
+        InstallRequest body;
+        try
+        {
+            var json = request.ContentLength == 0 ? new JsonObject() : await JsonNode.ParseAsync(request.Body, cancellationToken: cancellationToken) as JsonObject ?? throw new JsonException("not an object");
+            body = new InstallRequest(
+                json["version"] is JsonValue v && v.TryGetValue<string>(out var version) ? version : null,
+                json["capabilities"] is JsonArray capabilities ? capabilities.Select(c => c?.GetValue<string>() ?? "").ToList() : null);
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
+        {
+            return Error(400, "invalid_body", "the body must be {\"version\": \"<requirement>\", \"capabilities\": [\"...\"]}");
+        }
+        try
+        {
+            var result = await installer.InstallAsync(guildId, pluginId, body, cancellationToken);
+            var json = Installer.ToJson(result.Install, result.Manifest, result.Requested);
+            json["previous_version"] = result.PreviousVersion?.Text;
+            json["commands_sync"] = (await sync.SyncAsync(guildId, cancellationToken)).ToJson();
+            return Results.Json(json, statusCode: result.PreviousVersion is null ? 201 : 200);
+        }
+        catch (InstallException ex)
+        {
+            return Error(ex.Status, ex.Code, ex.Message);
+        }
+    }
+
+    private static async Task<IResult> UninstallAsync(string guildId, string pluginId, Installer installer, CommandSync sync, CancellationToken cancellationToken)
+    {
+        var removed = await installer.UninstallAsync(guildId, pluginId, cancellationToken);
+        if (removed is null)
+        {
+            return Error(404, "not_installed", $"{pluginId} is not installed in guild {guildId}");
+        }
+        var json = Installer.ToJson(removed);
+        json["commands_sync"] = (await sync.SyncAsync(guildId, cancellationToken)).ToJson();
+        return Results.Json(json);
+    }
+
+    private static async Task<IResult> ListAsync(string guildId, InstallStore installs, CancellationToken cancellationToken) =>
+        Results.Json(new JsonArray((await installs.ListAsync(guildId, cancellationToken)).Select(i => (JsonNode)Installer.ToJson(i)).ToArray()));
+
+    private static IResult Error(int status, string code, string message) =>
+        Results.Json(new JsonObject { ["error"] = message, ["code"] = code }, statusCode: status);
+}

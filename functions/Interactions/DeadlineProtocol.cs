@@ -1,0 +1,104 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Serverless.Functions.Discord;
+using Serverless.Functions.Packages;
+using Serverless.Functions.WorkQueue;
+
+namespace Serverless.Functions.Interactions;
+
+public sealed record DeadlineOptions(TimeSpan Budget)
+{
+    /// <summary>Discord waits 3 s; the budget leaves room for the network and the deferral itself.</summary>
+    public static DeadlineOptions FromConfiguration(IConfiguration configuration) =>
+        new(double.TryParse(configuration["INTERACTION_BUDGET_MS"], NumberStyles.Float, CultureInfo.InvariantCulture, out var ms) && ms is > 0 and <= 2800
+            ? TimeSpan.FromMilliseconds(ms)
+            : TimeSpan.FromSeconds(2));
+}
+
+/// <summary>
+/// The endpoint's side of the deadline protocol (DESIGN.md): answer from the manifest without a sandbox
+/// when it declares the answer; otherwise enqueue, give the plugin <see cref="DeadlineOptions.Budget"/>
+/// to claim the initial response itself, and defer when it has not. Exactly one initial response:
+/// whoever claims it in the ledger first makes it. Null means the plugin answered through the callback
+/// route, so the webhook request gets 202 and no body.
+/// </summary>
+public sealed class DeadlineProtocol(
+    InteractionRouter router,
+    InteractionLedger ledger,
+    IWorkQueue queue,
+    DeadlineOptions options,
+    TimeProvider clock,
+    ILogger<DeadlineProtocol> logger)
+{
+    public async Task<JsonObject?> AnswerAsync(JsonObject interaction, int type, CancellationToken cancellationToken)
+    {
+        var id = interaction["id"]!.GetValue<string>();
+        var route = await router.RouteAsync(interaction, cancellationToken);
+        if (route is null)
+        {
+            return type == InteractionsEndpoint.ApplicationCommandAutocomplete
+                ? new JsonObject { ["type"] = 8, ["data"] = new JsonObject { ["choices"] = new JsonArray() } }
+                : InteractionsEndpoint.NothingInstalled(interaction);
+        }
+        if (!await ledger.TryMarkReceivedAsync(id, cancellationToken))
+        {
+            logger.LogWarning("Interaction {Id} received twice; the second is not dispatched", id);
+            return null;
+        }
+
+        switch (route.Command?.Response)
+        {
+            case MessageResponse declared when (await ledger.TryClaimAsync(id, InteractionLedger.Responded, cancellationToken)).Won:
+                var message = new JsonObject { ["content"] = declared.Content };
+                if (declared.Components is { } components)
+                {
+                    message["components"] = JsonNode.Parse(components.GetRawText());
+                }
+                message["ephemeral"] = declared.Ephemeral;
+                return Callback(InteractionCallbackType.ChannelMessageWithSource, PluginMessages.Message(route.Install.PluginId, message));
+            case ModalResponse declared when (await ledger.TryClaimAsync(id, InteractionLedger.Modal, cancellationToken)).Won:
+                var modal = new JsonObject { ["custom_id"] = declared.CustomId, ["title"] = declared.Title, ["components"] = JsonNode.Parse(declared.Components.GetRawText()) };
+                return Callback(InteractionCallbackType.Modal, PluginMessages.Modal(route.Install.PluginId, modal));
+            case DeferResponse declared when (await ledger.TryClaimAsync(id, InteractionLedger.Deferred, cancellationToken)).Won:
+                // The handler still runs; its respond edits the deferred message.
+                await queue.EnqueueAsync(InteractionWorkHandler.Create(interaction, clock.GetUtcNow()), cancellationToken);
+                return DeferCallback(InteractionCallbackType.DeferredChannelMessageWithSource, declared.Ephemeral);
+        }
+
+        await queue.EnqueueAsync(InteractionWorkHandler.Create(interaction, clock.GetUtcNow()), cancellationToken);
+        if (await ledger.WaitForClaimAsync(id, options.Budget, clock, cancellationToken) is not null)
+        {
+            return null;
+        }
+
+        if (type == InteractionsEndpoint.ApplicationCommandAutocomplete)
+        {
+            // Autocomplete cannot be deferred: no suggestions beat an error.
+            return (await ledger.TryClaimAsync(id, InteractionLedger.Responded, cancellationToken)).Won
+                ? Callback(InteractionCallbackType.ApplicationCommandAutocompleteResult, new JsonObject { ["choices"] = new JsonArray() })
+                : null;
+        }
+        var kind = type == InteractionsEndpoint.MessageComponent ? InteractionLedger.DeferredUpdate : InteractionLedger.Deferred;
+        if (!(await ledger.TryClaimAsync(id, kind, cancellationToken)).Won)
+        {
+            return null;
+        }
+        logger.LogInformation("Interaction {Id}: {Plugin} did not answer within {Budget} ms; deferred", id, route.Install.PluginId, options.Budget.TotalMilliseconds);
+        return kind == InteractionLedger.DeferredUpdate
+            ? Callback(InteractionCallbackType.DeferredUpdateMessage, null)
+            : DeferCallback(InteractionCallbackType.DeferredChannelMessageWithSource, ephemeral: false);
+    }
+
+    private static JsonObject Callback(InteractionCallbackType type, JsonObject? data)
+    {
+        var callback = new JsonObject { ["type"] = (int)type };
+        if (data is not null)
+        {
+            callback["data"] = data;
+        }
+        return callback;
+    }
+
+    private static JsonObject DeferCallback(InteractionCallbackType type, bool ephemeral) =>
+        Callback(type, ephemeral ? new JsonObject { ["flags"] = MessageFlags.Ephemeral } : null);
+}

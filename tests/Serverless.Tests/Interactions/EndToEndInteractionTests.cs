@@ -1,0 +1,257 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Org.BouncyCastle.Crypto.Parameters;
+using Serverless.Functions.Interactions;
+using Serverless.Functions.Invocations;
+using Serverless.Functions.Packages;
+using Serverless.Tests.Discord;
+using Serverless.Tests.Infrastructure;
+using Serverless.Tests.Invocations;
+using Serverless.Tests.Packages.Fixtures;
+using Serverless.Tests.Sandbox;
+
+namespace Serverless.Tests.Interactions;
+
+/// <summary>
+/// Seed 000's examples end to end: published from a zip, installed through the admin API, driven by
+/// signed HTTP interactions, answered through a fake Discord built from its documented routes.
+/// </summary>
+[Collection("Docker")]
+public sealed class EndToEndInteractionTests(Azurite azurite, DockerFixture docker) : IAsyncLifetime
+{
+    private const string AdminKey = "e2e-admin-key";
+    private static readonly (string PublicKeyHex, Ed25519PrivateKeyParameters PrivateKey) Keys = InteractionSignatureTests.NewKeyPair();
+
+    private FakeDiscord _discord = null!;
+    private WebApplicationFactory<Program> _app = null!;
+    private HttpClient _http = null!;
+    private string _cacheDir = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        docker.Require();
+        _discord = await FakeDiscord.StartAsync();
+        _cacheDir = Directory.CreateTempSubdirectory("e2e-cache-").FullName;
+        _app = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        {
+            b.UseSetting("AzureWebJobsStorage", azurite.ConnectionString);
+            b.UseSetting("SANDBOX_PLATFORM_NAME", docker.PlatformName);
+            b.UseSetting("PLUGIN_CACHE_DIR", _cacheDir);
+            b.UseSetting("DISCORD_PUBLIC_KEY", Keys.PublicKeyHex);
+            b.UseSetting("ADMIN_API_KEY", AdminKey);
+            b.UseSetting("DISCORD_API_BASE_URL", _discord.BaseUrl);
+            b.UseSetting("DISCORD_BOT_TOKEN", FakeDiscord.BotToken);
+            b.UseSetting("DISCORD_APPLICATION_ID", FakeDiscord.ApplicationId);
+            b.UseSetting("INTERACTION_BUDGET_MS", "2000");
+        });
+        _http = _app.CreateClient();
+        _http.DefaultRequestHeaders.Add("x-functions-key", AdminKey);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        await _discord.DisposeAsync();
+        Directory.Delete(_cacheDir, recursive: true);
+    }
+
+    private async Task<string> PublishAndInstallAsync(byte[] zip, string id, string guild, params string[] capabilities)
+    {
+        await UploadAsync(id, zip);
+        var published = await _http.PostAsync("/packages", new StringContent(
+            new JsonObject { ["Data"] = new JsonObject(), ["Metadata"] = new JsonObject { ["publisher"] = "acme", ["name"] = id } }.ToJsonString(), Encoding.UTF8, "application/json"));
+        var report = JsonNode.Parse(await published.Content.ReadAsStringAsync())!["ReturnValue"]!;
+        Assert.True(report["status"]!.GetValue<string>() == "published", report.ToJsonString());
+
+        var install = await _http.PutAsJsonAsync($"/api/admin/guilds/{guild}/plugins/{id}", new JsonObject { ["version"] = "^1.0", ["capabilities"] = new JsonArray(capabilities.Select(c => (JsonNode)c).ToArray()) });
+        var installed = JsonNode.Parse(await install.Content.ReadAsStringAsync())!;
+        Assert.True(install.StatusCode == HttpStatusCode.Created, installed.ToJsonString());
+        return installed["install_id"]!.GetValue<string>();
+    }
+
+    private async Task UploadAsync(string id, byte[] zip)
+    {
+        var blobs = new Serverless.Functions.Storage.BlobServiceClient(azurite.Account);
+        await blobs.GetBlobContainerClient(UploadRef.Container).CreateIfNotExistsAsync();
+        await blobs.GetBlobContainerClient(UploadRef.Container).GetBlobClient($"acme/{id}.zip").UploadAsync(BinaryData.FromBytes(zip), overwrite: true);
+    }
+
+    private static JsonObject Interaction(int type, string guild, JsonObject data, string? id = null) => new()
+    {
+        ["id"] = id ?? Random.Shared.NextInt64(1_000_000_000_000, 9_000_000_000_000).ToString(),
+        ["application_id"] = FakeDiscord.ApplicationId,
+        ["type"] = type,
+        ["token"] = "tok-" + Guid.NewGuid().ToString("N"),
+        ["version"] = 1,
+        ["guild_id"] = guild,
+        ["channel_id"] = "700",
+        ["member"] = new JsonObject { ["user"] = new JsonObject { ["id"] = "42", ["username"] = "tester" } },
+        ["data"] = data,
+    };
+
+    private async Task<(HttpStatusCode Status, JsonNode? Body)> PostAsync(JsonObject interaction)
+    {
+        var body = interaction.ToJsonString();
+        var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/interactions") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.Add("X-Signature-Ed25519", InteractionSignatureTests.Sign(Keys.PrivateKey, timestamp, Encoding.UTF8.GetBytes(body)));
+        request.Headers.Add("X-Signature-Timestamp", timestamp);
+        var response = await _http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));
+    }
+
+    private Task<FakeDiscordCall> CallbackOf(JsonObject interaction) =>
+        _discord.WaitForCallAsync(c => c.Route == FakeDiscord.Routes.InteractionCallback && c.RawPath.Contains(interaction["id"]!.GetValue<string>()), TimeSpan.FromSeconds(30));
+
+    private static string NewId() => "e2e_" + Guid.NewGuid().ToString("N")[..10];
+
+    private static string NewGuild() => Random.Shared.NextInt64(100_000_000_000, 900_000_000_000).ToString();
+
+    [Fact]
+    public async Task Greet_SignedInteraction_PluginAnswersThroughCallbackWithinBudget()
+    {
+        var id = NewId();
+        var guild = NewGuild();
+        await PublishAndInstallAsync(PluginInvokerTests.SeedPluginZip(id), id, guild);
+        var commands = _discord.GuildCommands(guild);
+        Assert.Equal("greet", Assert.Single(commands)!["name"]!.GetValue<string>());
+
+        var interaction = Interaction(2, guild, JsonNode.Parse("""{"id":"1","name":"greet","type":1,"options":[{"name":"user","type":6,"value":"123"},{"name":"message","type":3,"value":"hi"}]}""")!.AsObject());
+        var (status, _) = await PostAsync(interaction);
+
+        Assert.Equal(HttpStatusCode.Accepted, status);
+        var callback = await CallbackOf(interaction);
+        Assert.Equal(4, callback.Body!["type"]!.GetValue<int>());
+        Assert.Equal("<@123> hi", callback.Body["data"]!["content"]!.GetValue<string>());
+        Assert.Single(_discord.Calls, c => c.Route == FakeDiscord.Routes.InteractionCallback && c.RawPath.Contains(interaction["id"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task Buttons_MenuThenClick_CustomIdsNamespacedAndRoutedBack()
+    {
+        var id = NewId();
+        var guild = NewGuild();
+        await PublishAndInstallAsync(PluginInvokerTests.SeedPluginZip(id), id, guild);
+        // The seed's /menu sends buttons whose ids the platform tagged (PluginMessagesTests); a click carries the tagged id.
+        var wrapped = CustomIds.Wrap(id, "yes");
+        var click = Interaction(3, guild, new JsonObject { ["custom_id"] = wrapped, ["component_type"] = 2 });
+        click["message"] = new JsonObject { ["id"] = "555" };
+        var (status, _) = await PostAsync(click);
+
+        Assert.Equal(HttpStatusCode.Accepted, status);
+        var callback = await CallbackOf(click);
+        Assert.Equal("✅", callback.Body!["data"]!["content"]!.GetValue<string>());
+        Assert.Equal(64, callback.Body["data"]!["flags"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task FeedbackModal_SentFromCodeThenSubmitted_ModalIsInitialResponseAndSubmitWritesKv()
+    {
+        var id = NewId();
+        var guild = NewGuild();
+        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "sandbox", "sdk", "tests", "seed_examples", "01_manifest.json")))!.AsObject();
+        manifest["id"] = id;
+        manifest["slash_commands"]!.AsArray().Add(new JsonObject { ["name"] = "feedback", ["description"] = "Send feedback" });
+        var zip = PluginZip.Build(new Dictionary<string, object>
+        {
+            ["manifest.json"] = manifest,
+            ["plugin.py"] = File.ReadAllText(Path.Combine(RepoPaths.Root, "sandbox", "sdk", "tests", "seed_examples", "seed_plugin", "plugin.py")),
+        });
+        var installId = await PublishAndInstallAsync(zip, id, guild);
+
+        var command = Interaction(2, guild, JsonNode.Parse("""{"id":"3","name":"feedback","type":1}""")!.AsObject());
+        await PostAsync(command);
+        var modal = await CallbackOf(command);
+        Assert.Equal(9, modal.Body!["type"]!.GetValue<int>());
+        var modalId = modal.Body["data"]!["custom_id"]!.GetValue<string>();
+        Assert.Equal(CustomIds.Wrap(id, "feedback_form"), modalId);
+
+        var submit = Interaction(5, guild, JsonNode.Parse($$"""
+            {"custom_id":"{{modalId}}","components":[
+              {"type":1,"components":[{"type":4,"custom_id":"subject","value":"Great"}]},
+              {"type":1,"components":[{"type":4,"custom_id":"details","value":"More cats"}]}]}
+            """)!.AsObject());
+        await PostAsync(submit);
+        var thanks = await CallbackOf(submit);
+
+        Assert.Equal("Thanks for the feedback!", thanks.Body!["data"]!["content"]!.GetValue<string>());
+        var kv = new KvStore(new Serverless.Functions.Storage.TableServiceClient(azurite.Account), new KvQuotas());
+        var stored = await kv.GetAsync(installId, $"feedback:{submit["id"]}", CancellationToken.None);
+        Assert.Equal("More cats", stored!["details"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task SlowPlugin_OverBudget_PlatformDefersThenRespondEditsOriginalAndModalIsRefused()
+    {
+        var id = NewId();
+        var guild = NewGuild();
+        const string code = """
+            import time
+
+            @plugin.on_slash_command("slow")
+            def slow(ctx, event):
+                time.sleep(3)
+                ctx.interaction.respond(content="late but here")
+                ctx.interaction.respond(content="and a follow-up")
+
+            @plugin.on_slash_command("slowmodal")
+            def slow_modal(ctx, event):
+                time.sleep(3)
+                ctx.interaction.send_modal(title="Too late", custom_id="late", fields=[TextInput(label="x", custom_id="x")])
+            """;
+        var manifest = PluginZip.Manifest(id, "1.0.0", JsonNode.Parse("""{"slash_commands":[{"name":"slow","description":"slow"},{"name":"slowmodal","description":"slow modal"}]}""")!.AsObject());
+        await PublishAndInstallAsync(PluginZip.Build(new Dictionary<string, object> { ["manifest.json"] = manifest, ["plugin.py"] = code }), id, guild);
+
+        var slow = Interaction(2, guild, JsonNode.Parse("""{"id":"4","name":"slow","type":1}""")!.AsObject());
+        var started = DateTime.UtcNow;
+        var (status, body) = await PostAsync(slow);
+        var ackTime = DateTime.UtcNow - started;
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(5, body!["type"]!.GetValue<int>());
+        Assert.True(ackTime < TimeSpan.FromSeconds(3), $"acknowledged after {ackTime}");
+        var token = slow["token"]!.GetValue<string>();
+        var edit = await _discord.WaitForCallAsync(c => c.Route == FakeDiscord.Routes.OriginalEdit && c.RawPath.Contains(token), TimeSpan.FromSeconds(30));
+        Assert.Equal("late but here", edit.Body!["content"]!.GetValue<string>());
+        var followup = await _discord.WaitForCallAsync(c => c.Route == FakeDiscord.Routes.FollowupCreate && c.RawPath.Contains(token), TimeSpan.FromSeconds(30));
+        Assert.Equal("and a follow-up", followup.Body!["content"]!.GetValue<string>());
+        Assert.DoesNotContain(_discord.Calls, c => c.Route == FakeDiscord.Routes.InteractionCallback && c.RawPath.Contains(slow["id"]!.GetValue<string>()));
+
+        var slowModal = Interaction(2, guild, JsonNode.Parse("""{"id":"5","name":"slowmodal","type":1}""")!.AsObject());
+        var (modalStatus, modalBody) = await PostAsync(slowModal);
+        Assert.Equal(5, modalBody!["type"]!.GetValue<int>());
+        var logs = new PluginLogs(new Serverless.Functions.Storage.TableServiceClient(azurite.Account), TimeProvider.System);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        IReadOnlyList<PluginLogEntry> entries = [];
+        while (DateTime.UtcNow < deadline && !entries.Any(e => e.Message.Contains("send_modal failed")))
+        {
+            await Task.Delay(250);
+            entries = await logs.ReadAsync(id, guild, 100, CancellationToken.None);
+        }
+        Assert.Contains(entries, e => e.Level == "error" && e.Message.Contains("already deferred"));
+        Assert.Equal(HttpStatusCode.OK, modalStatus);
+    }
+
+    [Fact]
+    public async Task Install_CollidingCommand_RefusedNamingBothPlugins()
+    {
+        var first = NewId();
+        var second = NewId();
+        var guild = NewGuild();
+        await PublishAndInstallAsync(PluginInvokerTests.SeedPluginZip(first), first, guild);
+        await UploadAsync(second, PluginInvokerTests.SeedPluginZip(second));
+        await _http.PostAsync("/packages", new StringContent(new JsonObject { ["Data"] = new JsonObject(), ["Metadata"] = new JsonObject { ["publisher"] = "acme", ["name"] = second } }.ToJsonString(), Encoding.UTF8, "application/json"));
+
+        var response = await _http.PutAsJsonAsync($"/api/admin/guilds/{guild}/plugins/{second}", new JsonObject { ["version"] = "*" });
+        var error = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Equal("command_collision", error["code"]!.GetValue<string>());
+        Assert.Contains(first, error["error"]!.GetValue<string>());
+        Assert.Contains(second, error["error"]!.GetValue<string>());
+    }
+}
