@@ -13,6 +13,9 @@ public interface IWorkItemHandler
     string Kind { get; }
 
     Task HandleAsync(WorkItem item, Delivery delivery, CancellationToken cancellationToken);
+
+    /// <summary>The last allowed delivery failed: the queue dead-letters the item next. Tell whoever should know.</summary>
+    Task DeadLetteredAsync(WorkItem item, string reason, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -22,6 +25,9 @@ public interface IWorkItemHandler
 public sealed class DispatchFunction(IEnumerable<IWorkItemHandler> handlers, WorkItemBodies bodies, ILogger<DispatchFunction> logger) : ITriggeredFunction
 {
     public const string FunctionName = "dispatch";
+
+    /// <summary>Deliveries before dead-lettering: the local pump's poison threshold and the Service Bus queue's max delivery count.</summary>
+    public const int MaxDeliveries = 5;
     public const string MessageBinding = "message";
 
     public string Name => FunctionName;
@@ -46,7 +52,23 @@ public sealed class DispatchFunction(IEnumerable<IWorkItemHandler> handlers, Wor
         var resolved = await bodies.ResolveAsync(item, cancellationToken);
 
         logger.LogInformation("Dispatching {Kind} {Id} (delivery {Count})", item.Kind, item.Id, delivery.Count);
-        await handler.HandleAsync(resolved, delivery, cancellationToken);
+        try
+        {
+            await handler.HandleAsync(resolved, delivery, cancellationToken);
+        }
+        catch (Exception ex) when (delivery.Count >= MaxDeliveries && !cancellationToken.IsCancellationRequested)
+        {
+            var reason = $"dead-lettered after {delivery.Count} deliveries: {ex.Message}";
+            try
+            {
+                await handler.DeadLetteredAsync(resolved, reason, cancellationToken);
+            }
+            catch (Exception notifyError)
+            {
+                logger.LogError(notifyError, "Could not report the dead-lettering of {Id}", item.Id);
+            }
+            throw;
+        }
         await bodies.ForgetAsync(item, cancellationToken);
 
         return FunctionInvocationResponse.Done(

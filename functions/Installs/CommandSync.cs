@@ -17,7 +17,7 @@ public sealed class CommandSync(InstallStore installs, PluginFiles files, Discor
 {
     public async Task<SyncResult> SyncAsync(string guildId, CancellationToken cancellationToken)
     {
-        var desired = new List<JsonObject>();
+        var desired = new List<JsonObject>(Interactions.BuiltInCommands.Definitions.Select(d => (JsonObject)d.DeepClone()));
         foreach (var install in await installs.ListAsync(guildId, cancellationToken))
         {
             var manifest = (await files.GetAsync(install.PluginId, install.Version, cancellationToken)).Manifest;

@@ -53,7 +53,8 @@ public sealed class Installer(InstallStore store, PluginCatalog catalog, PluginF
         }
 
         var others = (await store.ListAsync(guildId, cancellationToken)).Where(i => i.PluginId != pluginId).ToList();
-        var collisions = new List<string>();
+        var collisions = manifest.SlashCommands.Where(c => Interactions.BuiltInCommands.Names.Contains(c.Name))
+            .Select(c => $"/{c.Name} is a platform command and cannot be declared by {pluginId}").ToList();
         foreach (var other in others)
         {
             var otherManifest = (await files.GetAsync(other.PluginId, other.Version, cancellationToken)).Manifest;

@@ -24,6 +24,7 @@ public sealed record DeadlineOptions(TimeSpan Budget)
 /// </summary>
 public sealed class DeadlineProtocol(
     InteractionRouter router,
+    BuiltInCommands builtIns,
     InteractionLedger ledger,
     IWorkQueue queue,
     DeadlineOptions options,
@@ -33,6 +34,10 @@ public sealed class DeadlineProtocol(
     public async Task<JsonObject?> AnswerAsync(JsonObject interaction, int type, CancellationToken cancellationToken)
     {
         var id = interaction["id"]!.GetValue<string>();
+        if (await builtIns.TryAnswerAsync(interaction, type, cancellationToken) is { } builtIn)
+        {
+            return builtIn;
+        }
         var route = await router.RouteAsync(interaction, cancellationToken);
         if (route is null)
         {

@@ -48,4 +48,18 @@ public sealed class InteractionWorkHandler(
         var outcome = await invoker.InvokeAsync(invocation, session, cancellationToken);
         await session.FinishAsync(outcome, invocation, cancellationToken);
     }
+
+    public async Task DeadLetteredAsync(WorkItem item, string reason, CancellationToken cancellationToken)
+    {
+        var interaction = item.Body?["interaction"] as JsonObject;
+        if (interaction is null || await router.RouteAsync(interaction, cancellationToken) is not { } route)
+        {
+            return;
+        }
+        await logs.AppendAsync(route.Install.PluginId, route.Install.GuildId, "error", $"interaction {interaction["id"]} {reason}", item.Id, cancellationToken);
+        var receivedAt = DateTimeOffset.Parse(item.Body!["receivedAt"]!.GetValue<string>());
+        var session = new InteractionSession(route, InteractionRef.FromPayload(interaction), receivedAt, ledger, discord, actions, logs, clock);
+        var invocation = new PluginInvocation(item.Id, route.Kind, route.Name, route.Event, route.Install.ToContext());
+        await session.FinishAsync(new InvocationOutcome(InvocationStatus.Failed, TimeSpan.Zero, false, reason, null), invocation, cancellationToken);
+    }
 }

@@ -28,6 +28,7 @@ public static class InteractionsEndpoint
         services.AddSingleton<InteractionRouter>();
         services.AddSingleton<DiscordActions>();
         services.AddSingleton<DeadlineProtocol>();
+        services.AddSingleton<BuiltInCommands>();
         services.AddSingleton<Dispatch.IWorkItemHandler, InteractionWorkHandler>();
         return services;
     }

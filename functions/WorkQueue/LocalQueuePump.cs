@@ -17,7 +17,7 @@ public sealed class LocalQueuePump(
     ILogger<LocalQueuePump> logger,
     LocalQueuePumpOptions? options = null) : BackgroundService
 {
-    public const int MaxDequeueCount = 5;
+    public const int MaxDequeueCount = DispatchFunction.MaxDeliveries;
     private const int BatchSize = 16;
     private readonly LocalQueuePumpOptions _options = options ?? new LocalQueuePumpOptions();
     private TimeSpan VisibilityTimeout => _options.VisibilityTimeout;

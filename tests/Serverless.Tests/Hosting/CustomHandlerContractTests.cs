@@ -46,6 +46,8 @@ public sealed class CustomHandlerContractTests : IClassFixture<CustomHandlerCont
             }
             return Task.CompletedTask;
         }
+
+        public Task DeadLetteredAsync(WorkItem item, string reason, CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     private static string WorkItemJson(string id) =>

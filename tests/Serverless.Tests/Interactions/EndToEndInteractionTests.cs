@@ -35,8 +35,15 @@ public sealed class EndToEndInteractionTests(Azurite azurite, DockerFixture dock
         docker.Require();
         _discord = await FakeDiscord.StartAsync();
         _cacheDir = Directory.CreateTempSubdirectory("e2e-cache-").FullName;
-        _app = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        _app = NewApp(localTriggers: true);
+        _http = _app.CreateClient();
+        _http.DefaultRequestHeaders.Add("x-functions-key", AdminKey);
+    }
+
+    private WebApplicationFactory<Program> NewApp(bool localTriggers) =>
+        new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
         {
+            b.UseSetting("LOCAL_TRIGGERS", localTriggers ? "on" : "off");
             b.UseSetting("AzureWebJobsStorage", azurite.ConnectionString);
             b.UseSetting("SANDBOX_PLATFORM_NAME", docker.PlatformName);
             b.UseSetting("PLUGIN_CACHE_DIR", _cacheDir);
@@ -47,9 +54,6 @@ public sealed class EndToEndInteractionTests(Azurite azurite, DockerFixture dock
             b.UseSetting("DISCORD_APPLICATION_ID", FakeDiscord.ApplicationId);
             b.UseSetting("INTERACTION_BUDGET_MS", "2000");
         });
-        _http = _app.CreateClient();
-        _http.DefaultRequestHeaders.Add("x-functions-key", AdminKey);
-    }
 
     public async ValueTask DisposeAsync()
     {
@@ -117,8 +121,8 @@ public sealed class EndToEndInteractionTests(Azurite azurite, DockerFixture dock
         var id = NewId();
         var guild = NewGuild();
         await PublishAndInstallAsync(PluginInvokerTests.SeedPluginZip(id), id, guild);
-        var commands = _discord.GuildCommands(guild);
-        Assert.Equal("greet", Assert.Single(commands)!["name"]!.GetValue<string>());
+        var commands = _discord.GuildCommands(guild).Select(c => c!["name"]!.GetValue<string>()).Order();
+        Assert.Equal(["greet", "help", "plugins"], commands);
 
         var interaction = Interaction(2, guild, JsonNode.Parse("""{"id":"1","name":"greet","type":1,"options":[{"name":"user","type":6,"value":"123"},{"name":"message","type":3,"value":"hi"}]}""")!.AsObject());
         var (status, _) = await PostAsync(interaction);
@@ -253,5 +257,91 @@ public sealed class EndToEndInteractionTests(Azurite azurite, DockerFixture dock
         Assert.Equal("command_collision", error["code"]!.GetValue<string>());
         Assert.Contains(first, error["error"]!.GetValue<string>());
         Assert.Contains(second, error["error"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Help_BuiltInCommand_ListsInstalledPluginCommandsWithoutSandbox()
+    {
+        var id = NewId();
+        var guild = NewGuild();
+        await PublishAndInstallAsync(PluginInvokerTests.SeedPluginZip(id), id, guild);
+
+        var (status, body) = await PostAsync(Interaction(2, guild, JsonNode.Parse("""{"id":"9","name":"help","type":1}""")!.AsObject()));
+        var (_, list) = await PostAsync(Interaction(2, guild, JsonNode.Parse("""{"id":"9","name":"plugins","type":1,"options":[{"type":1,"name":"list"}]}""")!.AsObject()));
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(4, body!["type"]!.GetValue<int>());
+        Assert.Contains("/greet` — Say hello to someone", body["data"]!["content"]!.GetValue<string>());
+        Assert.Contains($"`{id}` 1.0.0", list!["data"]!["content"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task AppKilledBetweenEnqueueAndDispatch_NextInstanceAnswersAndNothingIsLost()
+    {
+        var id = NewId();
+        var guild = NewGuild();
+        await PublishAndInstallAsync(PluginInvokerTests.SeedPluginZip(id), id, guild);
+        // This app's pump must not take the item: stop it, as a crash right after the enqueue would.
+        await _app.DisposeAsync();
+        await using var first = NewApp(localTriggers: false);
+        _http = first.CreateClient();
+        var interaction = Interaction(2, guild, JsonNode.Parse("""{"id":"1","name":"greet","type":1,"options":[{"name":"user","type":6,"value":"7"}]}""")!.AsObject());
+
+        var (status, body) = await PostAsync(interaction);
+        await first.DisposeAsync();
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(5, body!["type"]!.GetValue<int>());
+        _app = NewApp(localTriggers: true);
+        _ = _app.Server;
+        var token = interaction["token"]!.GetValue<string>();
+        var edit = await _discord.WaitForCallAsync(c => c.Route == FakeDiscord.Routes.OriginalEdit && c.RawPath.Contains(token), TimeSpan.FromSeconds(60));
+        Assert.Equal("<@7> Hey there!", edit.Body!["content"]!.GetValue<string>());
+        Assert.DoesNotContain(_discord.Calls, c => c.Route == FakeDiscord.Routes.InteractionCallback && c.RawPath.Contains(interaction["id"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task SlowAndFastPluginsConcurrently_EveryInteractionGetsExactlyOneInitialResponse()
+    {
+        var id = NewId();
+        var guild = NewGuild();
+        const string code = """
+            import time
+
+            @plugin.on_slash_command("wait")
+            def wait(ctx, event):
+                time.sleep(float(event["options"][0]["value"]))
+                ctx.interaction.respond(content="done")
+            """;
+        var manifest = PluginZip.Manifest(id, "1.0.0", JsonNode.Parse("""{"slash_commands":[{"name":"wait","description":"wait","options":[{"name":"seconds","description":"s","type":10,"required":true}]}]}""")!.AsObject());
+        await PublishAndInstallAsync(PluginZip.Build(new Dictionary<string, object> { ["manifest.json"] = manifest, ["plugin.py"] = code }), id, guild);
+        // Fast, just under the 2 s budget, just over it, well over it; installs get one worker each, so
+        // spread them over guilds to run concurrently.
+        double[] delays = [0, 0, 1.6, 2.3, 3.5, 0.1];
+        var guilds = new List<string> { guild };
+        for (var i = 1; i < delays.Length; i++)
+        {
+            var other = NewGuild();
+            var install = await _http.PutAsJsonAsync($"/api/admin/guilds/{other}/plugins/{id}", new JsonObject { ["version"] = "*" });
+            Assert.Equal(HttpStatusCode.Created, install.StatusCode);
+            guilds.Add(other);
+        }
+        var interactions = delays.Select((d, i) => Interaction(2, guilds[i], JsonNode.Parse($$"""{"id":"1","name":"wait","type":1,"options":[{"name":"seconds","type":10,"value":{{d}}}]}""")!.AsObject())).ToArray();
+
+        var answers = await Task.WhenAll(interactions.Select(PostAsync));
+
+        for (var i = 0; i < interactions.Length; i++)
+        {
+            var interactionId = interactions[i]["id"]!.GetValue<string>();
+            var token = interactions[i]["token"]!.GetValue<string>();
+            var final = await _discord.WaitForCallAsync(c => c.RawPath.Contains(token) && c.Body?["content"]?.GetValue<string>() == "done"
+                || c.RawPath.Contains(interactionId) && c.Body?["data"]?["content"]?.GetValue<string>() == "done", TimeSpan.FromSeconds(60));
+            var callbacks = _discord.Calls.Count(c => c.Route == FakeDiscord.Routes.InteractionCallback && c.RawPath.Contains(interactionId));
+            var httpAnswered = answers[i].Status == HttpStatusCode.OK;
+            Assert.True(callbacks + (httpAnswered ? 1 : 0) == 1, $"interaction {i} (delay {delays[i]} s): {callbacks} callbacks, HTTP {answers[i].Status}");
+            Assert.Equal(httpAnswered ? FakeDiscord.Routes.OriginalEdit : FakeDiscord.Routes.InteractionCallback, final.Route);
+        }
+        Assert.All(answers.Where((_, i) => delays[i] >= 2.3), a => Assert.Equal(HttpStatusCode.OK, a.Status));
+        Assert.All(answers.Where((_, i) => delays[i] <= 0.1), a => Assert.Equal(HttpStatusCode.Accepted, a.Status));
     }
 }

@@ -17,12 +17,20 @@ public sealed class LocalQueuePumpTests(Azurite azurite)
     {
         public ConcurrentQueue<(WorkItem Item, Delivery Delivery)> Calls { get; } = new();
 
+        public ConcurrentQueue<string> DeadLettered { get; } = new();
+
         public string Kind => "pump-test";
 
         public async Task HandleAsync(WorkItem item, Delivery delivery, CancellationToken cancellationToken)
         {
             Calls.Enqueue((item, delivery));
             await behaviour(item, delivery);
+        }
+
+        public Task DeadLetteredAsync(WorkItem item, string reason, CancellationToken cancellationToken)
+        {
+            DeadLettered.Enqueue(reason);
+            return Task.CompletedTask;
         }
     }
 
@@ -99,6 +107,7 @@ public sealed class LocalQueuePumpTests(Azurite azurite)
         Assert.Equal(LocalQueuePump.MaxDequeueCount, dead["deliveryCount"]!.GetValue<int>());
         Assert.Equal(item.Id, WorkItem.Parse(dead["message"]!.GetValue<string>()).Id);
         Assert.Equal([1, 2, 3, 4, 5], rig.Handler.Calls.Select(c => c.Delivery.Count));
+        Assert.Equal("dead-lettered after 5 deliveries: plugin exploded", Assert.Single(rig.Handler.DeadLettered));
         Assert.Equal(0, await rig.Queue.Queue.GetApproximateMessageCountAsync());
     }
 

@@ -1,0 +1,120 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Serverless.Functions.Discord;
+using Serverless.Functions.Installs;
+using Serverless.Functions.Invocations;
+
+namespace Serverless.Functions.Interactions;
+
+/// <summary>
+/// Commands the platform owns in every guild: <c>/plugins list</c>, <c>/plugins info</c> and <c>/help</c>
+/// (every installed plugin's commands and its help message, seed 003). Answered from the manifests, no sandbox.
+/// </summary>
+public sealed class BuiltInCommands(InstallStore installs, PluginFiles files)
+{
+    public static readonly IReadOnlySet<string> Names = new HashSet<string>(StringComparer.Ordinal) { "plugins", "help" };
+
+    public static IReadOnlyList<JsonObject> Definitions { get; } =
+    [
+        (JsonObject)JsonNode.Parse("""
+            {"name":"plugins","description":"Plugins installed in this server","type":1,"options":[
+              {"type":1,"name":"list","description":"List the installed plugins"},
+              {"type":1,"name":"info","description":"About one installed plugin","options":[
+                {"type":3,"name":"plugin","description":"The plugin's id","required":true}]}]}
+            """)!,
+        (JsonObject)JsonNode.Parse("""{"name":"help","description":"Every plugin command in this server","type":1}""")!,
+    ];
+
+    /// <summary>The answer for a built-in command, or null when the interaction is not one.</summary>
+    public async Task<JsonObject?> TryAnswerAsync(JsonObject interaction, int type, CancellationToken cancellationToken)
+    {
+        if (type != InteractionsEndpoint.ApplicationCommand
+            || interaction["data"]?["name"]?.GetValue<string>() is not { } name || !Names.Contains(name)
+            || interaction["guild_id"]?.GetValue<string>() is not { } guildId)
+        {
+            return null;
+        }
+        var plugins = new List<(PluginInstall Install, Packages.PluginManifest Manifest)>();
+        foreach (var install in (await installs.ListAsync(guildId, cancellationToken)).OrderBy(i => i.PluginId, StringComparer.Ordinal))
+        {
+            plugins.Add((install, (await files.GetAsync(install.PluginId, install.Version, cancellationToken)).Manifest));
+        }
+        var text = new StringBuilder();
+        var subcommand = interaction["data"]?["options"]?[0];
+        if (name == "help")
+        {
+            Help(text, plugins);
+        }
+        else if (subcommand?["name"]?.GetValue<string>() == "info")
+        {
+            var wanted = subcommand["options"]?[0]?["value"]?.GetValue<string>();
+            Info(text, plugins.FirstOrDefault(p => p.Install.PluginId == wanted), wanted);
+        }
+        else
+        {
+            List(text, plugins);
+        }
+        var content = text.Length > 2000 ? text.ToString(0, 1990) + "\n…" : text.ToString();
+        return new JsonObject
+        {
+            ["type"] = (int)InteractionCallbackType.ChannelMessageWithSource,
+            ["data"] = new JsonObject { ["content"] = content, ["flags"] = MessageFlags.Ephemeral, ["allowed_mentions"] = new JsonObject { ["parse"] = new JsonArray() } },
+        };
+    }
+
+    private static void List(StringBuilder text, List<(PluginInstall Install, Packages.PluginManifest Manifest)> plugins)
+    {
+        if (plugins.Count == 0)
+        {
+            text.Append("No plugins are installed in this server.");
+            return;
+        }
+        text.AppendLine($"{plugins.Count} plugin(s) installed:");
+        foreach (var (install, manifest) in plugins)
+        {
+            text.AppendLine($"• **{manifest.Name ?? manifest.Id}** (`{manifest.Id}` {install.Version})" + (manifest.Description is { } d ? $" — {d}" : ""));
+        }
+    }
+
+    private static void Info(StringBuilder text, (PluginInstall Install, Packages.PluginManifest Manifest) plugin, string? wanted)
+    {
+        if (plugin.Manifest is null)
+        {
+            text.Append($"No plugin `{wanted}` is installed here. `/plugins list` shows what is.");
+            return;
+        }
+        var (install, manifest) = plugin;
+        text.AppendLine($"**{manifest.Name ?? manifest.Id}** `{manifest.Id}` {install.Version}");
+        if (manifest.Description is { } description)
+        {
+            text.AppendLine(description);
+        }
+        if (manifest.Authors.Count > 0)
+        {
+            text.AppendLine($"By {string.Join(", ", manifest.Authors)}");
+        }
+        if (manifest.Link is { } link)
+        {
+            text.AppendLine(link);
+        }
+        text.AppendLine($"Commands: {(manifest.SlashCommands.Count == 0 ? "none" : string.Join(", ", manifest.SlashCommands.Select(c => "/" + c.Name)))}");
+        text.AppendLine($"Granted: {(install.Capabilities.Count == 0 ? "nothing" : string.Join(", ", install.Capabilities))}");
+    }
+
+    private static void Help(StringBuilder text, List<(PluginInstall Install, Packages.PluginManifest Manifest)> plugins)
+    {
+        text.AppendLine("`/plugins list`, `/plugins info` — what is installed here");
+        foreach (var (_, manifest) in plugins)
+        {
+            text.AppendLine($"**{manifest.Name ?? manifest.Id}**");
+            foreach (var command in manifest.SlashCommands)
+            {
+                text.AppendLine($"  `/{command.Name}` — {command.Description}");
+            }
+            if (manifest.Help is { } help)
+            {
+                text.AppendLine($"  {help}");
+            }
+        }
+    }
+}
