@@ -25,11 +25,16 @@ public static class HostingRegistration
     /// </summary>
     public static IServiceCollection AddLocalTriggers(this IServiceCollection services, IConfiguration configuration)
     {
-        if (configuration.RunsUnderFunctionsHost() || string.Equals(configuration["LOCAL_TRIGGERS"], "off", StringComparison.OrdinalIgnoreCase))
+        if (configuration.RunsUnderFunctionsHost())
         {
             return services;
         }
+        // Locally nothing else creates the containers, queues and tables (infra/ does in Azure).
         services.AddHostedService<StorageLayout>();
+        if (string.Equals(configuration["LOCAL_TRIGGERS"], "off", StringComparison.OrdinalIgnoreCase))
+        {
+            return services;
+        }
         services.AddHostedService<LocalQueuePump>();
         services.AddHostedService<LocalTimer>();
         services.AddHostedService<LocalUploadWatcher>();

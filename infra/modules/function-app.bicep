@@ -103,6 +103,8 @@ var appSettings = {
   DISCORD_BOT_TOKEN: keyVaultReferences.DISCORD_BOT_TOKEN
   EVENTS_SECRET: keyVaultReferences.EVENTS_SECRET
   ADMIN_API_KEY: keyVaultReferences.ADMIN_API_KEY
+  // The plugin's share of Discord's 3 s before the platform defers (DeadlineOptions).
+  INTERACTION_BUDGET_MS: '2000'
   // The Container Apps sandbox driver: no Docker engine in Azure.
   SANDBOX_DRIVER: 'containerapps'
   SANDBOX_JOB_RESOURCE_ID: pluginRunnerJobId

@@ -8,6 +8,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Serverless.Functions.Dispatch;
 using Serverless.Functions.WorkQueue;
 
+using Serverless.Tests.Infrastructure;
+
 namespace Serverless.Tests.Hosting;
 
 /// <summary>
@@ -20,13 +22,14 @@ public sealed class CustomHandlerContractTests : IClassFixture<CustomHandlerCont
 
     public CustomHandlerContractTests(App app) => _app = app;
 
-    public sealed class App : WebApplicationFactory<Program>
+    public sealed class App(Azurite azurite) : WebApplicationFactory<Program>
     {
         public RecordingHandler Handler { get; } = new();
 
         protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
         {
             builder.UseSetting("LOCAL_TRIGGERS", "off");
+            builder.UseSetting("AzureWebJobsStorage", azurite.ConnectionString);
             builder.UseSetting("SANDBOX_PLATFORM_NAME", "contract-tests-" + Guid.NewGuid().ToString("N")[..8]);
             builder.ConfigureTestServices(services => services.AddSingleton<IWorkItemHandler>(Handler));
         }

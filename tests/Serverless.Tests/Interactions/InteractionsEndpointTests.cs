@@ -4,6 +4,8 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Org.BouncyCastle.Crypto.Parameters;
 
+using Serverless.Tests.Infrastructure;
+
 namespace Serverless.Tests.Interactions;
 
 /// <summary>The endpoint's front door: nothing is done for a request whose signature does not check out.</summary>
@@ -13,7 +15,7 @@ public sealed class InteractionsEndpointTests : IClassFixture<InteractionsEndpoi
 
     public InteractionsEndpointTests(App app) => _app = app;
 
-    public sealed class App : WebApplicationFactory<Program>
+    public sealed class App(Azurite azurite) : WebApplicationFactory<Program>
     {
         private static readonly (string PublicKeyHex, Ed25519PrivateKeyParameters PrivateKey) Keys = InteractionSignatureTests.NewKeyPair();
 
@@ -24,6 +26,8 @@ public sealed class InteractionsEndpointTests : IClassFixture<InteractionsEndpoi
             builder.UseSetting("LOCAL_TRIGGERS", "off");
             builder.UseSetting("SANDBOX_PLATFORM_NAME", "contract-tests-" + Guid.NewGuid().ToString("N")[..8]);
             builder.UseSetting("DISCORD_PUBLIC_KEY", Keys.PublicKeyHex);
+            // Routing looks up the guild's installs, so even an unrouted command reads storage.
+            builder.UseSetting("AzureWebJobsStorage", azurite.ConnectionString);
         }
     }
 
