@@ -20,11 +20,32 @@ public sealed record PluginInstall(
 }
 
 /// <summary>Table <c>installs</c>: partition = guild, row = plugin id.</summary>
-public sealed class InstallStore(TableServiceClient tables)
+public sealed class InstallStore(TableServiceClient tables, TimeProvider clock)
 {
     public const string TableName = "installs";
 
+    /// <summary>
+    /// How stale a guild's install list may be on the interaction path. Changes made through this instance
+    /// show at once; another instance's show within this time.
+    /// </summary>
+    public static readonly TimeSpan RoutingCacheAge = TimeSpan.FromSeconds(2);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (DateTimeOffset At, IReadOnlyList<PluginInstall> Installs)> _recent = new();
+
     private TableClient Table => tables.GetTableClient(TableName);
+
+    /// <summary>The guild's installs, from a cache at most <see cref="RoutingCacheAge"/> old: every interaction routes through this.</summary>
+    public async Task<IReadOnlyList<PluginInstall>> ListRecentAsync(string guildId, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        if (_recent.TryGetValue(guildId, out var cached) && now - cached.At < RoutingCacheAge)
+        {
+            return cached.Installs;
+        }
+        var installs = await ListAsync(guildId, cancellationToken);
+        _recent[guildId] = (now, installs);
+        return installs;
+    }
 
     public async Task<PluginInstall?> GetAsync(string guildId, string pluginId, CancellationToken cancellationToken) =>
         await Table.GetEntityIfExistsAsync(guildId, pluginId, cancellationToken: cancellationToken) is { } entity ? FromEntity(entity) : null;
@@ -47,7 +68,9 @@ public sealed class InstallStore(TableServiceClient tables)
         }
     }
 
-    public async Task SaveAsync(PluginInstall install, CancellationToken cancellationToken) =>
+    public async Task SaveAsync(PluginInstall install, CancellationToken cancellationToken)
+    {
+        _recent.TryRemove(install.GuildId, out _);
         await Table.UpsertEntityAsync(new TableEntity(install.GuildId, install.PluginId)
         {
             ["InstallId"] = install.InstallId,
@@ -57,9 +80,16 @@ public sealed class InstallStore(TableServiceClient tables)
             ["InstalledAt"] = install.InstalledAt,
             ["UpdatedAt"] = install.UpdatedAt,
         }, TableUpdateMode.Replace, cancellationToken);
+        _recent.TryRemove(install.GuildId, out _);
+    }
 
-    public async Task<bool> DeleteAsync(string guildId, string pluginId, CancellationToken cancellationToken) =>
-        await Table.DeleteEntityAsync(guildId, pluginId, cancellationToken: cancellationToken);
+    public async Task<bool> DeleteAsync(string guildId, string pluginId, CancellationToken cancellationToken)
+    {
+        _recent.TryRemove(guildId, out _);
+        var deleted = await Table.DeleteEntityAsync(guildId, pluginId, cancellationToken: cancellationToken);
+        _recent.TryRemove(guildId, out _);
+        return deleted;
+    }
 
     private static PluginInstall FromEntity(TableEntity entity) => new(
         entity.PartitionKey,

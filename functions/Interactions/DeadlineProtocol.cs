@@ -45,29 +45,36 @@ public sealed class DeadlineProtocol(
                 ? new JsonObject { ["type"] = 8, ["data"] = new JsonObject { ["choices"] = new JsonArray() } }
                 : InteractionsEndpoint.NothingInstalled(interaction);
         }
-        if (!await ledger.TryMarkReceivedAsync(id, cancellationToken))
-        {
-            logger.LogWarning("Interaction {Id} received twice; the second is not dispatched", id);
-            return null;
-        }
-
+        // A declared message or modal is the same answer every time and starts no work: no storage round trip.
         switch (route.Command?.Response)
         {
-            case MessageResponse declared when (await ledger.TryClaimAsync(id, InteractionLedger.Responded, cancellationToken)).Won:
-                var message = new JsonObject { ["content"] = declared.Content };
+            case MessageResponse declared:
+                var message = new JsonObject { ["content"] = declared.Content, ["ephemeral"] = declared.Ephemeral };
                 if (declared.Components is { } components)
                 {
                     message["components"] = JsonNode.Parse(components.GetRawText());
                 }
-                message["ephemeral"] = declared.Ephemeral;
                 return Callback(InteractionCallbackType.ChannelMessageWithSource, PluginMessages.Message(route.Install.PluginId, message));
-            case ModalResponse declared when (await ledger.TryClaimAsync(id, InteractionLedger.Modal, cancellationToken)).Won:
+            case ModalResponse declared:
                 var modal = new JsonObject { ["custom_id"] = declared.CustomId, ["title"] = declared.Title, ["components"] = JsonNode.Parse(declared.Components.GetRawText()) };
                 return Callback(InteractionCallbackType.Modal, PluginMessages.Modal(route.Install.PluginId, modal));
-            case DeferResponse declared when (await ledger.TryClaimAsync(id, InteractionLedger.Deferred, cancellationToken)).Won:
-                // The handler still runs; its respond edits the deferred message.
-                await queue.EnqueueAsync(InteractionWorkHandler.Create(interaction, clock.GetUtcNow()), cancellationToken);
-                return DeferCallback(InteractionCallbackType.DeferredChannelMessageWithSource, declared.Ephemeral);
+        }
+
+        if (route.Command?.Response is DeferResponse deferral)
+        {
+            // The claim doubles as the duplicate check: a second delivery finds it taken and starts nothing.
+            if (!(await ledger.TryClaimAsync(id, InteractionLedger.Deferred, cancellationToken)).Won)
+            {
+                return null;
+            }
+            // The handler still runs; its respond edits the deferred message.
+            await queue.EnqueueAsync(InteractionWorkHandler.Create(interaction, clock.GetUtcNow()), cancellationToken);
+            return DeferCallback(InteractionCallbackType.DeferredChannelMessageWithSource, deferral.Ephemeral);
+        }
+        if (!await ledger.TryMarkReceivedAsync(id, cancellationToken))
+        {
+            logger.LogWarning("Interaction {Id} received twice; the second is not dispatched", id);
+            return null;
         }
 
         await queue.EnqueueAsync(InteractionWorkHandler.Create(interaction, clock.GetUtcNow()), cancellationToken);

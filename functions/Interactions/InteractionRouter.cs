@@ -29,7 +29,7 @@ public sealed class InteractionRouter(InstallStore installs, PluginFiles files)
         }
         var type = interaction["type"]?.GetValue<int>() ?? 0;
         var data = interaction["data"] as JsonObject ?? [];
-        foreach (var install in await installs.ListAsync(guildId, cancellationToken))
+        foreach (var install in await installs.ListRecentAsync(guildId, cancellationToken))
         {
             var manifest = (await files.GetAsync(install.PluginId, install.Version, cancellationToken)).Manifest;
             switch (type)

@@ -341,7 +341,8 @@ public sealed class EndToEndInteractionTests(Azurite azurite, DockerFixture dock
             Assert.True(callbacks + (httpAnswered ? 1 : 0) == 1, $"interaction {i} (delay {delays[i]} s): {callbacks} callbacks, HTTP {answers[i].Status}");
             Assert.Equal(httpAnswered ? FakeDiscord.Routes.OriginalEdit : FakeDiscord.Routes.InteractionCallback, final.Route);
         }
+        // Over the budget the platform must have deferred. Under it, the answer comes from the plugin when its
+        // cold start fits in the budget, which depends on the machine's load, so it is not asserted here.
         Assert.All(answers.Where((_, i) => delays[i] >= 2.3), a => Assert.Equal(HttpStatusCode.OK, a.Status));
-        Assert.All(answers.Where((_, i) => delays[i] <= 0.1), a => Assert.Equal(HttpStatusCode.Accepted, a.Status));
     }
 }
