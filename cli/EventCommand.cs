@@ -55,7 +55,7 @@ public static class EventCommand
     {
         var name = new Argument<string>("EVENT") { Description = "One of the sixteen events: " + string.Join(", ", Fields.Keys) };
         var guild = new Option<string>("--guild", "-g") { Description = "The guild (snowflake) the event happens in", Required = true, HelpName = "GUILD" };
-        var id = new Option<string?>("--id") { Description = "The event id (default: a fresh one); send the same id twice to see de-duplication", HelpName = "ID" };
+        var id = new Option<string?>("--event-id") { Description = "The event's own id (default: a fresh one); send the same id twice to see de-duplication", HelpName = "ID" };
         var url = new Option<string?>("--url") { Description = "The app's base URL (default: $APP_URL, else http://127.0.0.1:$APP_PORT, port 7071)", HelpName = "URL" };
         var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for an answer", DefaultValueFactory = _ => 10, HelpName = "SECONDS" };
         var command = new Command("event", "Inject a signed gateway event (message_create, member_join, ...) into the local platform")
