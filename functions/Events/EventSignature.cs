@@ -20,17 +20,18 @@ public enum EventSignatureVerdict
 /// <c>EVENTS_SHARED_SECRET</c> over the ASCII timestamp, a '.', and the raw body bytes. A timestamp more
 /// than five minutes from the receiver's clock is refused so a captured request cannot be replayed later.
 /// A copy of <c>gateway/EventSignature.cs</c> (the function app does not reference the bridge); the test
-/// vector of docs/events.md holds both to the same bytes.
+/// vector of docs/events.md holds both to the same bytes. (Its <c>Prefix</c> is <c>SignaturePrefix</c> here: the
+/// Infra tests' settings scanner resolves constants by name across functions/, and another <c>Prefix</c> exists.)
 /// </summary>
 public static class EventSignature
 {
     public const string TimestampHeader = "X-Event-Timestamp";
     public const string SignatureHeader = "X-Event-Signature";
-    public const string Prefix = "sha256=";
+    public const string SignaturePrefix = "sha256=";
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(5);
 
     public static string Sign(string secret, long timestamp, ReadOnlySpan<byte> body) =>
-        Prefix + Convert.ToHexStringLower(Mac(secret, timestamp.ToString(CultureInfo.InvariantCulture), body));
+        SignaturePrefix + Convert.ToHexStringLower(Mac(secret, timestamp.ToString(CultureInfo.InvariantCulture), body));
 
     public static EventSignatureVerdict Verify(string secret, string? signature, string? timestamp, ReadOnlySpan<byte> body, DateTimeOffset now)
     {
@@ -38,14 +39,14 @@ public static class EventSignature
         {
             return EventSignatureVerdict.MissingHeaders;
         }
-        if (!signature.StartsWith(Prefix, StringComparison.Ordinal) || signature.Length != Prefix.Length + 64)
+        if (!signature.StartsWith(SignaturePrefix, StringComparison.Ordinal) || signature.Length != SignaturePrefix.Length + 64)
         {
             return EventSignatureVerdict.MalformedSignature;
         }
         byte[] claimed;
         try
         {
-            claimed = Convert.FromHexString(signature.AsSpan(Prefix.Length));
+            claimed = Convert.FromHexString(signature.AsSpan(SignaturePrefix.Length));
         }
         catch (FormatException)
         {
