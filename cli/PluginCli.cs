@@ -26,6 +26,7 @@ public static class PluginCli
         PackCommand.Create(console),
         UploadCommand.Create(console),
         StatusCommand.Create(console),
+        EventCommand.Create(console),
     ];
 
     public static RootCommand Root(CliConsole console)
@@ -39,6 +40,7 @@ public static class PluginCli
               local/plugin pack hello-world           a deterministic zip in hello-world/dist/
               local/plugin upload hello-world -p me   publish to the local platform, print the report
               local/plugin status                     is the local platform up?
+              local/plugin event message_create -g 1 --content hi   inject a signed gateway event
 
             Every verb takes --help and --json.
             """);

@@ -40,7 +40,7 @@ public static class StorageConnection
     }
 
     /// <summary>LOCAL_SETTINGS_PATH (local/plugin sets it to the repo's), else the current folder's, else the repo root's.</summary>
-    private static IEnumerable<string> SettingsFiles(CliConsole console)
+    internal static IEnumerable<string> SettingsFiles(CliConsole console)
     {
         if (console.GetVariable("LOCAL_SETTINGS_PATH") is { Length: > 0 } configured)
         {
@@ -54,7 +54,7 @@ public static class StorageConnection
         }
     }
 
-    private static string? ReadValue(string path, string name)
+    internal static string? ReadValue(string path, string name)
     {
         if (!File.Exists(path))
         {

@@ -1,5 +1,6 @@
 using Serverless.Functions.Admin;
 using Serverless.Functions.Discord;
+using Serverless.Functions.Events;
 using Serverless.Functions.Health;
 using Serverless.Functions.Hosting;
 using Serverless.Functions.Interactions;
@@ -25,11 +26,13 @@ builder.Services.AddTriggeredFunctions();
 builder.Services.AddLocalTriggers(builder.Configuration);
 builder.Services.AddPlatformHealth();
 builder.Services.AddInteractions(builder.Configuration);
+builder.Services.AddEvents(builder.Configuration);
 
 var app = builder.Build();
 
 app.MapHealth();
 app.MapInteractions();
+app.MapEvents();
 app.MapTriggeredFunctions();
 app.MapDiscordRecorder();
 app.MapAdmin();

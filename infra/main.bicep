@@ -86,6 +86,7 @@ var storageTables = [
   'pluginkv'
   'installs'
   'interactions'
+  'eventids'
 ]
 var deploymentContainerName = 'app-package'
 
@@ -106,7 +107,7 @@ var sandboxLimits = {
 var secretNames = {
   DISCORD_PUBLIC_KEY: 'discord-public-key'
   DISCORD_BOT_TOKEN: 'discord-bot-token'
-  EVENTS_SECRET: 'events-secret'
+  EVENTS_SHARED_SECRET: 'events-secret'
   ADMIN_API_KEY: 'admin-api-key'
 }
 
@@ -192,7 +193,7 @@ module keyVault 'modules/keyvault.bicep' = {
     secretValues: {
       '${secretNames.DISCORD_PUBLIC_KEY}': discordPublicKey
       '${secretNames.DISCORD_BOT_TOKEN}': discordBotToken
-      '${secretNames.EVENTS_SECRET}': eventsSecret
+      '${secretNames.EVENTS_SHARED_SECRET}': eventsSecret
       '${secretNames.ADMIN_API_KEY}': adminApiKey
     }
   }
@@ -252,12 +253,12 @@ module roles 'modules/role-assignments.bicep' = {
     functionSecretNames: [
       secretNames.DISCORD_PUBLIC_KEY
       secretNames.DISCORD_BOT_TOKEN
-      secretNames.EVENTS_SECRET
+      secretNames.EVENTS_SHARED_SECRET
       secretNames.ADMIN_API_KEY
     ]
     bridgeSecretNames: [
       secretNames.DISCORD_BOT_TOKEN
-      secretNames.EVENTS_SECRET
+      secretNames.EVENTS_SHARED_SECRET
     ]
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     registryName: registry.outputs.name
@@ -306,7 +307,7 @@ module gatewayBridge 'modules/gateway-bridge.bicep' = {
     identityId: bridgeIdentity.outputs.id
     identityClientId: bridgeIdentity.outputs.clientId
     botTokenSecretUri: '${keyVault.outputs.uri}secrets/${secretNames.DISCORD_BOT_TOKEN}'
-    eventsSecretUri: '${keyVault.outputs.uri}secrets/${secretNames.EVENTS_SECRET}'
+    eventsSecretUri: '${keyVault.outputs.uri}secrets/${secretNames.EVENTS_SHARED_SECRET}'
     eventsUrl: 'https://${functionApp.outputs.defaultHostName}/api/events'
   }
   // Container Apps resolves Key Vault references when the revision starts: roles first.
@@ -330,4 +331,4 @@ output AZURE_SERVICEBUS_NAMESPACE string = serviceBus.outputs.fullyQualifiedName
 output PLUGIN_RUNNER_JOB_NAME string = pluginRunner.outputs.name
 output GATEWAY_BRIDGE_APP_NAME string = gatewayBridge.outputs.name
 output INTERACTIONS_ENDPOINT_URL string = 'https://${functionApp.outputs.defaultHostName}/api/interactions'
-output EVENTS_URL string = 'https://${functionApp.outputs.defaultHostName}/api/events'
+output EVENTS_ENDPOINT_URL string = 'https://${functionApp.outputs.defaultHostName}/api/events'

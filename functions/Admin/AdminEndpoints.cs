@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Serverless.Functions.Events;
 using Serverless.Functions.Installs;
 using Serverless.Functions.Invocations;
 using Serverless.Functions.Packages;
@@ -53,6 +54,11 @@ public static class AdminEndpoints
             var json = Installer.ToJson(result.Install, result.Manifest, result.Requested);
             json["previous_version"] = result.PreviousVersion?.Text;
             json["commands_sync"] = (await sync.SyncAsync(guildId, cancellationToken)).ToJson();
+            // Optional so the admin API works in an app that has not wired AddEvents.
+            if (request.HttpContext.RequestServices.GetService<LifecycleEvents>() is { } lifecycle)
+            {
+                json["lifecycle_hook"] = await lifecycle.AfterInstallAsync(result, cancellationToken);
+            }
             return Results.Json(json, statusCode: result.PreviousVersion is null ? 201 : 200);
         }
         catch (InstallException ex)
@@ -61,7 +67,7 @@ public static class AdminEndpoints
         }
     }
 
-    private static async Task<IResult> UninstallAsync(string guildId, string pluginId, Installer installer, CommandSync sync, CancellationToken cancellationToken)
+    private static async Task<IResult> UninstallAsync(string guildId, string pluginId, Installer installer, CommandSync sync, HttpContext http, CancellationToken cancellationToken)
     {
         var removed = await installer.UninstallAsync(guildId, pluginId, cancellationToken);
         if (removed is null)
@@ -70,6 +76,10 @@ public static class AdminEndpoints
         }
         var json = Installer.ToJson(removed);
         json["commands_sync"] = (await sync.SyncAsync(guildId, cancellationToken)).ToJson();
+        if (http.RequestServices.GetService<LifecycleEvents>() is { } lifecycle)
+        {
+            json["lifecycle_hook"] = await lifecycle.AfterUninstallAsync(removed, cancellationToken);
+        }
         return Results.Json(json);
     }
 

@@ -1,3 +1,4 @@
+using Serverless.Functions.Events;
 using Serverless.Functions.Installs;
 using Serverless.Functions.Interactions;
 using Serverless.Functions.Invocations;
@@ -21,7 +22,7 @@ public sealed class StorageLayout(BlobServiceClient blobs, QueueServiceClient qu
 
     public static readonly string[] Queues = [WorkQueueRegistration.QueueName, WorkQueueRegistration.QueueName + "-poison"];
 
-    public static readonly string[] Tables = [PluginCatalog.TableName, PluginLogs.TableName, KvStore.TableName, InstallStore.TableName, InteractionLedger.TableName];
+    public static readonly string[] Tables = [PluginCatalog.TableName, PluginLogs.TableName, KvStore.TableName, InstallStore.TableName, InteractionLedger.TableName, EventDedup.TableName];
 
     public async Task EnsureAsync(CancellationToken cancellationToken)
     {

@@ -18,6 +18,7 @@ public sealed class InteractionSession(
     InteractionLedger ledger,
     DiscordRestClient discord,
     DiscordActions actions,
+    Events.CustomEvents customEvents,
     PluginLogs logs,
     TimeProvider clock) : IPluginCallRouter
 {
@@ -33,6 +34,10 @@ public sealed class InteractionSession(
 
     public async Task<RoutedCall?> TryHandleAsync(PluginInvocation invocation, string method, JsonObject parameters, CancellationToken cancellationToken)
     {
+        if (method == Events.CustomEvents.EmitMethod)
+        {
+            return await customEvents.HandleEmitAsync(invocation, parameters, depth: 0, cancellationToken);
+        }
         if (!method.StartsWith("interaction.", StringComparison.Ordinal))
         {
             return await actions.TryHandleAsync(invocation, method, parameters, cancellationToken);

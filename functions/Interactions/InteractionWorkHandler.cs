@@ -16,6 +16,7 @@ public sealed class InteractionWorkHandler(
     InteractionLedger ledger,
     DiscordRestClient discord,
     DiscordActions actions,
+    Events.CustomEvents customEvents,
     PluginLogs logs,
     TimeProvider clock,
     ILogger<InteractionWorkHandler> logger) : IWorkItemHandler
@@ -39,7 +40,7 @@ public sealed class InteractionWorkHandler(
             return;
         }
         var reference = InteractionRef.FromPayload(interaction);
-        var session = new InteractionSession(route, reference, receivedAt, ledger, discord, actions, logs, clock);
+        var session = new InteractionSession(route, reference, receivedAt, ledger, discord, actions, customEvents, logs, clock);
         var invocation = new PluginInvocation(item.Id, route.Kind, route.Name, route.Event, route.Install.ToContext());
         if (delivery.Count > 1)
         {
@@ -58,7 +59,7 @@ public sealed class InteractionWorkHandler(
         }
         await logs.AppendAsync(route.Install.PluginId, route.Install.GuildId, "error", $"interaction {interaction["id"]} {reason}", item.Id, cancellationToken);
         var receivedAt = DateTimeOffset.Parse(item.Body!["receivedAt"]!.GetValue<string>());
-        var session = new InteractionSession(route, InteractionRef.FromPayload(interaction), receivedAt, ledger, discord, actions, logs, clock);
+        var session = new InteractionSession(route, InteractionRef.FromPayload(interaction), receivedAt, ledger, discord, actions, customEvents, logs, clock);
         var invocation = new PluginInvocation(item.Id, route.Kind, route.Name, route.Event, route.Install.ToContext());
         await session.FinishAsync(new InvocationOutcome(InvocationStatus.Failed, TimeSpan.Zero, false, reason, null), invocation, cancellationToken);
     }

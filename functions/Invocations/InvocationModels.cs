@@ -17,6 +17,9 @@ public sealed record PluginInvocation(string Id, string Kind, string Name, JsonO
     public const string Schedule = "schedule";
     public const string Cron = "cron";
     public const string Lifecycle = "lifecycle";
+
+    /// <summary>The plugin that emitted a custom event; the SDK shows it as <c>ctx.source_plugin_id</c>.</summary>
+    public string? SourcePluginId { get; init; }
 }
 
 public enum InvocationStatus

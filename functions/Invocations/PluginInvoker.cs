@@ -45,6 +45,10 @@ public sealed class PluginInvoker(SandboxPool pool, ISandboxDriver driver, Plugi
                     ["pool"] = package.Manifest.Pool,
                 },
             };
+            if (invocation.SourcePluginId is { } source)
+            {
+                parameters["context"]!["source_plugin_id"] = source;
+            }
             try
             {
                 using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lease.Invocation.WallClockToken);

@@ -101,7 +101,7 @@ var appSettings = {
   DISCORD_API_BASE_URL: discordApiBaseUrl
   DISCORD_PUBLIC_KEY: keyVaultReferences.DISCORD_PUBLIC_KEY
   DISCORD_BOT_TOKEN: keyVaultReferences.DISCORD_BOT_TOKEN
-  EVENTS_SECRET: keyVaultReferences.EVENTS_SECRET
+  EVENTS_SHARED_SECRET: keyVaultReferences.EVENTS_SHARED_SECRET
   ADMIN_API_KEY: keyVaultReferences.ADMIN_API_KEY
   // The plugin's share of Discord's 3 s before the platform defers (DeadlineOptions).
   INTERACTION_BUDGET_MS: '2000'

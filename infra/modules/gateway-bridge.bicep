@@ -85,11 +85,11 @@ resource bridge 'Microsoft.App/containerApps@2024-03-01' = {
               secretRef: 'discord-bot-token'
             }
             {
-              name: 'EVENTS_SECRET'
+              name: 'EVENTS_SHARED_SECRET'
               secretRef: 'events-secret'
             }
             {
-              name: 'EVENTS_URL'
+              name: 'EVENTS_ENDPOINT_URL'
               value: eventsUrl
             }
             {

@@ -9,7 +9,7 @@ from typing import Any, Callable, TypeVar
 from .cron import CronSpec
 from .errors import RegistrationError
 
-__all__ = ["Plugin", "Task", "EVENT_NAMES", "LIFECYCLE_NAMES", "MIN_SCHEDULE_SECONDS"]
+__all__ = ["Plugin", "Task", "EVENT_NAMES", "LIFECYCLE_NAMES", "MIN_SCHEDULE_SECONDS", "DEFAULT_EVENT_PRIORITY"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -38,6 +38,9 @@ EVENT_NAMES: frozenset[str] = frozenset(
 LIFECYCLE_NAMES: frozenset[str] = frozenset({"install", "uninstall", "upgrade"})
 
 MIN_SCHEDULE_SECONDS = 30
+
+# Seed 003 (MCDR's register_event_listener): a listener without a priority has 1000; lower runs first.
+DEFAULT_EVENT_PRIORITY = 1000
 
 # "other_plugin.task_done": a plugin id (seed 003: lowercase, digits, "_", 1-64)
 # then one or more dotted segments.
@@ -96,24 +99,38 @@ class Plugin:
         self.autocompletes: dict[str, Callable[..., Any]] = {}
         self.components: dict[str, Callable[..., Any]] = {}
         self.modals: dict[str, Callable[..., Any]] = {}
+        # Listeners of each event, in the order they run: priority, then registration.
         self.events: dict[str, list[Callable[..., Any]]] = {}
+        self._event_priorities: dict[str, list[int]] = {}
         self.lifecycle: dict[str, Callable[..., Any]] = {}
         self.tasks: dict[str, Task] = {}
 
     # -- decorators -------------------------------------------------------
 
-    def on_event(self, name: str) -> Callable[[F], F]:
-        """Handle one of the 16 Discord events, or a custom "plugin_id.event"."""
+    def on_event(self, name: str, priority: int = DEFAULT_EVENT_PRIORITY) -> Callable[[F], F]:
+        """Handle one of the 16 Discord events, or a custom "plugin_id.event".
+
+        ``priority`` orders listeners as seed 003 does: lower values run first,
+        1000 by default, equal values in registration order. Across plugins the
+        host delivers to the plugin whose lowest priority for the event is
+        lowest first; within a plugin, the runner calls its listeners in order.
+        """
         name = _require_name("on_event", name)
         if name not in EVENT_NAMES and not is_custom_event(name):
             raise RegistrationError(
                 f"unknown event {name!r}: use one of {', '.join(sorted(EVENT_NAMES))}, "
                 f"or a custom event named 'plugin_id.event_name'"
             )
+        if isinstance(priority, bool) or not isinstance(priority, int):
+            raise RegistrationError(f"@plugin.on_event priority must be an int, got {priority!r}")
 
         def register(fn: F) -> F:
             _require_handler("on_event", fn)
-            self.events.setdefault(name, []).append(fn)
+            listeners = self.events.setdefault(name, [])
+            priorities = self._event_priorities.setdefault(name, [])
+            at = len([p for p in priorities if p <= priority])
+            listeners.insert(at, fn)
+            priorities.insert(at, priority)
             return fn
 
         return register
@@ -208,6 +225,7 @@ class Plugin:
             "components": list(self.components),
             "modals": list(self.modals),
             "events": list(self.events),
+            "event_priorities": {name: min(p) for name, p in self._event_priorities.items()},
             "lifecycle": list(self.lifecycle),
             "schedules": [{"id": t.id, "seconds": t.seconds} for t in tasks if t.kind == "schedule"],
             "crons": [{"id": t.id, "spec": t.cron.spec} for t in tasks if t.kind == "cron" and t.cron],

@@ -35,6 +35,38 @@ class RegistrationTests(unittest.TestCase):
         plugin.on_event("other_plugin.task_done")(handler)  # several listeners are fine
         self.assertEqual(plugin.events["other_plugin.task_done"], [handler, handler])
 
+    def test_OnEvent_Priority_ListenersRunLowestFirstThenInRegistrationOrder(self) -> None:
+        plugin = Plugin()
+
+        def late(ctx: Any, event: Any = None) -> None:
+            pass
+
+        def default_a(ctx: Any, event: Any = None) -> None:
+            pass
+
+        def early(ctx: Any, event: Any = None) -> None:
+            pass
+
+        def default_b(ctx: Any, event: Any = None) -> None:
+            pass
+
+        plugin.on_event("other_plugin.task_done", priority=2000)(late)
+        plugin.on_event("other_plugin.task_done")(default_a)
+        plugin.on_event("other_plugin.task_done", priority=500)(early)
+        plugin.on_event("other_plugin.task_done")(default_b)
+        plugin.on_event("message_create")(handler)
+
+        self.assertEqual(plugin.events["other_plugin.task_done"], [early, default_a, default_b, late])
+        described = plugin.describe()
+        self.assertEqual(described["events"], ["other_plugin.task_done", "message_create"])
+        self.assertEqual(described["event_priorities"], {"other_plugin.task_done": 500, "message_create": 1000})
+
+    def test_OnEvent_NonIntPriority_RaisesValueError(self) -> None:
+        for priority in ("high", 1.5, True, None):
+            with self.subTest(priority=priority):
+                with self.assertRaises(ValueError):
+                    Plugin().on_event("message_create", priority=priority)  # type: ignore[arg-type]
+
     def test_Schedule_MinimumIs30Seconds(self) -> None:
         plugin = Plugin()
         plugin.schedule(30)(handler)

@@ -91,7 +91,6 @@ public sealed class SettingsConsistencyTests
         // and DESIGN.md). When the code reads one, remove it here: PendingSettings_AreNotYetReadByCode says which.
         SetBeforeCodeReadsIt: new HashSet<string>(StringComparer.OrdinalIgnoreCase)
         {
-            "EVENTS_SECRET",           // /api/events signature (shared with the gateway bridge)
             "SANDBOX_DRIVER",          // 'containerapps' selects the Container Apps job driver
             "SANDBOX_JOB_RESOURCE_ID", // the plugin-runner job that driver starts
         });
@@ -164,7 +163,7 @@ public sealed class SettingsConsistencyTests
         var main = File.ReadAllText(Path.Combine(RepoPaths.Root, "infra", "main.bicep"));
         var secretNames = BicepText.ReadObjectVar(main, "secretNames").Select(p => p.Key).ToArray();
 
-        Assert.Equal(["DISCORD_PUBLIC_KEY", "DISCORD_BOT_TOKEN", "EVENTS_SECRET", "ADMIN_API_KEY"], secretNames);
+        Assert.Equal(["DISCORD_PUBLIC_KEY", "DISCORD_BOT_TOKEN", "EVENTS_SHARED_SECRET", "ADMIN_API_KEY"], secretNames);
         foreach (var secret in secretNames)
         {
             Assert.Equal($"keyVaultReferences.{secret}", settings[secret]);

@@ -33,7 +33,11 @@ public sealed class InteractionSessionTests(Azurite azurite) : IAsyncLifetime
         var reference = new InteractionRef(Random.Shared.NextInt64(1, long.MaxValue).ToString(), FakeDiscord.ApplicationId, token);
         var logs = new PluginLogs(tables, TimeProvider.System);
         var ledger = new InteractionLedger(tables);
-        var session = new InteractionSession(route, reference, DateTimeOffset.UtcNow - age, ledger, discord, new DiscordActions(discord), logs, TimeProvider.System);
+        var blobs = new BlobServiceClient(azurite.Account);
+        var catalog = new PluginCatalog(tables, blobs);
+        var files = new PluginFiles(catalog, new PackageValidator(), new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
+        var customEvents = new Serverless.Functions.Events.CustomEvents(new Serverless.Functions.Events.EventListeners(new InstallStore(tables, TimeProvider.System), catalog, files), new Events.RecordingWorkQueue(), logs);
+        var session = new InteractionSession(route, reference, DateTimeOffset.UtcNow - age, ledger, discord, new DiscordActions(discord), customEvents, logs, TimeProvider.System);
         return (session, new PluginInvocation("inv", PluginInvocation.SlashCommand, "greet", @event, install.ToContext()), logs, token);
     }
 

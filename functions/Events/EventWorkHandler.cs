@@ -1,0 +1,68 @@
+using System.Text.Json.Nodes;
+using Serverless.Functions.Dispatch;
+using Serverless.Functions.Installs;
+using Serverless.Functions.Interactions;
+using Serverless.Functions.Invocations;
+using Serverless.Functions.WorkQueue;
+
+namespace Serverless.Functions.Events;
+
+/// <summary>
+/// The calls an event (or lifecycle) handler can make that leave its install: Discord actions as anywhere
+/// else, and <c>events.emit</c>, which carries the depth of the event being handled so loops end.
+/// </summary>
+public sealed class EventCallRouter(DiscordActions discord, CustomEvents events, int depth) : IPluginCallRouter
+{
+    public async Task<RoutedCall?> TryHandleAsync(PluginInvocation invocation, string method, JsonObject parameters, CancellationToken cancellationToken) =>
+        method == CustomEvents.EmitMethod
+            ? await events.HandleEmitAsync(invocation, parameters, depth, cancellationToken)
+            : await discord.TryHandleAsync(invocation, method, parameters, cancellationToken);
+}
+
+/// <summary>
+/// Runs a queued event: each target install in order, as an <c>event</c> invocation. An install removed or
+/// reinstalled since the event was fanned out is skipped; a failing plugin is logged and the next one still
+/// runs (seed 003: one listener's error does not stop the others). Delivery is at least once: a host failure
+/// midway retries the whole item, and installs already served see the event again.
+/// </summary>
+public sealed class EventWorkHandler(
+    InstallStore installs,
+    PluginInvoker invoker,
+    DiscordActions discord,
+    CustomEvents events,
+    PluginLogs logs,
+    ILogger<EventWorkHandler> logger) : IWorkItemHandler
+{
+    public string Kind => EventWork.WorkKind;
+
+    public async Task HandleAsync(WorkItem item, Delivery delivery, CancellationToken cancellationToken)
+    {
+        var work = EventWork.FromWorkItem(item);
+        var router = new EventCallRouter(discord, events, work.Depth);
+        for (var i = 0; i < work.Targets.Count; i++)
+        {
+            var target = work.Targets[i];
+            var install = await installs.GetAsync(work.GuildId, target.PluginId, cancellationToken);
+            if (install is null || install.InstallId != target.InstallId)
+            {
+                logger.LogInformation("Event {Event} for {Plugin} in guild {Guild} skipped: no longer installed", work.Event, target.PluginId, work.GuildId);
+                continue;
+            }
+            var context = install.ToContext();
+            // Checked again here: a grant withdrawn after the fan-out must not leak the text.
+            var payload = EventContent.ForInstall(work.Event, work.Payload, context.GrantedCapabilities);
+            var invocationId = work.Targets.Count == 1 ? item.Id : $"{item.Id}.{i}";
+            var invocation = new PluginInvocation(invocationId, PluginInvocation.DiscordEvent, work.Event, payload, context) { SourcePluginId = work.SourcePluginId };
+            await invoker.InvokeAsync(invocation, router, cancellationToken);
+        }
+    }
+
+    public async Task DeadLetteredAsync(WorkItem item, string reason, CancellationToken cancellationToken)
+    {
+        var work = EventWork.FromWorkItem(item);
+        foreach (var target in work.Targets)
+        {
+            await logs.AppendAsync(target.PluginId, work.GuildId, "error", $"event {work.Event} {reason}", item.Id, cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,235 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Serverless.Functions.Events;
+using Serverless.Functions.Invocations;
+using Serverless.Functions.Packages;
+using Serverless.Tests.Discord;
+using Serverless.Tests.Infrastructure;
+using Serverless.Tests.Packages.Fixtures;
+using Serverless.Tests.Sandbox;
+
+namespace Serverless.Tests.Events;
+
+/// <summary>
+/// Events end to end in the whole app: plugins published from zips and installed through the admin API,
+/// gateway events posted signed to <c>/api/events</c>, the queue pump and real Docker sandboxes running
+/// the plugins, and what the plugins saw read back from their logs or from a fake Discord.
+/// </summary>
+[Collection("Docker")]
+public sealed class EndToEndEventTests(Azurite azurite, DockerFixture docker) : IAsyncLifetime
+{
+    private const string AdminKey = "events-e2e-admin-key";
+    private const string Secret = "events-e2e-shared-secret-0123456789";
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
+
+    private FakeDiscord _discord = null!;
+    private WebApplicationFactory<Program> _app = null!;
+    private HttpClient _http = null!;
+    private string _cacheDir = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        docker.Require();
+        _discord = await FakeDiscord.StartAsync();
+        _cacheDir = Directory.CreateTempSubdirectory("events-e2e-cache-").FullName;
+        _app = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        {
+            b.UseSetting("AzureWebJobsStorage", azurite.ConnectionString);
+            b.UseSetting("SANDBOX_PLATFORM_NAME", docker.PlatformName);
+            b.UseSetting("PLUGIN_CACHE_DIR", _cacheDir);
+            b.UseSetting("ADMIN_API_KEY", AdminKey);
+            b.UseSetting("DISCORD_API_BASE_URL", _discord.BaseUrl);
+            b.UseSetting("DISCORD_BOT_TOKEN", FakeDiscord.BotToken);
+            b.UseSetting("DISCORD_APPLICATION_ID", FakeDiscord.ApplicationId);
+            b.UseSetting(EventsOptions.SecretSetting, Secret);
+        });
+        _http = _app.CreateClient();
+        _http.DefaultRequestHeaders.Add("x-functions-key", AdminKey);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        await _discord.DisposeAsync();
+        Directory.Delete(_cacheDir, recursive: true);
+    }
+
+    // "entrypoint" says the plugin has code although its manifest declares no command: only then does
+    // publishing boot it and record what it listens to (docs/events.md).
+    private static byte[] Zip(string id, string version, string code, params string[] capabilities) => PluginZip.Build(new Dictionary<string, object>
+    {
+        ["manifest.json"] = PluginZip.Manifest(id, version, new JsonObject
+        {
+            ["entrypoint"] = "plugin.py",
+            ["capabilities_required"] = new JsonArray(capabilities.Select(c => (JsonNode)c).ToArray()),
+        }),
+        ["plugin.py"] = code,
+    });
+
+    private async Task PublishAsync(string id, byte[] zip)
+    {
+        var blobs = new Serverless.Functions.Storage.BlobServiceClient(azurite.Account);
+        await blobs.GetBlobContainerClient(UploadRef.Container).CreateIfNotExistsAsync();
+        await blobs.GetBlobContainerClient(UploadRef.Container).GetBlobClient($"acme/{id}.zip").UploadAsync(BinaryData.FromBytes(zip), overwrite: true);
+        var published = await _http.PostAsync("/packages", new StringContent(
+            new JsonObject { ["Data"] = new JsonObject(), ["Metadata"] = new JsonObject { ["publisher"] = "acme", ["name"] = id } }.ToJsonString(), Encoding.UTF8, "application/json"));
+        var report = JsonNode.Parse(await published.Content.ReadAsStringAsync())!["ReturnValue"]!;
+        Assert.True(report["status"]!.GetValue<string>() == "published", report.ToJsonString());
+    }
+
+    private async Task<JsonNode> InstallAsync(string guild, string id, string version, params string[] capabilities)
+    {
+        var response = await _http.PutAsJsonAsync($"/api/admin/guilds/{guild}/plugins/{id}", new JsonObject { ["version"] = version, ["capabilities"] = new JsonArray(capabilities.Select(c => (JsonNode)c).ToArray()) });
+        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.True(response.IsSuccessStatusCode, body.ToJsonString());
+        return body;
+    }
+
+    private async Task<JsonNode> PostEventAsync(string guild, string eventName, JsonObject payload)
+    {
+        var response = await _http.SendAsync(EventsEndpointTests.Signed(EventsEndpointTests.Body(guild, eventName, payload), Secret));
+        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, body.ToJsonString());
+        return body;
+    }
+
+    private async Task<IReadOnlyList<PluginLogEntry>> WaitForLogAsync(string pluginId, string guild, Func<PluginLogEntry, bool> predicate)
+    {
+        var logs = new PluginLogs(new Serverless.Functions.Storage.TableServiceClient(azurite.Account), TimeProvider.System);
+        var deadline = DateTime.UtcNow + Wait;
+        IReadOnlyList<PluginLogEntry> entries = [];
+        while (DateTime.UtcNow < deadline)
+        {
+            entries = await logs.ReadAsync(pluginId, guild, 200, CancellationToken.None);
+            if (entries.Any(predicate))
+            {
+                return entries;
+            }
+            await Task.Delay(250);
+        }
+        throw new TimeoutException($"no matching log line of {pluginId} within {Wait}; lines: {string.Join(" | ", entries.Select(e => $"{e.Level}: {e.Message}"))}");
+    }
+
+    private static string NewId() => "e2e_" + Guid.NewGuid().ToString("N")[..10];
+
+    private const string LoggingListener = """
+        import json
+
+        @plugin.on_event("message_create")
+        def on_message(ctx, event):
+            ctx.log("received " + json.dumps(event, sort_keys=True))
+        """;
+
+    [Fact]
+    public async Task MessageCreate_Injected_ReachesSubscribersWithContentOnlyWhenGrantedAndNotOthers()
+    {
+        var guild = EventPlugins.NewGuild();
+        var (reader, blind, deaf) = (NewId(), NewId(), NewId());
+        await PublishAsync(reader, Zip(reader, "1.0.0", LoggingListener, "messages:read_content"));
+        await PublishAsync(blind, Zip(blind, "1.0.0", LoggingListener, "messages:read_content"));
+        await PublishAsync(deaf, Zip(deaf, "1.0.0", """
+            @plugin.on_event("member_join")
+            def joined(ctx, event):
+                ctx.log("received member_join")
+            """));
+        await InstallAsync(guild, reader, "^1.0", "messages:read_content");
+        await InstallAsync(guild, blind, "^1.0");
+        await InstallAsync(guild, deaf, "^1.0");
+
+        var answer = await PostEventAsync(guild, "message_create", EventsEndpointTests.MessageCreate("meet at noon"));
+
+        Assert.Equal(2, answer["fanned_out"]!.GetValue<int>());
+        var readerSaw = (await WaitForLogAsync(reader, guild, e => e.Message.StartsWith("received "))).First(e => e.Message.StartsWith("received "));
+        var blindSaw = (await WaitForLogAsync(blind, guild, e => e.Message.StartsWith("received "))).First(e => e.Message.StartsWith("received "));
+        var readerEvent = JsonNode.Parse(readerSaw.Message["received ".Length..])!;
+        var blindEvent = JsonNode.Parse(blindSaw.Message["received ".Length..])!;
+        Assert.Equal("meet at noon", readerEvent["content"]!.GetValue<string>());
+        Assert.Equal("", blindEvent["content"]!.GetValue<string>());
+        Assert.Equal(["author_bot", "author_id", "channel_id", "content", "message_id", "timestamp"], blindEvent.AsObject().Select(p => p.Key).Order(StringComparer.Ordinal));
+        var logs = new PluginLogs(new Serverless.Functions.Storage.TableServiceClient(azurite.Account), TimeProvider.System);
+        Assert.Empty(await logs.ReadAsync(deaf, guild, 50, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task CustomEvent_Emitted_DeliveredInPriorityOrderToOtherGuildListenersOnly_AndForeignNameRefused()
+    {
+        var guild = EventPlugins.NewGuild();
+        var elsewhere = EventPlugins.NewGuild();
+        var emitter = NewId();
+        var (late, early, normal, stranger) = (NewId(), NewId(), NewId(), NewId());
+        await PublishAsync(emitter, Zip(emitter, "1.0.0", """
+            @plugin.on_event("message_create")
+            def on_message(ctx, event):
+                try:
+                    ctx.emit("other_plugin.task_done", {"n": 0})
+                except PluginError as error:
+                    ctx.log("refused: " + error.message)
+                ctx.emit(ctx.plugin_id + ".task_done", {"n": 1})
+            """, "events:emit"));
+        string Listener(string label, string priority) => $$"""
+            @plugin.on_event("{{emitter}}.task_done"{{priority}})
+            def done(ctx, event):
+                ctx.discord.send_message("901", content="{{label}} from " + str(ctx.source_plugin_id) + " n=" + str(event["n"]))
+            """;
+        await PublishAsync(late, Zip(late, "1.0.0", Listener("late", ", priority=2000"), "messages:send"));
+        await PublishAsync(early, Zip(early, "1.0.0", Listener("early", ", priority=500"), "messages:send"));
+        await PublishAsync(normal, Zip(normal, "1.0.0", Listener("normal", ""), "messages:send"));
+        await PublishAsync(stranger, Zip(stranger, "1.0.0", Listener("stranger", ", priority=1"), "messages:send"));
+        await InstallAsync(guild, emitter, "^1.0", "events:emit");
+        await InstallAsync(guild, late, "^1.0", "messages:send");
+        await InstallAsync(guild, early, "^1.0", "messages:send");
+        await InstallAsync(guild, normal, "^1.0", "messages:send");
+        await InstallAsync(elsewhere, stranger, "^1.0", "messages:send");
+
+        await PostEventAsync(guild, "message_create", EventsEndpointTests.MessageCreate("go"));
+
+        await _discord.WaitForCallAsync(c => c.Route == FakeDiscord.Routes.MessageCreate && c.Body?["content"]?.GetValue<string>()?.StartsWith("late") == true, Wait);
+        var delivered = _discord.CallsTo(FakeDiscord.Routes.MessageCreate)
+            .Select(c => c.Body!["content"]!.GetValue<string>())
+            .Where(c => c.Contains($"from {emitter}"))
+            .ToList();
+        Assert.Equal([$"early from {emitter} n=1", $"normal from {emitter} n=1", $"late from {emitter} n=1"], delivered);
+        var emitterLog = await WaitForLogAsync(emitter, guild, e => e.Message.StartsWith("refused: "));
+        Assert.Contains("outside this plugin's namespace", emitterLog.First(e => e.Message.StartsWith("refused: ")).Message);
+        Assert.DoesNotContain(_discord.CallsTo(FakeDiscord.Routes.MessageCreate), c => c.Body!["content"]!.GetValue<string>().StartsWith("stranger"));
+    }
+
+    [Fact]
+    public async Task Lifecycle_InstallUpgradeUninstall_HooksRunWithVersions()
+    {
+        var guild = EventPlugins.NewGuild();
+        var id = NewId();
+        const string code = """
+            @plugin.on_lifecycle("install")
+            def installed(ctx, event):
+                ctx.discord.send_message("902", content=f"{ctx.plugin_id} install {event['version']}")
+
+            @plugin.on_lifecycle("upgrade")
+            def upgraded(ctx, event):
+                ctx.discord.send_message("902", content=f"{ctx.plugin_id} upgrade {event['from_version']}->{event['to_version']}")
+
+            @plugin.on_lifecycle("uninstall")
+            def uninstalled(ctx, event):
+                ctx.discord.send_message("902", content=f"{ctx.plugin_id} uninstall {event['version']}")
+            """;
+        await PublishAsync(id, Zip(id, "1.0.0", code, "messages:send"));
+        await PublishAsync(id, Zip(id, "1.1.0", code, "messages:send"));
+        Task<FakeDiscordCall> Said(string text) =>
+            _discord.WaitForCallAsync(c => c.Route == FakeDiscord.Routes.MessageCreate && c.Body?["content"]?.GetValue<string>() == $"{id} {text}", Wait);
+
+        var installed = await InstallAsync(guild, id, "1.0.0", "messages:send");
+        await Said("install 1.0.0");
+        var upgraded = await InstallAsync(guild, id, "^1.0", "messages:send");
+        await Said("upgrade 1.0.0->1.1.0");
+        var removed = await _http.DeleteAsync($"/api/admin/guilds/{guild}/plugins/{id}");
+        await Said("uninstall 1.1.0");
+
+        Assert.True(installed["lifecycle_hook"]!.GetValue<bool>());
+        Assert.True(upgraded["lifecycle_hook"]!.GetValue<bool>());
+        Assert.True(JsonNode.Parse(await removed.Content.ReadAsStringAsync())!["lifecycle_hook"]!.GetValue<bool>());
+        Assert.Equal(3, _discord.CallsTo(FakeDiscord.Routes.MessageCreate).Count(c => c.Body?["content"]?.GetValue<string>()?.StartsWith(id + " ") == true));
+    }
+}
