@@ -86,6 +86,7 @@ var storageTables = [
   'pluginkv'
   'installs'
   'interactions'
+  'schedules'
 ]
 var deploymentContainerName = 'app-package'
 

@@ -17,6 +17,9 @@ public sealed record PluginInvocation(string Id, string Kind, string Name, JsonO
     public const string Schedule = "schedule";
     public const string Cron = "cron";
     public const string Lifecycle = "lifecycle";
+
+    /// <summary>The manifest cron this run fires (sent as <c>context.manifest_cron</c>, so a pool worker runs the task).</summary>
+    public string? ManifestCron { get; init; }
 }
 
 public enum InvocationStatus

@@ -45,6 +45,10 @@ public sealed class PluginInvoker(SandboxPool pool, ISandboxDriver driver, Plugi
                     ["pool"] = package.Manifest.Pool,
                 },
             };
+            if (invocation.ManifestCron is { } manifestCron)
+            {
+                parameters["context"]!["manifest_cron"] = manifestCron;
+            }
             try
             {
                 using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lease.Invocation.WallClockToken);
