@@ -26,14 +26,14 @@ public sealed record DueEntry(string GuildId, string PluginId, string Generation
 /// </list>
 /// Partition names sort so that <c>due-…</c> ranges never include the other kinds.
 /// </summary>
-public sealed class ScheduleStore(TableServiceClient tables)
+public sealed class ScheduleStore(TableServiceClient tables, string tableName = ScheduleStore.TableName)
 {
     public const string TableName = "schedules";
     private const string DuePrefix = "due-";
     private const string RegistrationPrefix = "reg-";
     private const string RunningPrefix = "run-";
 
-    public TableClient Table => tables.GetTableClient(TableName);
+    public TableClient Table => tables.GetTableClient(tableName);
 
     public static string DuePartition(DateTimeOffset due) => DuePrefix + due.UtcDateTime.ToString("yyyyMMddHHmm", CultureInfo.InvariantCulture);
 
