@@ -112,11 +112,11 @@ public sealed class ScheduleRig : IAsyncDisposable
     }
 
     /// <summary>Installs (or upgrades) as the installer does: the install row, then its schedules, at the clock's now.</summary>
-    public async Task<PluginInstall> InstallAsync(string guildId, string pluginId, string version = "1.0.0")
+    public async Task<PluginInstall> InstallAsync(string guildId, string pluginId, string version = "1.0.0", params string[] capabilities)
     {
         var existing = await Installs.GetAsync(guildId, pluginId, CancellationToken.None);
         var now = Clock.GetUtcNow();
-        var install = new PluginInstall(guildId, pluginId, existing?.InstallId ?? "i" + Guid.NewGuid().ToString("N"), version, PluginVersion.Parse(version), [], existing?.InstalledAt ?? now, now);
+        var install = new PluginInstall(guildId, pluginId, existing?.InstallId ?? "i" + Guid.NewGuid().ToString("N"), version, PluginVersion.Parse(version), capabilities, existing?.InstalledAt ?? now, now);
         await Installs.SaveAsync(install, CancellationToken.None);
         await Scheduler.ScheduleInstallAsync(install, CancellationToken.None);
         return install;
