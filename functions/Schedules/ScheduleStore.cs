@@ -89,12 +89,9 @@ public sealed class ScheduleStore(TableServiceClient tables, string tableName = 
         new DateTimeOffset(entity.GetInt64("DueTicks") ?? 0, TimeSpan.Zero));
 
     /// <summary>Writes entries, grouped into one transaction per partition and 100 rows; existing rows are replaced.</summary>
-    public async Task PutDueAsync(IEnumerable<DueEntry> entries, CancellationToken cancellationToken) =>
-        await PutDueAsync(entries.Select(ToEntity), cancellationToken);
-
-    internal async Task PutDueAsync(IEnumerable<TableEntity> entities, CancellationToken cancellationToken, int parallelism = 8)
+    public async Task PutDueAsync(IEnumerable<DueEntry> entries, CancellationToken cancellationToken, int parallelism = 8)
     {
-        var batches = entities.GroupBy(e => e.PartitionKey, StringComparer.Ordinal)
+        var batches = entries.Select(ToEntity).GroupBy(e => e.PartitionKey, StringComparer.Ordinal)
             .SelectMany(g => g.Chunk(TableTransaction.MaxActions))
             .ToList();
         await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, async (batch, ct) =>

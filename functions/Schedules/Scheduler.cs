@@ -122,7 +122,7 @@ public sealed class Scheduler(
 
         // The next entries exist before the work is enqueued and the claimed ones deleted, so a crash cannot lose a task.
         var nexts = claimedFresh.Concat(claimedStale).Select(c => c.Entry with { Due = c.Next }).ToList();
-        await store.PutDueAsync(nexts.Select(ScheduleStore.ToEntity), cancellationToken, options.Parallelism);
+        await store.PutDueAsync(nexts, cancellationToken, options.Parallelism);
 
         // A tick that died after claiming is treated as missed: its entries move on but are not fired now.
         var failed = 0;
