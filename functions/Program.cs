@@ -7,6 +7,7 @@ using Serverless.Functions.Interactions;
 using Serverless.Functions.Invocations;
 using Serverless.Functions.Packages;
 using Serverless.Functions.Sandbox;
+using Serverless.Functions.Schedules;
 using Serverless.Functions.Storage;
 using Serverless.Functions.WorkQueue;
 
@@ -27,6 +28,7 @@ builder.Services.AddLocalTriggers(builder.Configuration);
 builder.Services.AddPlatformHealth();
 builder.Services.AddInteractions(builder.Configuration);
 builder.Services.AddEvents(builder.Configuration);
+builder.Services.AddSchedules();
 
 var app = builder.Build();
 

@@ -87,6 +87,7 @@ var storageTables = [
   'installs'
   'interactions'
   'eventids'
+  'schedules'
 ]
 var deploymentContainerName = 'app-package'
 

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Serverless.Functions.Invocations;
 using Serverless.Functions.Packages;
+using Serverless.Functions.Schedules;
 
 namespace Serverless.Functions.Installs;
 
@@ -21,7 +22,7 @@ public sealed record InstallResult(PluginInstall Install, PluginManifest Manifes
 /// versions, checks the grant against what the plugin requests, and refuses command names another
 /// installed plugin already owns.
 /// </summary>
-public sealed class Installer(InstallStore store, PluginCatalog catalog, PluginFiles files, KvStore kv, TimeProvider clock)
+public sealed class Installer(InstallStore store, PluginCatalog catalog, PluginFiles files, KvStore kv, Scheduler schedules, TimeProvider clock)
 {
     public async Task<InstallResult> InstallAsync(string guildId, string pluginId, InstallRequest request, CancellationToken cancellationToken)
     {
@@ -80,6 +81,7 @@ public sealed class Installer(InstallStore store, PluginCatalog catalog, PluginF
             existing?.InstalledAt ?? now,
             now);
         await store.SaveAsync(install, cancellationToken);
+        await schedules.ScheduleInstallAsync(install, cancellationToken);
         return new InstallResult(install, manifest, existing?.Version, requested);
     }
 
@@ -90,6 +92,7 @@ public sealed class Installer(InstallStore store, PluginCatalog catalog, PluginF
         {
             return null;
         }
+        await schedules.UnscheduleInstallAsync(guildId, pluginId, cancellationToken);
         await store.DeleteAsync(guildId, pluginId, cancellationToken);
         // The install's data goes with it; a later install gets a new id and starts empty.
         await kv.DeleteAllAsync(existing.InstallId, cancellationToken);

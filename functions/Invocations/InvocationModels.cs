@@ -20,6 +20,9 @@ public sealed record PluginInvocation(string Id, string Kind, string Name, JsonO
 
     /// <summary>The plugin that emitted a custom event; the SDK shows it as <c>ctx.source_plugin_id</c>.</summary>
     public string? SourcePluginId { get; init; }
+
+    /// <summary>The manifest cron this run fires (sent as <c>context.manifest_cron</c>, so a pool worker runs the task).</summary>
+    public string? ManifestCron { get; init; }
 }
 
 public enum InvocationStatus

@@ -49,6 +49,10 @@ public sealed class PluginInvoker(SandboxPool pool, ISandboxDriver driver, Plugi
             {
                 parameters["context"]!["source_plugin_id"] = source;
             }
+            if (invocation.ManifestCron is { } manifestCron)
+            {
+                parameters["context"]!["manifest_cron"] = manifestCron;
+            }
             try
             {
                 using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lease.Invocation.WallClockToken);

@@ -273,7 +273,8 @@ class Server:
         except _BadParams as error:
             self.channel.reply_error(request_id, INVALID_PARAMS, f"invalid params: {error}")
             return
-        if kind in TASK_KINDS and info.get("pool"):
+        # A manifest cron is the platform's server-side cron for pooled plugins: it runs in pool mode too.
+        if kind in TASK_KINDS and info.get("pool") and not info.get("manifest_cron"):
             self.channel.reply_error(
                 request_id, NOT_IN_POOL, f"{kind} tasks do not run in pool mode (no per-install context)"
             )
@@ -338,7 +339,7 @@ class Server:
         failure: BaseException | None = None
         result: Any = None
         try:
-            result = self._execute(ctx, kind, name, dict(event or {}), held_task)
+            result = self._execute(ctx, kind, name, dict(event or {}), held_task, bool(info.get("manifest_cron")))
         except BaseException as error:  # noqa: BLE001 - every failure must become a reply
             failure = error
         finally:
@@ -360,11 +361,18 @@ class Server:
                 self._state.notify_all()
 
     def _execute(
-        self, ctx: Context, kind: str, name: str, event: dict[str, Any], held_task: list[tuple[str, str]]
+        self,
+        ctx: Context,
+        kind: str,
+        name: str,
+        event: dict[str, Any],
+        held_task: list[tuple[str, str]],
+        manifest_cron: bool = False,
     ) -> dict[str, Any]:
         if kind in TASK_KINDS:
             task = self.plugin.tasks.get(name)
-            if task is None or task.kind != kind:
+            # A manifest cron names its handler, which may be any task of the plugin.
+            if task is None or (task.kind != kind and not manifest_cron):
                 return {"handled": False}
             key = (ctx.install_id or ctx.guild_id or "", name)
             with self._state:

@@ -251,6 +251,14 @@ class SeedPluginProtocolTests(unittest.TestCase):
         outcome = self.runner.invoke("cron", "weekly_report", context=context)
         self.assertEqual(outcome.error["code"], -32003)
 
+    def test_PoolMode_ManifestCronRunsItsHandler(self) -> None:
+        # The platform's server-side cron for pooled plugins names a task as its handler, of either kind.
+        context = {"guild_id": "1", "plugin_id": "my_plugin", "install_id": "pooled", "pool": True, "manifest_cron": "weekly"}
+        weekly = self.runner.invoke("cron", "weekly_report", context=context)
+        heartbeat = self.runner.invoke("cron", "heartbeat", context=context)
+        self.assertEqual((weekly.result, weekly.log_messages()), ({"handled": True}, ["Sending weekly report"]))
+        self.assertEqual((heartbeat.result, heartbeat.log_messages()), ({"handled": True}, ["heartbeat #1"]))
+
 
 if __name__ == "__main__":
     unittest.main()

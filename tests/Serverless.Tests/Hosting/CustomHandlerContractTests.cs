@@ -7,8 +7,8 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Serverless.Functions.Dispatch;
 using Serverless.Functions.WorkQueue;
-
 using Serverless.Tests.Infrastructure;
+
 
 namespace Serverless.Tests.Hosting;
 
@@ -22,12 +22,14 @@ public sealed class CustomHandlerContractTests : IClassFixture<CustomHandlerCont
 
     public CustomHandlerContractTests(App app) => _app = app;
 
+    /// <summary>On Azurite: the schedules function reads its due index there.</summary>
     public sealed class App(Azurite azurite) : WebApplicationFactory<Program>
     {
         public RecordingHandler Handler { get; } = new();
 
         protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
         {
+            builder.UseSetting("AzureWebJobsStorage", azurite.ConnectionString);
             builder.UseSetting("LOCAL_TRIGGERS", "off");
             builder.UseSetting("AzureWebJobsStorage", azurite.ConnectionString);
             builder.UseSetting("SANDBOX_PLATFORM_NAME", "contract-tests-" + Guid.NewGuid().ToString("N")[..8]);

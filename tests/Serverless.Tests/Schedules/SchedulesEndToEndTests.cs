@@ -1,0 +1,114 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Serverless.Functions.Packages;
+using Serverless.Functions.Schedules;
+using Serverless.Functions.Storage;
+using Serverless.Tests.Infrastructure;
+using Serverless.Tests.Invocations;
+using Serverless.Tests.Sandbox;
+
+namespace Serverless.Tests.Schedules;
+
+/// <summary>
+/// The whole app: the seed plugin published and installed through the admin API, the <c>schedules</c> function
+/// driven by the host's timer payload at fake-clock instants, the queue pump running the ticks in Docker.
+/// </summary>
+[Collection("Docker")]
+public sealed class SchedulesEndToEndTests(Azurite azurite, DockerFixture docker) : IAsyncLifetime
+{
+    private const string AdminKey = "schedules-e2e-key";
+    private readonly FakeTimeProvider _clock = new(ScheduleRig.Start);
+    private readonly string _table = Azurite.UniqueName("schedules");
+    private WebApplicationFactory<Program> _app = null!;
+    private HttpClient _http = null!;
+    private string _cacheDir = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        docker.Require();
+        _cacheDir = Directory.CreateTempSubdirectory("schedules-e2e-").FullName;
+        await new TableServiceClient(azurite.Account).GetTableClient(_table).CreateIfNotExistsAsync();
+        _app = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        {
+            b.UseSetting("AzureWebJobsStorage", azurite.ConnectionString);
+            b.UseSetting("SANDBOX_PLATFORM_NAME", docker.PlatformName);
+            b.UseSetting("PLUGIN_CACHE_DIR", _cacheDir);
+            b.UseSetting("ADMIN_API_KEY", AdminKey);
+            b.ConfigureTestServices(services =>
+            {
+                services.AddSchedules();
+                services.AddSingleton<TimeProvider>(_clock);
+                // A table of its own: the app's ticks must not fire other tests' schedules, nor theirs ours.
+                services.AddSingleton(sp => new ScheduleStore(sp.GetRequiredService<TableServiceClient>(), _table));
+            });
+        });
+        _http = _app.CreateClient();
+        _http.DefaultRequestHeaders.Add("x-functions-key", AdminKey);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        await new TableServiceClient(azurite.Account).GetTableClient(_table).DeleteAsync();
+        Directory.Delete(_cacheDir, recursive: true);
+    }
+
+    [Fact]
+    public async Task SeedPlugin_InstalledThenTimerTicks_HeartbeatLinesAppearOncePerInterval()
+    {
+        var id = "e2e_" + Guid.NewGuid().ToString("N")[..10];
+        var guild = ScheduleRig.NewGuild();
+        var blobs = new BlobServiceClient(azurite.Account);
+        await blobs.GetBlobContainerClient(UploadRef.Container).CreateIfNotExistsAsync();
+        await blobs.GetBlobContainerClient(UploadRef.Container).GetBlobClient($"acme/{id}.zip").UploadAsync(BinaryData.FromBytes(PluginInvokerTests.SeedPluginZip(id)), overwrite: true);
+        var published = await PostJsonAsync("/packages", new JsonObject { ["Data"] = new JsonObject(), ["Metadata"] = new JsonObject { ["publisher"] = "acme", ["name"] = id } });
+        Assert.True(published["ReturnValue"]!["status"]!.GetValue<string>() == "published", published.ToJsonString());
+        var install = await _http.PutAsJsonAsync($"/api/admin/guilds/{guild}/plugins/{id}", new JsonObject { ["version"] = "^1.0" });
+        Assert.Equal(HttpStatusCode.Created, install.StatusCode);
+
+        var early = await TickAsync(ScheduleRig.Start.AddSeconds(290));
+        await TickAsync(ScheduleRig.Start.AddSeconds(300));
+        await WaitForLogAsync(id, guild, "heartbeat #1");
+        await TickAsync(ScheduleRig.Start.AddSeconds(600));
+        await WaitForLogAsync(id, guild, "heartbeat #2");
+
+        Assert.Equal(0, early["ReturnValue"]!["fired"]!.GetValue<int>());
+        Assert.Equal(["heartbeat #1", "heartbeat #2"], (await LogsAsync(id, guild)).Where(m => m.StartsWith("heartbeat", StringComparison.Ordinal)));
+    }
+
+    private async Task<JsonNode> TickAsync(DateTimeOffset at)
+    {
+        _clock.Set(at);
+        var payload = LocalTimer.TimerPayload(at - LocalTimer.Period, at, isPastDue: false);
+        return await PostJsonAsync("/" + SchedulesFunction.FunctionName, new JsonObject { ["Data"] = payload.Data.DeepClone(), ["Metadata"] = payload.Metadata.DeepClone() });
+    }
+
+    private async Task<JsonNode> PostJsonAsync(string path, JsonObject body)
+    {
+        var response = await _http.PostAsync(path, new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode} {text}");
+        return JsonNode.Parse(text)!;
+    }
+
+    private async Task<List<string>> LogsAsync(string id, string guild)
+    {
+        var logs = JsonNode.Parse(await _http.GetStringAsync($"/api/admin/plugins/{id}/logs?guild={guild}"))!.AsArray();
+        return logs.Select(l => l!["message"]!.GetValue<string>()).ToList();
+    }
+
+    private async Task WaitForLogAsync(string id, string guild, string message)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!(await LogsAsync(id, guild)).Contains(message))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"no '{message}' in the logs: {string.Join(" | ", await LogsAsync(id, guild))}");
+            await Task.Delay(200);
+        }
+    }
+}
