@@ -24,7 +24,7 @@ public sealed class PluginInvoker(SandboxPool pool, ISandboxDriver driver, Plugi
         {
             lease = await pool.AcquireAsync(spec, hostApi.HandlerFor(invocation, router), cancellationToken);
         }
-        catch (Exception ex) when (ex is SandboxWorkerExitedException or DockerEngineException)
+        catch (Exception ex) when (ex is SandboxWorkerExitedException or DockerEngineException or ContainerAppsException)
         {
             return await FinishAsync(invocation, started, warm: false, InvocationStatus.Crashed, $"the plugin's sandbox did not start: {ex.Message}", null, []);
         }
