@@ -38,6 +38,7 @@ app.MapEvents();
 app.MapTriggeredFunctions();
 app.MapDiscordRecorder();
 app.MapAdmin();
+app.MapSandboxChannel();
 
 app.Run();
 

@@ -83,9 +83,14 @@ internal sealed class QueueHealthCheck(IWorkQueue workQueue, StorageWorkQueue st
     }
 }
 
-internal sealed class SandboxHealthCheck(ISandboxDriver driver, DockerEngineClient docker, DockerSandboxOptions options) : IHealthCheck
+internal sealed class SandboxHealthCheck(ISandboxDriver driver, IServiceProvider services) : IHealthCheck
 {
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        driver is ContainerAppsSandboxDriver containerApps
+            ? CheckJobAsync(containerApps, cancellationToken)
+            : CheckDockerAsync(services.GetRequiredService<DockerEngineClient>(), services.GetRequiredService<DockerSandboxOptions>(), cancellationToken);
+
+    private async Task<HealthCheckResult> CheckDockerAsync(DockerEngineClient docker, DockerSandboxOptions options, CancellationToken cancellationToken)
     {
         var data = new Dictionary<string, object> { ["driver"] = driver.Name, ["image"] = options.Image };
         try
@@ -101,6 +106,26 @@ internal sealed class SandboxHealthCheck(ISandboxDriver driver, DockerEngineClie
         catch (DockerEngineException ex)
         {
             return HealthCheckResult.Unhealthy($"Docker engine unreachable at {options.DockerHost}: {ex.Message}", data: data);
+        }
+    }
+
+    private static async Task<HealthCheckResult> CheckJobAsync(ContainerAppsSandboxDriver containerApps, CancellationToken cancellationToken)
+    {
+        var data = new Dictionary<string, object>
+        {
+            ["driver"] = containerApps.Name,
+            ["job"] = containerApps.Jobs.JobName,
+            ["callback"] = containerApps.Options.CallbackUrl.ToString(),
+            ["workers"] = containerApps.Count,
+        };
+        try
+        {
+            var job = await containerApps.CheckJobAsync(cancellationToken);
+            return HealthCheckResult.Healthy($"Container Apps job {containerApps.Jobs.JobName} ({job.Containers.Count} container(s), replica timeout {job.ReplicaTimeout?.TotalSeconds.ToString() ?? "?"} s)", data);
+        }
+        catch (ContainerAppsException ex)
+        {
+            return HealthCheckResult.Unhealthy(ex.Message, data: data);
         }
     }
 }

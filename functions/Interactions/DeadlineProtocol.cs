@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Serverless.Functions.Discord;
+using Serverless.Functions.Invocations;
 using Serverless.Functions.Packages;
 using Serverless.Functions.WorkQueue;
 
@@ -75,6 +76,14 @@ public sealed class DeadlineProtocol(
         {
             logger.LogWarning("Interaction {Id} received twice; the second is not dispatched", id);
             return null;
+        }
+
+        // A constant hook named like the command is a declared answer too (docs/packages.md); an executable one runs from the queue.
+        if (route.Command is not null && route.Manifest.Hooks.GetValueOrDefault(route.Name) is ConstantHook constant
+            && HookRunner.ToMessage(constant.Value) is { } answer
+            && (await ledger.TryClaimAsync(id, InteractionLedger.Responded, cancellationToken)).Won)
+        {
+            return Callback(InteractionCallbackType.ChannelMessageWithSource, PluginMessages.Message(route.Install.PluginId, answer));
         }
 
         await queue.EnqueueAsync(InteractionWorkHandler.Create(interaction, clock.GetUtcNow()), cancellationToken);

@@ -1,3 +1,5 @@
+using Serverless.Functions.Sandbox;
+
 namespace Serverless.Functions.Invocations;
 
 public static class InvocationsRegistration
@@ -10,6 +12,7 @@ public static class InvocationsRegistration
         services.AddSingleton<KvStore>();
         services.AddSingleton<HostApi>();
         services.AddSingleton<PluginInvoker>();
+        services.AddSingleton(provider => new HookRunner(provider.GetRequiredService<ISandboxDriver>(), provider.GetRequiredService<PluginLogs>(), provider.GetRequiredService<ILogger<HookRunner>>()));
         return services;
     }
 }

@@ -12,11 +12,17 @@ namespace Serverless.Functions.Invocations;
 /// </summary>
 public sealed class PluginInvoker(SandboxPool pool, ISandboxDriver driver, PluginFiles files, HostApi hostApi, PluginLogs logs, ILogger<PluginInvoker> logger)
 {
+    private readonly HookRunner hooks = new(driver, logs, logger);
+
     public async Task<InvocationOutcome> InvokeAsync(PluginInvocation invocation, IPluginCallRouter? router, CancellationToken cancellationToken)
     {
         var install = invocation.Install;
         var started = Stopwatch.GetTimestamp();
         var package = await files.GetAsync(install.PluginId, install.Version, cancellationToken);
+        if (invocation.Kind == PluginInvocation.SlashCommand && package.Manifest.Hooks.ContainsKey(invocation.Name))
+        {
+            return await InvokeHookAsync(invocation, package, router, started, cancellationToken);
+        }
         var spec = SpecFor(package, install.PluginId, install.Version, package.Manifest.Pool ? null : install.InstallId);
 
         SandboxLease lease;
@@ -24,7 +30,7 @@ public sealed class PluginInvoker(SandboxPool pool, ISandboxDriver driver, Plugi
         {
             lease = await pool.AcquireAsync(spec, hostApi.HandlerFor(invocation, router), cancellationToken);
         }
-        catch (Exception ex) when (ex is SandboxWorkerExitedException or DockerEngineException)
+        catch (Exception ex) when (ex is SandboxWorkerExitedException or DockerEngineException or ContainerAppsException)
         {
             return await FinishAsync(invocation, started, warm: false, InvocationStatus.Crashed, $"the plugin's sandbox did not start: {ex.Message}", null, []);
         }
@@ -74,6 +80,44 @@ public sealed class PluginInvoker(SandboxPool pool, ISandboxDriver driver, Plugi
                 return await FinishAsync(invocation, started, lease.IsWarm, status, exit?.Message ?? ex.Message, null, lease.Worker.DrainLog());
             }
         }
+    }
+
+    /// <summary>
+    /// A hook named like the slash command answers it (docs/packages.md): run the hook with the command's
+    /// event as its argument and respond with what it returned, through the same router an SDK handler uses.
+    /// </summary>
+    private async Task<InvocationOutcome> InvokeHookAsync(PluginInvocation invocation, PluginPackage package, IPluginCallRouter? router, long started, CancellationToken cancellationToken)
+    {
+        var install = invocation.Install;
+        HookOutcome outcome;
+        try
+        {
+            outcome = await hooks.RunAsync(package, install, invocation.Name, invocation.Event, invocation.Id, cancellationToken);
+        }
+        catch (Exception ex) when (ex is SandboxWorkerExitedException or DockerEngineException or ContainerAppsException)
+        {
+            return await FinishAsync(invocation, started, warm: false, InvocationStatus.Crashed, $"the hook's sandbox did not start: {ex.Message}", null, []);
+        }
+        if (!outcome.Succeeded)
+        {
+            // HookRunner has logged why already.
+            var status = outcome.Status == HookStatus.TimedOut ? InvocationStatus.TimedOut : InvocationStatus.Failed;
+            return new InvocationOutcome(status, Stopwatch.GetElapsedTime(started), false, outcome.Error, null);
+        }
+        if (HookRunner.ToMessage(outcome.Value) is not { } message)
+        {
+            return await FinishAsync(invocation, started, false, InvocationStatus.NotHandled, null, null, [$"hook '{invocation.Name}' returned nothing to answer with"]);
+        }
+        if (!install.GrantedCapabilities.Contains(Capabilities.InteractionRespond))
+        {
+            return await FinishAsync(invocation, started, false, InvocationStatus.Failed, $"capability '{Capabilities.InteractionRespond}' not granted to this install", null, []);
+        }
+        message["invocation_id"] = invocation.Id;
+        if (router is not null)
+        {
+            await router.TryHandleAsync(invocation, "interaction.respond", message, cancellationToken);
+        }
+        return await FinishAsync(invocation, started, false, InvocationStatus.Handled, null, new JsonObject { ["handled"] = true, ["hook"] = invocation.Name }, []);
     }
 
     /// <summary>The boot check at publish time: start the plugin once and ask what it registered.</summary>

@@ -62,7 +62,8 @@ public sealed class BootCheck(PackageValidator validator, PluginInvoker invoker)
 
         var declared = manifest.SlashCommands.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
         var handled = (description["slash_commands"]?.AsArray() ?? []).Select(c => c!.GetValue<string>().Split(' ')[0]).ToHashSet(StringComparer.Ordinal);
-        foreach (var command in declared.Except(handled))
+        // A hook named like the command answers it (docs/packages.md), so it needs no SDK handler.
+        foreach (var command in declared.Except(handled).Where(command => !manifest.Hooks.ContainsKey(command)))
         {
             warnings.Add(new PackageIssue("command_without_handler", $"/{command} is declared but no @plugin.on_slash_command handles it, and it has no declared response", "$.slash_commands"));
         }

@@ -198,6 +198,33 @@ public abstract class SandboxWorker : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Stops the worker only if no invocation is running, atomically with respect to
+    /// <see cref="BeginInvocation"/>: for drivers whose workers have a fixed lifetime
+    /// (a Container Apps replica timeout), so a new invocation never starts on one about to die.
+    /// </summary>
+    protected async Task<bool> TryRetireIdleAsync(string message)
+    {
+        lock (gate)
+        {
+            if (exit.Task.IsCompleted || killedFor is not null || current is not null)
+            {
+                return false;
+            }
+            killedFor = new SandboxExit(SandboxExitReason.Stopped, null, message);
+            draining = true;
+        }
+        try
+        {
+            await KillCoreAsync();
+        }
+        catch (Exception e)
+        {
+            Logger.LogWarning(e, "Could not stop sandbox worker {WorkerId}", Id);
+        }
+        return true;
+    }
+
     public abstract ValueTask DisposeAsync();
 
     protected abstract Task WriteStdinAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken);

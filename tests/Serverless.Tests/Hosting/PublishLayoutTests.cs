@@ -72,7 +72,7 @@ public sealed class PublishLayoutTests : IClassFixture<PublishLayoutTests.Publis
             .Order()
             .ToArray();
 
-        Assert.Equal(["admin", "dispatch", "events", "health", "interactions", "packages", "schedules"], folders);
+        Assert.Equal(["admin", "dispatch", "events", "health", "interactions", "packages", "sandbox", "schedules"], folders);
         Assert.False(Directory.Exists(Path.Combine(_published.Dir, "FunctionBindings")), "binding sources leaked into the output");
     }
 
@@ -81,6 +81,8 @@ public sealed class PublishLayoutTests : IClassFixture<PublishLayoutTests.Publis
     [InlineData("events", "events", "anonymous")]
     [InlineData("health", "health", "anonymous")]
     [InlineData("admin", "admin/{*path}", "function")]
+    // The Container Apps runner's callback channel: each request carries its worker's token instead.
+    [InlineData("sandbox", "sandbox/{*path}", "anonymous")]
     public void HttpFunction_RouteAndAuthLevel(string function, string route, string authLevel)
     {
         var bindings = _published.ReadJson(function, "function.json")["bindings"]!.AsArray();

@@ -67,6 +67,12 @@ public sealed class SettingsConsistencyTests
             "SANDBOX_POOL_IDLE_SECONDS",
             "SANDBOX_POOL_MAX_INVOCATIONS",
             "SANDBOX_POOL_MAX_WORKERS",
+            // The Container Apps driver's callback base: derived from WEBSITE_HOSTNAME, which App Service
+            // sets on every app; SANDBOX_CALLBACK_URL only overrides it (a custom domain, the tests).
+            "SANDBOX_CALLBACK_URL",
+            "WEBSITE_HOSTNAME",
+            // ARM's endpoint: management.azure.com unless another cloud (or the tests' fake ARM).
+            "SANDBOX_ARM_ENDPOINT",
             // Sandbox limits: defaults are SandboxLimits.Default; in Azure they go to the runner job
             // (infra/main.bicep sandboxLimits, checked against SandboxLimits.Default by InfraLayoutTests).
             "SANDBOX_WALL_TIME_SECONDS",
@@ -91,8 +97,6 @@ public sealed class SettingsConsistencyTests
         // and DESIGN.md). When the code reads one, remove it here: PendingSettings_AreNotYetReadByCode says which.
         SetBeforeCodeReadsIt: new HashSet<string>(StringComparer.OrdinalIgnoreCase)
         {
-            "SANDBOX_DRIVER",          // 'containerapps' selects the Container Apps job driver
-            "SANDBOX_JOB_RESOURCE_ID", // the plugin-runner job that driver starts
         });
 
     internal static IReadOnlySet<string> CodeReads()
