@@ -86,6 +86,7 @@ var storageTables = [
   'pluginkv'
   'installs'
   'interactions'
+  'invocations'
 ]
 var deploymentContainerName = 'app-package'
 
