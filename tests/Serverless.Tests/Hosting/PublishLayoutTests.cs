@@ -72,7 +72,7 @@ public sealed class PublishLayoutTests : IClassFixture<PublishLayoutTests.Publis
             .Order()
             .ToArray();
 
-        Assert.Equal(["admin", "dispatch", "events", "health", "interactions", "packages", "schedules"], folders);
+        Assert.Equal(["admin", "dispatch", "events", "health", "interactions", "packages", "portal", "schedules"], folders);
         Assert.False(Directory.Exists(Path.Combine(_published.Dir, "FunctionBindings")), "binding sources leaked into the output");
     }
 
@@ -81,6 +81,7 @@ public sealed class PublishLayoutTests : IClassFixture<PublishLayoutTests.Publis
     [InlineData("events", "events", "anonymous")]
     [InlineData("health", "health", "anonymous")]
     [InlineData("admin", "admin/{*path}", "function")]
+    [InlineData("portal", "portal/{*path}", "anonymous")]
     public void HttpFunction_RouteAndAuthLevel(string function, string route, string authLevel)
     {
         var bindings = _published.ReadJson(function, "function.json")["bindings"]!.AsArray();
