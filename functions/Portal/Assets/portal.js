@@ -273,7 +273,7 @@ async function renderActivity(params) {
     h("h1", {}, "Activity"),
     h("form", { class: "panel row", onsubmit: (e) => { e.preventDefault(); go("activity", { plugin: pluginSelect.value, guild: guildInput.value.trim() }); } },
       h("label", {}, "Plugin", pluginSelect), h("label", {}, "Guild", guildInput), h("button", { type: "submit", id: "apply-filter" }, "Filter"),
-      h("label", { class: "row" }, h("span", {}, live, " live (every 2 s)"))),
+      h("label", { class: "inline" }, live, "live (every 2 s)")),
     h("h2", {}, "Recent invocations"), invocations,
     h("h2", {}, "Plugin log"), logs);
 
