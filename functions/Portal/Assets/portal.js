@@ -6,6 +6,8 @@
 const KEY = "adminKey";
 const main = document.getElementById("main");
 let refreshTimer = null;
+// Each render has a number; a page that finishes loading after the user moved on is dropped.
+let generation = 0;
 
 // ---- tiny DOM helper ------------------------------------------------------------------------------
 function h(tag, attrs, ...children) {
@@ -71,18 +73,27 @@ function go(page, params) {
 async function render() {
   clearInterval(refreshTimer);
   refreshTimer = null;
+  const mine = ++generation;
+  const current = () => mine === generation;
   const hasKey = !!sessionStorage.getItem(KEY);
   document.getElementById("nav").hidden = !hasKey;
   document.getElementById("signout").hidden = !hasKey;
   if (!hasKey) return renderLogin();
   const { page, arg, params } = route();
   for (const a of document.querySelectorAll("#nav a")) a.classList.toggle("active", a.dataset.page === page);
-  const pages = { catalog: arg ? () => renderPlugin(arg) : renderCatalog, installs: () => renderInstalls(params), activity: () => renderActivity(params), upload: () => renderUpload(params) };
+  const pages = {
+    catalog: (view) => (arg ? renderPlugin(view, arg) : renderCatalog(view)),
+    installs: (view) => renderInstalls(view, params),
+    activity: (view) => renderActivity(view, params, current),
+    upload: (view) => renderUpload(view, params),
+  };
   main.replaceChildren(h("p", { class: "muted" }, "Loading…"));
+  const view = h("div", { id: "view" });
   try {
-    await (pages[page] || renderCatalog)();
+    await (pages[page] || pages.catalog)(view);
+    if (current()) main.replaceChildren(view);
   } catch (error) {
-    if (error.status !== 401) main.replaceChildren(notice(`Could not load this page: ${error.message}`));
+    if (error.status !== 401 && current()) main.replaceChildren(notice(`Could not load this page: ${error.message}`));
   }
 }
 
@@ -116,11 +127,11 @@ function renderLogin() {
 document.getElementById("signout").addEventListener("click", () => { sessionStorage.removeItem(KEY); render(); });
 
 // ---- catalog ------------------------------------------------------------------------------------------
-async function renderCatalog() {
+async function renderCatalog(view) {
   const [plugins, reports] = await Promise.all([get("plugins"), get("reports?limit=20")]);
   const rows = plugins.map((p) => h("tr", { class: "clickable", dataset: { plugin: p.id }, onclick: () => go(`catalog/${enc(p.id)}`) },
     h("td", {}, h("strong", {}, p.id)), h("td", {}, p.publisher), h("td", {}, p.latest || "—"), h("td", {}, chips(p.versions)), h("td", {}, when(p.published_at))));
-  main.replaceChildren(
+  view.replaceChildren(
     h("h1", {}, "Catalog"),
     plugins.length === 0
       ? h("div", { class: "panel" }, "Nothing is published yet. ", h("a", { href: "#/upload" }, "Upload a plugin"), " or run local/plugin upload.")
@@ -148,11 +159,11 @@ function issuesList(report) {
     h("td", {}, badge(kind)), h("td", { class: "mono" }, issue.code), h("td", { class: "mono" }, issue.path || "—"), h("td", {}, issue.message)))));
 }
 
-async function renderPlugin(id) {
+async function renderPlugin(view, id) {
   const versions = await get(`plugins/${enc(id)}/versions`);
   const latest = versions[versions.length - 1];
   const reports = await get(`reports?publisher=${enc(latest.publisher)}`);
-  main.replaceChildren(
+  view.replaceChildren(
     h("p", {}, h("a", { href: "#/catalog" }, "← Catalog")),
     h("h1", {}, `${id}`, latest.name ? h("span", { class: "muted" }, `  ${latest.name}`) : null),
     latest.description ? h("p", {}, latest.description) : null,
@@ -178,7 +189,7 @@ function commandsTable(commands) {
 const optionType = (t) => ({ 1: "subcommand", 2: "group", 3: "text", 4: "integer", 5: "boolean", 6: "user", 7: "channel", 8: "role", 9: "mentionable", 10: "number", 11: "attachment" })[t] || `type ${t}`;
 
 // ---- installs -----------------------------------------------------------------------------------------
-async function renderInstalls(params) {
+async function renderInstalls(view, params) {
   const guild = params.get("guild") || localStorage.getItem("portal.guild") || "";
   const [guilds, plugins] = await Promise.all([get("guilds"), get("plugins")]);
   const guildInput = h("input", { id: "guild", value: guild, list: "known-guilds", placeholder: "guild id", required: true });
@@ -186,9 +197,9 @@ async function renderInstalls(params) {
     h("label", {}, "Guild", guildInput),
     h("datalist", { id: "known-guilds" }, guilds.map((g) => h("option", { value: g.guild_id }, `${g.plugins.length} plugin(s)`))),
     h("button", { type: "submit", id: "open-guild" }, "Show installs"));
-  main.replaceChildren(h("h1", {}, "Installs"), picker);
+  view.replaceChildren(h("h1", {}, "Installs"), picker);
   if (!guild) {
-    main.append(h("p", { class: "hint" }, "Guilds with installs: ", guilds.length ? guilds.map((g) => h("a", { href: `#/installs?guild=${enc(g.guild_id)}`, class: "chip" }, g.guild_id)) : "none yet"));
+    view.append(h("p", { class: "hint" }, "Guilds with installs: ", guilds.length ? guilds.map((g) => h("a", { href: `#/installs?guild=${enc(g.guild_id)}`, class: "chip" }, g.guild_id)) : "none yet"));
     return;
   }
   const [installs, commands] = await Promise.all([get(`guilds/${enc(guild)}/plugins`), get(`guilds/${enc(guild)}/commands`)]);
@@ -199,7 +210,7 @@ async function renderInstalls(params) {
     try {
       const result = await work();
       const sync = result && result.commands_sync;
-      await renderInstalls(new URLSearchParams({ guild }));
+      await render();
       document.getElementById("action-status").replaceChildren(notice(`${label}: done${sync ? ` · commands sync ${sync.status}${sync.error ? `: ${sync.error}` : ""}` : ""}`, sync && sync.status === "failed" ? "bad" : "ok"));
     } catch (error) {
       status.replaceChildren(notice(`${label}: ${error.message}`));
@@ -216,7 +227,7 @@ async function renderInstalls(params) {
       h("button", { class: "secondary", onclick: () => act(`Upgrade ${i.plugin_id}`, () => api("PUT", `guilds/${enc(guild)}/plugins/${enc(i.plugin_id)}`, { version: i.requirement, capabilities: i.capabilities.granted })) }, "Upgrade"), " ",
       h("button", { class: "danger", onclick: () => confirm(`Uninstall ${i.plugin_id} from guild ${guild}? Its stored data goes with it.`) && act(`Uninstall ${i.plugin_id}`, () => api("DELETE", `guilds/${enc(guild)}/plugins/${enc(i.plugin_id)}`)) }, "Uninstall"))));
 
-  main.append(
+  view.append(
     h("div", { class: "panel" },
       h("div", { class: "row" },
         h("div", {}, "Command sync with Discord: ", badge(commands.status), commands.error ? h("span", { class: "error-text" }, ` ${commands.error}`) : null,
@@ -260,7 +271,7 @@ function installForm(guild, plugins, preselect, act) {
 }
 
 // ---- activity -----------------------------------------------------------------------------------------
-async function renderActivity(params) {
+async function renderActivity(view, params, current) {
   const plugins = await get("plugins");
   const plugin = params.get("plugin") || "";
   const guild = params.get("guild") || "";
@@ -269,7 +280,7 @@ async function renderActivity(params) {
   const live = h("input", { type: "checkbox", id: "live", checked: true });
   const invocations = h("div", { id: "invocations" });
   const logs = h("div", { id: "logs" });
-  main.replaceChildren(
+  view.replaceChildren(
     h("h1", {}, "Activity"),
     h("form", { class: "panel row", onsubmit: (e) => { e.preventDefault(); go("activity", { plugin: pluginSelect.value, guild: guildInput.value.trim() }); } },
       h("label", {}, "Plugin", pluginSelect), h("label", {}, "Guild", guildInput), h("button", { type: "submit", id: "apply-filter" }, "Filter"),
@@ -299,11 +310,11 @@ async function renderActivity(params) {
     box.scrollTop = box.scrollHeight;
   };
   await refresh();
-  refreshTimer = setInterval(() => { if (live.checked) refresh().catch(() => {}); }, 2000);
+  if (current()) refreshTimer = setInterval(() => { if (live.checked) refresh().catch(() => {}); }, 2000);
 }
 
 // ---- upload -------------------------------------------------------------------------------------------
-function renderUpload(params) {
+function renderUpload(view, params) {
   const publisher = h("input", { id: "publisher", value: params.get("publisher") || localStorage.getItem("portal.publisher") || "", placeholder: "your publisher name", required: true });
   const name = h("input", { id: "upload-name", placeholder: "default: from the file name" });
   const file = h("input", { type: "file", id: "file", accept: ".zip,application/zip", hidden: true });
@@ -346,7 +357,7 @@ function renderUpload(params) {
   drop.addEventListener("drop", (e) => { e.preventDefault(); drop.classList.remove("over"); upload(e.dataTransfer.files[0]); });
   file.addEventListener("change", () => upload(file.files[0]));
 
-  main.replaceChildren(
+  view.replaceChildren(
     h("h1", {}, "Upload a plugin"),
     h("div", { class: "panel" },
       h("div", { class: "row" }, h("label", {}, "Publisher", publisher), h("label", {}, "Upload name", name)),

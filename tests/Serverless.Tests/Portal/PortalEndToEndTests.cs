@@ -65,6 +65,19 @@ public sealed class PortalEndToEndTests(Azurite azurite, DockerFixture docker) :
         await using var __ = browser;
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
         page.SetDefaultTimeout(Timeout);
+        try
+        {
+            await WalkThroughAsync(page, id, guild, zipPath, brokenPath, shots);
+        }
+        catch
+        {
+            await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "failure.png"), FullPage = true });
+            throw;
+        }
+    }
+
+    private async Task WalkThroughAsync(IPage page, string id, string guild, string zipPath, string brokenPath, string shots)
+    {
         var consoleErrors = new List<string>();
         page.Console += (_, message) =>
         {
@@ -114,8 +127,9 @@ public sealed class PortalEndToEndTests(Azurite azurite, DockerFixture docker) :
         await page.GotoAsync($"{_app.BaseUrl}/portal/#/installs?guild={guild}&plugin={id}");
         await page.Locator("#install-details input[name=capability]").WaitForAsync();
         await page.ClickAsync("#install");
-        await page.Locator($"#installs tr[data-plugin={id}]").WaitForAsync();
+        await page.Locator("#action-status .notice.ok").WaitForAsync();
         var installs = await page.InnerTextAsync("main");
+        Assert.Contains(id, await page.InnerTextAsync("#installs"));
         Assert.Contains("/greet", installs);
         Assert.Contains("in_sync", installs);
         Assert.Contains("commands sync updated", await page.InnerTextAsync("#action-status"));
@@ -199,5 +213,49 @@ public sealed class PortalEndToEndTests(Azurite azurite, DockerFixture docker) :
         var nothing = await cli.RunAsync("invoke", "/greet", "--guild", guild);
         Assert.Equal(ExitCodes.Failed, nothing.ExitCode);
         Assert.Contains("local/plugin install", nothing.Error);
+    }
+
+    [Fact]
+    public async Task Invoke_SlowAndFailingHandlers_StatusDeferredAndFailedWithMargins()
+    {
+        var id = NewId();
+        var guild = NewGuild();
+        const string code = """
+            import time
+            from mmo_maid_sdk import Plugin
+
+            plugin = Plugin()
+
+            @plugin.on_slash_command("slow")
+            def slow(ctx, event):
+                time.sleep(2.6)
+                ctx.interaction.respond(content="late but here")
+
+            @plugin.on_slash_command("boom")
+            def boom(ctx, event):
+                raise RuntimeError("kaboom")
+            """;
+        var manifest = PluginZip.Manifest(id, "1.0.0", JsonNode.Parse("""{"capabilities_required":["interaction:respond"],"slash_commands":[{"name":"slow","description":"slow"},{"name":"boom","description":"boom"}]}""")!.AsObject());
+        Assert.Equal("published", (await _app.PublishAsync("acme", id, PluginZip.Build(new Dictionary<string, object> { ["manifest.json"] = manifest, ["plugin.py"] = code })))["status"]!.GetValue<string>());
+        using var cli = _app.Cli();
+        Assert.Equal(0, (await cli.RunAsync("install", id, "--guild", guild, "--yes")).ExitCode);
+
+        var slow = await cli.RunAsync("invoke", "/slow", "--guild", guild, "--json");
+        Assert.True(slow.ExitCode == 0, slow.ToString());
+        Assert.Equal(5, slow.Json["initial"]!["body"]!["type"]!.GetValue<int>());
+        var edit = Assert.Single(slow.Json["calls"]!.AsArray());
+        Assert.Equal("PATCH", edit!["method"]!.GetValue<string>());
+        Assert.True(edit["ms"]!.GetValue<double>() > 2000, edit.ToJsonString());
+        var deferred = slow.Json["invocation"]!;
+        Assert.Equal("deferred", deferred["status"]!.GetValue<string>());
+        Assert.True(deferred["deferred"]!.GetValue<bool>());
+        Assert.InRange(deferred["margin_ms"]!.GetValue<double>(), -1000, 100);
+        Assert.True(deferred["duration_ms"]!.GetValue<double>() > 2500, deferred.ToJsonString());
+
+        var boom = await cli.RunAsync("invoke", "/boom", "--guild", guild);
+        Assert.Equal(ExitCodes.Failed, boom.ExitCode);
+        Assert.Contains("failed", boom.Out);
+        Assert.Contains("failed to answer", boom.Out, StringComparison.Ordinal);
+        Assert.Contains("see why: local/plugin logs", boom.Out, StringComparison.Ordinal);
     }
 }
