@@ -154,7 +154,7 @@ function reportsTable(reports) {
 
 function issuesList(report) {
   const issues = [...(report.errors || []).map((e) => ["error", e]), ...(report.warnings || []).map((w) => ["warning", w])];
-  if (issues.length === 0) return h("span", { class: "muted" }, "none");
+  if (issues.length === 0) return h("span", { class: "muted" }, "no errors, no warnings");
   return h("table", { class: "issues" }, h("tbody", {}, issues.map(([kind, issue]) => h("tr", { dataset: { code: issue.code } },
     h("td", {}, badge(kind)), h("td", { class: "mono" }, issue.code), h("td", { class: "mono" }, issue.path || "—"), h("td", {}, issue.message)))));
 }
@@ -342,6 +342,7 @@ function renderUpload(view, params) {
       try { body = JSON.parse(xhr.responseText); } catch { body = null; }
       if (xhr.status !== 202) { result.replaceChildren(notice(`The upload was refused: ${(body && body.error) || xhr.status}`)); return; }
       progress.firstChild.style.width = "100%";
+      bar.firstChild.textContent = `Uploaded ${chosen.name} as ${body.blob}`;
       result.replaceChildren(h("p", { class: "muted", id: "waiting" }, "Uploaded. Waiting for the platform to validate and publish it…"));
       const report = await waitForReport(body.report.replace(/^\/api\/admin\//, ""));
       if (!report) { result.replaceChildren(notice("No report after 90 s. Is the upload watcher running (local/up), or the packages function in Azure?")); return; }
