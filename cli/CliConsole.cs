@@ -18,7 +18,16 @@ public sealed record CliConsole(
         !Console.IsOutputRedirected,
         !Console.IsErrorRedirected,
         Environment.GetEnvironmentVariable,
-        Environment.CurrentDirectory);
+        Environment.CurrentDirectory)
+    {
+        In = Console.In,
+        InIsTerminal = !Console.IsInputRedirected,
+    };
+
+    /// <summary>Where answers to questions come from; verbs ask only when <see cref="InIsTerminal"/>.</summary>
+    public TextReader In { get; init; } = TextReader.Null;
+
+    public bool InIsTerminal { get; init; }
 
     /// <summary>Colors only on a terminal, and never when NO_COLOR is set (no-color.org).</summary>
     public bool OutColored => OutIsTerminal && string.IsNullOrEmpty(GetVariable("NO_COLOR"));

@@ -17,7 +17,7 @@ public static class NewCommand
             dir,
         };
         command.WithDetails("""
-            Writes manifest.json (version 0.1.0, one /hello slash command), plugin.py (a handler written
+            Writes manifest.json (version 0.1.0, one /greet slash command), plugin.py (a handler written
             against mmo_maid_sdk), README.md, and tests/test_plugin.py, which runs the handler in-process
             against a fake ctx with the standard library's unittest. It validates and packs as is.
             """);

@@ -25,6 +25,10 @@ public static class PluginCli
         ValidateCommand.Create(console),
         PackCommand.Create(console),
         UploadCommand.Create(console),
+        InstallCommand.Create(console),
+        UninstallCommand.Create(console),
+        InvokeCommand.Create(console),
+        LogsCommand.Create(console),
         StatusCommand.Create(console),
         EventCommand.Create(console),
     ];
@@ -35,12 +39,19 @@ public static class PluginCli
             local/plugin: build, check and publish plugins for the Discord plugin platform.
 
             Typical loop:
-              local/plugin new hello-world            scaffold a working plugin
-              local/plugin validate hello-world       the platform's checks, locally
-              local/plugin pack hello-world           a deterministic zip in hello-world/dist/
-              local/plugin upload hello-world -p me   publish to the local platform, print the report
-              local/plugin status                     is the local platform up?
+              local/plugin new greeter                       scaffold a working plugin (/greet)
+              local/plugin validate greeter                  the platform's checks, locally
+              local/plugin pack greeter                      a deterministic zip in greeter/dist/
+              local/plugin upload greeter -p me              publish to the local platform, print the report
+              local/plugin install greeter --guild 1 --yes   install it in a guild (after showing its capabilities)
+              local/plugin invoke /greet user:@123 message:hi --guild 1
+                                                             a signed interaction; prints the answers with timings
+              local/plugin logs greeter --guild 1 --follow   the plugin's log as it happens
+              local/plugin uninstall greeter --guild 1       remove it again
+              local/plugin status                            is the local platform up?
               local/plugin event message_create -g 1 --content hi   inject a signed gateway event
+
+            The dev portal shows the same in a browser: http://127.0.0.1:7071/portal/
 
             Every verb takes --help and --json.
             """);

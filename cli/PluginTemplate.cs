@@ -1,7 +1,7 @@
 namespace Serverless.Cli;
 
 /// <summary>
-/// The files <c>new</c> writes: a working SDK plugin (seed 000 style) with one /hello command, a README
+/// The files <c>new</c> writes: a working SDK plugin (seed 000 style) with one /greet command, a README
 /// and a stdlib-unittest test that runs the handler in-process against a fake ctx.
 /// </summary>
 public static class PluginTemplate
@@ -21,16 +21,22 @@ public static class PluginTemplate
           "id": "{{id}}",
           "name": {{System.Text.Json.JsonSerializer.Serialize(name)}},
           "version": "0.1.0",
-          "description": "Says hello.",
+          "description": "Greets people.",
           "capabilities_required": ["interaction:respond"],
           "slash_commands": [
             {
-              "name": "hello",
-              "description": "Say hello",
+              "name": "greet",
+              "description": "Say hello to someone",
               "options": [
                 {
-                  "name": "name",
+                  "name": "user",
                   "description": "Who to greet (default: you)",
+                  "type": 6,
+                  "required": false
+                },
+                {
+                  "name": "message",
+                  "description": "What to say (default: Hello!)",
                   "type": 3,
                   "required": false
                 }
@@ -49,12 +55,15 @@ public static class PluginTemplate
         plugin = Plugin()
 
 
-        @plugin.on_slash_command("hello")
-        def hello(ctx: Context, event: dict) -> None:
+        @plugin.on_slash_command("greet")
+        def greet(ctx: Context, event: dict) -> None:
             options = {opt["name"]: opt["value"] for opt in event.get("options", [])}
-            who = options.get("name") or (f"<@{event['user_id']}>" if event.get("user_id") else "there")
+            # A user option's value is the user's id; <@id> is how Discord shows a mention.
+            who = options.get("user") or event.get("user_id")
+            message = options.get("message") or "Hello!"
+            ctx.log(f"greeting {who}")
             # A command handler must respond, defer or send a modal within Discord's 3 seconds.
-            ctx.interaction.respond(content=f"Hello, {who}!")
+            ctx.interaction.respond(content=f"<@{who}> {message}")
 
         """";
 
@@ -116,15 +125,16 @@ public static class PluginTemplate
             return ctx
 
 
-        class HelloTest(unittest.TestCase):
-            def test_hello_greets_the_caller(self):
-                ctx = run_command("hello", {"interaction_id": "1", "user_id": "42", "options": []})
-                self.assertEqual(ctx.interaction.calls, [("respond", {"content": "Hello, <@42>!"})])
+        class GreetTest(unittest.TestCase):
+            def test_greet_greets_the_caller(self):
+                ctx = run_command("greet", {"interaction_id": "1", "user_id": "42", "options": []})
+                self.assertEqual(ctx.interaction.calls, [("respond", {"content": "<@42> Hello!"})])
+                self.assertEqual(ctx.logs, [("info", "greeting 42")])
 
-            def test_hello_greets_the_given_name(self):
-                event = {"interaction_id": "2", "user_id": "42", "options": [{"name": "name", "type": 3, "value": "Ada"}]}
-                ctx = run_command("hello", event)
-                self.assertEqual(ctx.interaction.calls, [("respond", {"content": "Hello, Ada!"})])
+            def test_greet_greets_the_given_user_with_the_given_message(self):
+                options = [{"name": "user", "type": 6, "value": "123"}, {"name": "message", "type": 3, "value": "hi"}]
+                ctx = run_command("greet", {"interaction_id": "2", "user_id": "42", "options": options})
+                self.assertEqual(ctx.interaction.calls, [("respond", {"content": "<@123> hi"})])
 
 
         if __name__ == "__main__":
@@ -139,7 +149,7 @@ public static class PluginTemplate
 
         | file | what |
         | --- | --- |
-        | `manifest.json` | id, version, capabilities and the `/hello` slash command (see `docs/manifest.schema.json` in the platform repo) |
+        | `manifest.json` | id, version, capabilities and the `/greet` slash command (see `docs/manifest.schema.json` in the platform repo) |
         | `plugin.py` | the code: `plugin = Plugin()` and a handler per command, written against `mmo_maid_sdk` |
         | `tests/test_plugin.py` | runs the handlers in-process against a fake `ctx` (standard-library unittest) |
 

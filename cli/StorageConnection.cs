@@ -39,6 +39,19 @@ public static class StorageConnection
             $"TableEndpoint=http://127.0.0.1:{Port("AZURITE_TABLE_PORT", "10002")}/{name};";
     }
 
+    /// <summary>A value from the <c>Values</c> of the first local.settings.json that has it, with the file's path.</summary>
+    public static (string Value, string From)? ReadLocalSetting(CliConsole console, string name)
+    {
+        foreach (var path in SettingsFiles(console))
+        {
+            if (ReadValue(path, name) is { Length: > 0 } value)
+            {
+                return (value, path);
+            }
+        }
+        return null;
+    }
+
     /// <summary>LOCAL_SETTINGS_PATH (local/plugin sets it to the repo's), else the current folder's, else the repo root's.</summary>
     internal static IEnumerable<string> SettingsFiles(CliConsole console)
     {

@@ -6,6 +6,7 @@ using Serverless.Functions.Hosting;
 using Serverless.Functions.Interactions;
 using Serverless.Functions.Invocations;
 using Serverless.Functions.Packages;
+using Serverless.Functions.Portal;
 using Serverless.Functions.Sandbox;
 using Serverless.Functions.Schedules;
 using Serverless.Functions.Storage;
@@ -29,6 +30,7 @@ builder.Services.AddPlatformHealth();
 builder.Services.AddInteractions(builder.Configuration);
 builder.Services.AddEvents(builder.Configuration);
 builder.Services.AddSchedules();
+builder.Services.AddPortal();
 
 var app = builder.Build();
 
@@ -39,6 +41,7 @@ app.MapTriggeredFunctions();
 app.MapDiscordRecorder();
 app.MapAdmin();
 app.MapSandboxChannel();
+app.MapPortal();
 
 app.Run();
 

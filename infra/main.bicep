@@ -88,6 +88,7 @@ var storageTables = [
   'interactions'
   'eventids'
   'schedules'
+  'invocations'
 ]
 var deploymentContainerName = 'app-package'
 

@@ -90,6 +90,13 @@ ensure_sandbox_image() {
   "$REPO_ROOT/sandbox/build-image" || die "building the sandbox image failed"
 }
 
+# Debian's Chromium for the dev portal's browser tests (Playwright drives it; it never downloads a browser).
+ensure_chromium() {
+  if [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then return; fi
+  command -v apt-get >/dev/null && is_root || { warn "no Chromium at ${CHROMIUM_PATH:-/usr/bin/chromium}: the portal's browser tests will be skipped (they fail under CI=true); as root: apt-get install chromium"; return 1; }
+  apt_install chromium
+}
+
 azurite_connection_string() {
   local key="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
   printf 'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=%s;BlobEndpoint=http://127.0.0.1:%s/devstoreaccount1;QueueEndpoint=http://127.0.0.1:%s/devstoreaccount1;TableEndpoint=http://127.0.0.1:%s/devstoreaccount1;' \

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Serverless.Functions.Events;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Serverless.Functions.Installs;
 using Serverless.Functions.Invocations;
 using Serverless.Functions.Packages;
@@ -19,6 +20,7 @@ public static class AdminEndpoints
         services.AddSingleton<InstallStore>();
         services.AddSingleton<Installer>();
         services.AddSingleton<CommandSync>();
+        services.TryAddSingleton<Interactions.InvocationHistory>();
         return services;
     }
 
@@ -32,6 +34,7 @@ public static class AdminEndpoints
             Results.Json((await sync.SyncAsync(guildId, cancellationToken)).ToJson()));
         admin.MapGet("/plugins/{pluginId}/logs", async (string pluginId, string? guild, int? limit, PluginLogs logs, CancellationToken cancellationToken) =>
             Results.Json(PluginLogs.ToJson(await logs.ReadAsync(pluginId, guild, Math.Clamp(limit ?? 200, 1, 1000), cancellationToken))));
+        admin.MapCatalogAdmin();
     }
 
     private static async Task<IResult> InstallAsync(string guildId, string pluginId, HttpRequest request, Installer installer, CommandSync sync, CancellationToken cancellationToken)

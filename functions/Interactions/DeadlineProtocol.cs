@@ -30,10 +30,12 @@ public sealed class DeadlineProtocol(
     IWorkQueue queue,
     DeadlineOptions options,
     TimeProvider clock,
-    ILogger<DeadlineProtocol> logger)
+    ILogger<DeadlineProtocol> logger,
+    InvocationHistory history)
 {
     public async Task<JsonObject?> AnswerAsync(JsonObject interaction, int type, CancellationToken cancellationToken)
     {
+        var started = clock.GetTimestamp();
         var id = interaction["id"]!.GetValue<string>();
         if (await builtIns.TryAnswerAsync(interaction, type, cancellationToken) is { } builtIn)
         {
@@ -77,7 +79,27 @@ public sealed class DeadlineProtocol(
             logger.LogWarning("Interaction {Id} received twice; the second is not dispatched", id);
             return null;
         }
+        var answer = await DecideAsync(interaction, type, id, route, cancellationToken);
+        // For the portal: off the response path, so recording never costs the user any of the 3 s.
+        var ack = clock.GetElapsedTime(started);
+        var answeredByPlatform = answer?["type"]?.GetValue<int>() is (int)InteractionCallbackType.ChannelMessageWithSource or (int)InteractionCallbackType.Modal;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                var initial = await ledger.GetClaimAsync(id, CancellationToken.None) ?? InteractionLedger.Responded;
+                await history.RecordAnswerAsync(route, id, initial, ack, options.Budget, answeredByPlatform ? InvocationHistory.Responded : null, CancellationToken.None);
+            }
+            catch (Exception ex)
+            {
+                logger.LogWarning("Could not record interaction {Id}: {Message}", id, ex.Message);
+            }
+        }, CancellationToken.None);
+        return answer;
+    }
 
+    private async Task<JsonObject?> DecideAsync(JsonObject interaction, int type, string id, RoutedInteraction route, CancellationToken cancellationToken)
+    {
         // A constant hook named like the command is a declared answer too (docs/packages.md); an executable one runs from the queue.
         if (route.Command is not null && route.Manifest.Hooks.GetValueOrDefault(route.Name) is ConstantHook constant
             && HookRunner.ToMessage(constant.Value) is { } answer

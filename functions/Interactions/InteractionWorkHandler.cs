@@ -19,7 +19,8 @@ public sealed class InteractionWorkHandler(
     Events.CustomEvents customEvents,
     PluginLogs logs,
     TimeProvider clock,
-    ILogger<InteractionWorkHandler> logger) : IWorkItemHandler
+    ILogger<InteractionWorkHandler> logger,
+    InvocationHistory history) : IWorkItemHandler
 {
     public const string WorkKind = "interaction";
 
@@ -46,8 +47,28 @@ public sealed class InteractionWorkHandler(
         {
             await logs.AppendAsync(route.Install.PluginId, route.Install.GuildId, "warning", $"delivery {delivery.Count} of this interaction: calls already made are not repeated", item.Id, cancellationToken);
         }
-        var outcome = await invoker.InvokeAsync(invocation, session, cancellationToken);
-        await session.FinishAsync(outcome, invocation, cancellationToken);
+        var id = reference.Id;
+        try
+        {
+            var outcome = await invoker.InvokeAsync(invocation, session, cancellationToken);
+            await session.FinishAsync(outcome, invocation, cancellationToken);
+            var status = outcome.Status switch
+            {
+                InvocationStatus.Handled => await ledger.GetClaimAsync(id, cancellationToken) is InteractionLedger.Deferred or InteractionLedger.DeferredUpdate
+                    ? InvocationHistory.Deferred
+                    : InvocationHistory.Responded,
+                InvocationStatus.TimedOut => InvocationHistory.TimedOut,
+                _ => InvocationHistory.Failed,
+            };
+            await history.RecordRunAsync(route, id, status, outcome.Duration, delivery.Count, outcome.Error ?? (status == InvocationHistory.Failed ? outcome.Status.ToString() : null), cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The queue retries, and after its last try dead-letters the message.
+            var status = delivery.Count >= WorkQueue.LocalQueuePump.MaxDequeueCount ? InvocationHistory.DeadLettered : InvocationHistory.Failed;
+            await history.RecordRunAsync(route, id, status, null, delivery.Count, ex.Message, CancellationToken.None);
+            throw;
+        }
     }
 
     public async Task DeadLetteredAsync(WorkItem item, string reason, CancellationToken cancellationToken)

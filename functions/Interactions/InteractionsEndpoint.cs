@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Serverless.Functions.Interactions;
 
@@ -29,6 +30,7 @@ public static class InteractionsEndpoint
         services.AddSingleton<DiscordActions>();
         services.AddSingleton<DeadlineProtocol>();
         services.AddSingleton<BuiltInCommands>();
+        services.TryAddSingleton<InvocationHistory>();
         services.AddSingleton<Dispatch.IWorkItemHandler, InteractionWorkHandler>();
         return services;
     }

@@ -92,6 +92,17 @@ public sealed class PluginCatalog(TableServiceClient tables, BlobServiceClient b
         return versions.OrderBy(v => v.Version).ToList();
     }
 
+    /// <summary>Every plugin id with its owner, including ids whose first upload was claimed but not yet recorded.</summary>
+    public async Task<IReadOnlyList<(string Id, string Publisher)>> ListAsync(CancellationToken cancellationToken)
+    {
+        var plugins = new List<(string, string)>();
+        await foreach (var entity in Table.QueryAsync(TableClient.CreateQueryFilter($"RowKey eq {OwnerRow}"), cancellationToken: cancellationToken))
+        {
+            plugins.Add((entity.PartitionKey, entity.GetString("Publisher") ?? ""));
+        }
+        return plugins;
+    }
+
     /// <summary>Every published version, as the dependency resolver wants them.</summary>
     public async Task<IReadOnlyDictionary<string, IReadOnlyList<PublishedVersion>>> GetDependencyGraphAsync(CancellationToken cancellationToken)
     {

@@ -39,7 +39,7 @@ public sealed class NewCommandTests : IDisposable
         }
         var code = await File.ReadAllTextAsync(Path.Combine(root, "plugin.py"), TestContext.Current.CancellationToken);
         Assert.Contains("from mmo_maid_sdk import Context, Plugin", code);
-        Assert.Contains("@plugin.on_slash_command(\"hello\")", code);
+        Assert.Contains("@plugin.on_slash_command(\"greet\")", code);
         Assert.Contains("\"slash_commands\"", await File.ReadAllTextAsync(Path.Combine(root, "manifest.json"), TestContext.Current.CancellationToken));
     }
 
@@ -63,7 +63,7 @@ public sealed class NewCommandTests : IDisposable
 
         Assert.True(python.ExitCode == 0, stderr + await stdout);
         Assert.Contains("Ran 2 tests", stderr);
-        Assert.Matches(@"test_hello_greets_the_caller .*\.\.\. ok", stderr);
+        Assert.Matches(@"test_greet_greets_the_caller .*\.\.\. ok", stderr);
     }
 
     [Fact]
@@ -71,7 +71,7 @@ public sealed class NewCommandTests : IDisposable
     {
         await _cli.RunAsync("new", "hello-world");
         var plugin = _cli.PathOf("hello-world/plugin.py");
-        await File.WriteAllTextAsync(plugin, (await File.ReadAllTextAsync(plugin, TestContext.Current.CancellationToken)).Replace("Hello, {who}!", "Bye, {who}!"), TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(plugin, (await File.ReadAllTextAsync(plugin, TestContext.Current.CancellationToken)).Replace("{message}\")", "{message}!\")"), TestContext.Current.CancellationToken);
         var start = new ProcessStartInfo("python3", ["-m", "unittest"]) { WorkingDirectory = _cli.PathOf("hello-world"), RedirectStandardError = true, RedirectStandardOutput = true };
         start.Environment["PYTHONPATH"] = Path.Combine(RepoPaths.Root, "sandbox", "sdk");
         start.Environment["PYTHONDONTWRITEBYTECODE"] = "1";

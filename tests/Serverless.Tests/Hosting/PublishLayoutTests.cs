@@ -72,7 +72,7 @@ public sealed class PublishLayoutTests : IClassFixture<PublishLayoutTests.Publis
             .Order()
             .ToArray();
 
-        Assert.Equal(["admin", "dispatch", "events", "health", "interactions", "packages", "sandbox", "schedules"], folders);
+        Assert.Equal(["admin", "dispatch", "events", "health", "interactions", "packages", "portal", "sandbox", "schedules"], folders);
         Assert.False(Directory.Exists(Path.Combine(_published.Dir, "FunctionBindings")), "binding sources leaked into the output");
     }
 
@@ -83,6 +83,7 @@ public sealed class PublishLayoutTests : IClassFixture<PublishLayoutTests.Publis
     [InlineData("admin", "admin/{*path}", "function")]
     // The Container Apps runner's callback channel: each request carries its worker's token instead.
     [InlineData("sandbox", "sandbox/{*path}", "anonymous")]
+    [InlineData("portal", "portal/{*path}", "anonymous")]
     public void HttpFunction_RouteAndAuthLevel(string function, string route, string authLevel)
     {
         var bindings = _published.ReadJson(function, "function.json")["bindings"]!.AsArray();

@@ -1,0 +1,261 @@
+using System.Text.Json.Nodes;
+using Microsoft.Playwright;
+using Serverless.Cli;
+using Serverless.Tests.Infrastructure;
+using Serverless.Tests.Packages.Fixtures;
+using Serverless.Tests.Sandbox;
+
+namespace Serverless.Tests.Portal;
+
+/// <summary>
+/// The developer's loop through the dev portal in a real browser: upload a zip by the drop zone's file
+/// input, see the report and the catalog, install from the installs page, answer /greet through
+/// <c>local/plugin invoke</c>, and see the invocation and the plugin's log line on the activity page.
+/// Screenshots of every page land in artifacts/portal/.
+/// </summary>
+[Collection("Docker")]
+public sealed class PortalEndToEndTests(Azurite azurite, DockerFixture docker) : IAsyncLifetime
+{
+    private const float Timeout = 90_000;
+    private PortalApp _app = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        docker.Require();
+        Chromium.Require();
+        _app = await PortalApp.StartAsync(azurite, docker);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.DisposeAsync();
+        }
+    }
+
+    /// <summary>The CLI's own scaffold (PluginTemplate), zipped: /greet with a user and a message option.</summary>
+    public static byte[] ScaffoldZip(string id, string version = "0.1.0")
+    {
+        var files = PluginTemplate.Files(id, "Greeter").Where(f => !f.Path.StartsWith("tests/", StringComparison.Ordinal) && !f.Path.StartsWith('.'))
+            .ToDictionary(f => f.Path, f => (object)f.Content);
+        var manifest = JsonNode.Parse((string)files["manifest.json"])!.AsObject();
+        manifest["version"] = version;
+        files["manifest.json"] = manifest;
+        return PluginZip.Build(files);
+    }
+
+    private static string NewId() => "portal_" + Guid.NewGuid().ToString("N")[..8];
+
+    private static string NewGuild() => Random.Shared.NextInt64(100_000_000_000, 900_000_000_000).ToString();
+
+    [Fact]
+    public async Task Portal_UploadInstallInvoke_InvocationAndLogAppear()
+    {
+        var id = NewId();
+        var guild = NewGuild();
+        var shots = Chromium.ArtifactsDirectory;
+        var zipPath = Path.Combine(Directory.CreateTempSubdirectory("portal-zip-").FullName, $"{id}-0.1.0.zip");
+        await File.WriteAllBytesAsync(zipPath, ScaffoldZip(id), TestContext.Current.CancellationToken);
+        var brokenPath = Path.Combine(Path.GetDirectoryName(zipPath)!, "broken-1.0.0.zip");
+        await File.WriteAllBytesAsync(brokenPath, PluginZip.Build(new Dictionary<string, object> { ["manifest.json"] = PluginZip.Manifest(id + "_broken", "not-a-version") }), TestContext.Current.CancellationToken);
+
+        var (playwright, browser) = await Chromium.LaunchAsync();
+        using var _ = playwright;
+        await using var __ = browser;
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+        page.SetDefaultTimeout(Timeout);
+        try
+        {
+            await WalkThroughAsync(page, id, guild, zipPath, brokenPath, shots);
+        }
+        catch
+        {
+            await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "failure.png"), FullPage = true });
+            throw;
+        }
+    }
+
+    private async Task WalkThroughAsync(IPage page, string id, string guild, string zipPath, string brokenPath, string shots)
+    {
+        var consoleErrors = new List<string>();
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                consoleErrors.Add(message.Text);
+            }
+        };
+
+        // The key is asked once, and a wrong one is refused.
+        await page.GotoAsync(_app.BaseUrl + "/portal");
+        Assert.EndsWith("/portal/", page.Url);
+        await page.FillAsync("#admin-key", "wrong-key");
+        await page.ClickAsync("#sign-in");
+        await page.Locator(".notice.bad").WaitForAsync();
+        await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "01-key.png") });
+        await page.FillAsync("#admin-key", PortalApp.AdminKey);
+        await page.ClickAsync("#sign-in");
+        await page.Locator("#nav").WaitForAsync();
+
+        // Upload: a rejected zip shows each error with its path; the good one is published.
+        await page.GotoAsync(_app.BaseUrl + "/portal/#/upload");
+        await page.FillAsync("#publisher", "acme");
+        await page.SetInputFilesAsync("#file", brokenPath);
+        await page.Locator("#report[data-status=rejected]").WaitForAsync();
+        var brokenReport = await page.InnerTextAsync("#report");
+        Assert.Contains("$.version", brokenReport);
+        await page.SetInputFilesAsync("#file", zipPath);
+        await page.Locator("#report[data-status=published]").WaitForAsync();
+        Assert.Contains($"{id} 0.1.0", await page.InnerTextAsync("#report"));
+        await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "02-upload.png"), FullPage = true });
+
+        // Catalog: the plugin, its version, what it requests; the rejected report with its path.
+        await page.GotoAsync(_app.BaseUrl + "/portal/#/catalog");
+        await page.Locator($"#plugins tr[data-plugin={id}]").WaitForAsync();
+        Assert.Contains("$.version", await page.InnerTextAsync("#reports"));
+        await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "03-catalog.png"), FullPage = true });
+        await page.ClickAsync($"#plugins tr[data-plugin={id}]");
+        await page.Locator(".version[data-version='0.1.0']").WaitForAsync();
+        var detail = await page.InnerTextAsync("main");
+        Assert.Contains("interaction:respond", detail);
+        Assert.Contains("/greet", detail);
+        Assert.Contains("user?: user", detail);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "04-plugin.png"), FullPage = true });
+
+        // Installs: install with the requested capabilities; commands synced to (recorded) Discord.
+        await page.GotoAsync($"{_app.BaseUrl}/portal/#/installs?guild={guild}&plugin={id}");
+        await page.Locator("#install-details input[name=capability]").WaitForAsync();
+        await page.ClickAsync("#install");
+        await page.Locator("#action-status .notice.ok").WaitForAsync();
+        var installs = await page.InnerTextAsync("main");
+        Assert.Contains(id, await page.InnerTextAsync("#installs"));
+        Assert.Contains("/greet", installs);
+        Assert.Contains("in_sync", installs);
+        Assert.Contains("commands sync updated", await page.InnerTextAsync("#action-status"));
+        await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "05-installs.png"), FullPage = true });
+
+        // invoke: the CLI, in-process, against the same app.
+        using var cli = _app.Cli();
+        var invoked = await cli.RunAsync("invoke", "/greet", "user:@123", "message:hi", "--guild", guild, "--json");
+        Assert.True(invoked.ExitCode == 0, invoked.ToString());
+        var interactionId = invoked.Json["interaction"]!["id"]!.GetValue<string>();
+
+        // Activity: the invocation with its status and timings, and the plugin's log line.
+        await page.GotoAsync($"{_app.BaseUrl}/portal/#/activity?plugin={id}&guild={guild}");
+        await page.Locator($"tr[data-interaction='{interactionId}'][data-status=responded]").WaitForAsync();
+        await page.Locator("#log-lines", new() { HasTextString = "greeting 123" }).WaitForAsync();
+        var row = await page.InnerTextAsync($"tr[data-interaction='{interactionId}']");
+        Assert.Contains("/greet", row);
+        Assert.Matches(@"\d+ ms", row);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "06-activity.png"), FullPage = true });
+
+        // Uninstall from the page.
+        await page.GotoAsync($"{_app.BaseUrl}/portal/#/installs?guild={guild}");
+        page.Dialog += (_, dialog) => dialog.AcceptAsync();
+        await page.ClickAsync($"#installs tr[data-plugin={id}] button.danger");
+        await page.Locator("#action-status .notice.ok").WaitForAsync();
+        Assert.Contains($"Nothing is installed in guild {guild}", await page.InnerTextAsync("main"));
+
+        // Refused keys (401) and reports not written yet (404) show as failed loads; nothing else may fail.
+        Assert.DoesNotContain(consoleErrors, e => !e.StartsWith("Failed to load resource", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Cli_InstallInvokeLogsUninstall_AgainstTheRunningApp()
+    {
+        var id = NewId();
+        var guild = NewGuild();
+        Assert.Equal("published", (await _app.PublishAsync("acme", id, ScaffoldZip(id)))["status"]!.GetValue<string>());
+        using var cli = _app.Cli();
+
+        var refused = await cli.RunAsync("install", id, "--guild", guild);
+        Assert.Equal(ExitCodes.Usage, refused.ExitCode);
+        Assert.Contains("interaction:respond", refused.Out);
+        Assert.Contains("--yes", refused.Error);
+
+        var notRequested = await cli.RunAsync("install", id, "--guild", guild, "--grant", "messages:send", "--yes");
+        Assert.Equal(ExitCodes.Usage, notRequested.ExitCode);
+
+        var installed = await cli.RunAsync("install", id, "--guild", guild, "--version", "^0.1", "--yes");
+        Assert.True(installed.ExitCode == 0, installed.ToString());
+        Assert.Contains($"installed {id} 0.1.0 in guild {guild}", installed.Out);
+        Assert.Contains("commands sync: updated", installed.Out);
+
+        var unknownOption = await cli.RunAsync("invoke", "/greet", "colour:red", "--guild", guild);
+        Assert.Equal(ExitCodes.Usage, unknownOption.ExitCode);
+        Assert.Contains("has no option 'colour'", unknownOption.Error);
+
+        var invoked = await cli.RunAsync("invoke", "/greet", "user:<@555>", "message:hello there", "--guild", guild);
+        Assert.True(invoked.ExitCode == 0, invoked.ToString());
+        Assert.Contains("\"<@555> hello there\"", invoked.Out);
+        Assert.Contains("callback", invoked.Out);
+        Assert.Matches(@"responded\s+initial response after \d+ ms, deadline margin -?\d+ ms, run \d+ ms", invoked.Out);
+
+        var json = await cli.RunAsync("invoke", "/greet", "--guild", guild, "--user", "777", "--json");
+        Assert.True(json.ExitCode == 0, json.ToString());
+        var call = Assert.Single(json.Json["calls"]!.AsArray());
+        Assert.Equal("<@777> Hello!", call!["body"]!["data"]!["content"]!.GetValue<string>());
+        Assert.Equal("responded", json.Json["invocation"]!["status"]!.GetValue<string>());
+        Assert.NotNull(json.Json["invocation"]!["margin_ms"]);
+
+        var logs = await cli.RunAsync("logs", id, "--guild", guild);
+        Assert.True(logs.ExitCode == 0, logs.ToString());
+        Assert.Contains("greeting 555", logs.Out);
+        Assert.Contains("greeting 777", logs.Out);
+
+        var uninstalled = await cli.RunAsync("uninstall", id, "--guild", guild);
+        Assert.True(uninstalled.ExitCode == 0, uninstalled.ToString());
+        var again = await cli.RunAsync("uninstall", id, "--guild", guild);
+        Assert.Equal(ExitCodes.Failed, again.ExitCode);
+        Assert.Contains("not installed", again.Error);
+
+        var nothing = await cli.RunAsync("invoke", "/greet", "--guild", guild);
+        Assert.Equal(ExitCodes.Failed, nothing.ExitCode);
+        Assert.Contains("local/plugin install", nothing.Error);
+    }
+
+    [Fact]
+    public async Task Invoke_SlowAndFailingHandlers_StatusDeferredAndFailedWithMargins()
+    {
+        var id = NewId();
+        var guild = NewGuild();
+        const string code = """
+            import time
+            from mmo_maid_sdk import Plugin
+
+            plugin = Plugin()
+
+            @plugin.on_slash_command("slow")
+            def slow(ctx, event):
+                time.sleep(2.6)
+                ctx.interaction.respond(content="late but here")
+
+            @plugin.on_slash_command("boom")
+            def boom(ctx, event):
+                raise RuntimeError("kaboom")
+            """;
+        var manifest = PluginZip.Manifest(id, "1.0.0", JsonNode.Parse("""{"capabilities_required":["interaction:respond"],"slash_commands":[{"name":"slow","description":"slow"},{"name":"boom","description":"boom"}]}""")!.AsObject());
+        Assert.Equal("published", (await _app.PublishAsync("acme", id, PluginZip.Build(new Dictionary<string, object> { ["manifest.json"] = manifest, ["plugin.py"] = code })))["status"]!.GetValue<string>());
+        using var cli = _app.Cli();
+        Assert.Equal(0, (await cli.RunAsync("install", id, "--guild", guild, "--yes")).ExitCode);
+
+        var slow = await cli.RunAsync("invoke", "/slow", "--guild", guild, "--json");
+        Assert.True(slow.ExitCode == 0, slow.ToString());
+        Assert.Equal(5, slow.Json["initial"]!["body"]!["type"]!.GetValue<int>());
+        var edit = Assert.Single(slow.Json["calls"]!.AsArray());
+        Assert.Equal("PATCH", edit!["method"]!.GetValue<string>());
+        Assert.True(edit["ms"]!.GetValue<double>() > 2000, edit.ToJsonString());
+        var deferred = slow.Json["invocation"]!;
+        Assert.Equal("deferred", deferred["status"]!.GetValue<string>());
+        Assert.True(deferred["deferred"]!.GetValue<bool>());
+        Assert.InRange(deferred["margin_ms"]!.GetValue<double>(), -1000, 100);
+        Assert.True(deferred["duration_ms"]!.GetValue<double>() > 2500, deferred.ToJsonString());
+
+        var boom = await cli.RunAsync("invoke", "/boom", "--guild", guild);
+        Assert.Equal(ExitCodes.Failed, boom.ExitCode);
+        Assert.Contains("failed", boom.Out);
+        Assert.Contains("failed to answer", boom.Out, StringComparison.Ordinal);
+        Assert.Contains("see why: local/plugin logs", boom.Out, StringComparison.Ordinal);
+    }
+}
