@@ -227,40 +227,21 @@ public static class CatalogEndpoints
     }
 
     /// <summary>Reads Discord's commands and compares; changes nothing (POST …/commands/sync does).</summary>
-    private static async Task<IResult> CommandStatusAsync(string guildId, InstallStore installs, PluginFiles files, DiscordRestClient discord, CancellationToken cancellationToken)
+    private static async Task<IResult> CommandStatusAsync(string guildId, CommandSync sync, CancellationToken cancellationToken)
     {
-        var declared = new JsonArray();
-        var desired = new List<JsonObject>();
-        foreach (var install in await installs.ListAsync(guildId, cancellationToken))
-        {
-            var manifest = (await files.GetAsync(install.PluginId, install.Version, cancellationToken)).Manifest;
-            foreach (var command in manifest.SlashCommands)
-            {
-                var definition = (JsonObject)JsonNode.Parse(command.DiscordJson.GetRawText())!;
-                desired.Add(definition);
-                declared.Add(new JsonObject { ["plugin_id"] = install.PluginId, ["name"] = command.Name, ["description"] = command.Description });
-            }
-        }
-        string status;
-        string? error = null;
-        int? registered = null;
-        try
-        {
-            var current = await discord.GetGuildCommandsAsync(guildId, cancellationToken);
-            registered = current.Count;
-            status = CommandSync.Same(desired, current.Select(c => c.Definition)) ? "in_sync" : "out_of_sync";
-        }
-        catch (DiscordApiException ex)
-        {
-            status = "unknown";
-            error = ex.Message;
-        }
+        var declared = await sync.DeclaredAsync(guildId, cancellationToken);
+        var (status, registered, error) = await sync.CompareAsync(declared, guildId, cancellationToken);
         return Results.Json(new JsonObject
         {
             ["guild_id"] = guildId,
             ["status"] = status,
             ["error"] = error,
-            ["declared"] = declared,
+            ["declared"] = new JsonArray(declared.Select(d => (JsonNode)new JsonObject
+            {
+                ["plugin_id"] = d.PluginId ?? "platform",
+                ["name"] = d.Name,
+                ["description"] = d.Description,
+            }).ToArray()),
             ["registered"] = registered,
         });
     }

@@ -4,6 +4,9 @@ using Serverless.Functions.Invocations;
 
 namespace Serverless.Functions.Installs;
 
+/// <summary>A command the guild should have: a plugin's (with its id) or the platform's own (no plugin id).</summary>
+public sealed record DeclaredCommand(string? PluginId, string Name, string Description, JsonObject Definition);
+
 public sealed record SyncResult(string Status, int Commands, string? Error)
 {
     public JsonObject ToJson() => new() { ["status"] = Status, ["commands"] = Commands, ["error"] = Error };
@@ -15,14 +18,37 @@ public sealed record SyncResult(string Status, int Commands, string? Error)
 /// </summary>
 public sealed class CommandSync(InstallStore installs, PluginFiles files, DiscordRestClient discord, ILogger<CommandSync> logger)
 {
-    public async Task<SyncResult> SyncAsync(string guildId, CancellationToken cancellationToken)
+    /// <summary>The platform's built-in commands and every installed plugin's.</summary>
+    public async Task<IReadOnlyList<DeclaredCommand>> DeclaredAsync(string guildId, CancellationToken cancellationToken)
     {
-        var desired = new List<JsonObject>(Interactions.BuiltInCommands.Definitions.Select(d => (JsonObject)d.DeepClone()));
+        var declared = Interactions.BuiltInCommands.Definitions
+            .Select(d => new DeclaredCommand(null, d["name"]!.GetValue<string>(), d["description"]!.GetValue<string>(), (JsonObject)d.DeepClone()))
+            .ToList();
         foreach (var install in await installs.ListAsync(guildId, cancellationToken))
         {
             var manifest = (await files.GetAsync(install.PluginId, install.Version, cancellationToken)).Manifest;
-            desired.AddRange(manifest.SlashCommands.Select(c => (JsonObject)JsonNode.Parse(c.DiscordJson.GetRawText())!));
+            declared.AddRange(manifest.SlashCommands.Select(c => new DeclaredCommand(install.PluginId, c.Name, c.Description, (JsonObject)JsonNode.Parse(c.DiscordJson.GetRawText())!)));
         }
+        return declared;
+    }
+
+    /// <summary>Compares with what Discord holds and changes nothing: "in_sync", "out_of_sync", or "unknown" with the error.</summary>
+    public async Task<(string Status, int? Registered, string? Error)> CompareAsync(IReadOnlyList<DeclaredCommand> declared, string guildId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var current = await discord.GetGuildCommandsAsync(guildId, cancellationToken);
+            return (Same(declared.Select(d => d.Definition), current.Select(c => c.Definition)) ? "in_sync" : "out_of_sync", current.Count, null);
+        }
+        catch (DiscordApiException ex)
+        {
+            return ("unknown", null, ex.Message);
+        }
+    }
+
+    public async Task<SyncResult> SyncAsync(string guildId, CancellationToken cancellationToken)
+    {
+        var desired = (await DeclaredAsync(guildId, cancellationToken)).Select(d => d.Definition).ToList();
         try
         {
             var current = await discord.GetGuildCommandsAsync(guildId, cancellationToken);

@@ -134,6 +134,8 @@ internal static partial class CodeSettingsScanner
         }
         if (Dotted().IsMatch(expression))
         {
+            // A bare name is the class's own constant first; only then one unique across the code.
+            if (!expression.Contains('.') && ReadConstants([source]).TryGetValue(expression, out var own)) return [own];
             if (constants.TryGetValue(LastSegment(expression), out var constant)) return [constant];
             if (!expression.Contains('.')) return EvaluateParameter(expression, source, position, all, constants, depth);
         }
