@@ -91,6 +91,11 @@ public sealed class PluginInvokerTests(Azurite azurite, DockerFixture docker)
         await rig.Invoker.InvokeAsync(new PluginInvocation("inv-2", PluginInvocation.Component, "yes", new JsonObject { ["interaction_id"] = "302", ["custom_id"] = "yes" }, install), router, CancellationToken.None);
         await rig.Invoker.InvokeAsync(new PluginInvocation("inv-3", PluginInvocation.Schedule, "heartbeat", null, install), router, CancellationToken.None);
         await rig.Invoker.InvokeAsync(new PluginInvocation("inv-4", PluginInvocation.Schedule, "heartbeat", null, install), router, CancellationToken.None);
+        var weekly = await rig.Invoker.InvokeAsync(new PluginInvocation("inv-5", PluginInvocation.Cron, "weekly_report", null, install), router, CancellationToken.None);
+        var monthly = await rig.Invoker.InvokeAsync(new PluginInvocation("inv-6", PluginInvocation.Cron, "monthly_rollup", null, install), router, CancellationToken.None);
+        // The seed's second `heartbeat` (the cron) shares the ephemeral counter with the schedule.
+        await rig.Invoker.InvokeAsync(new PluginInvocation("inv-7", PluginInvocation.Cron, "heartbeat#2", null, install), router, CancellationToken.None);
+        await rig.Invoker.InvokeAsync(new PluginInvocation("inv-8", PluginInvocation.Schedule, "heartbeat", null, install), router, CancellationToken.None);
 
         var menu = router.Calls.First(c => c.Method == "interaction.respond").Params;
         var buttons = menu["components"]![0]!["components"]!.AsArray();
@@ -99,6 +104,10 @@ public sealed class PluginInvokerTests(Azurite azurite, DockerFixture docker)
         var messages = (await rig.LogsAsync(install)).Select(l => l.Message).ToArray();
         Assert.Contains("heartbeat #1", messages);
         Assert.Contains("heartbeat #2", messages);
+        Assert.Equal(InvocationStatus.Handled, weekly.Status);
+        Assert.Equal(InvocationStatus.Handled, monthly.Status);
+        Assert.Contains("Sending weekly report", messages);
+        Assert.Contains("heartbeat #4", messages);
     }
 
     [Fact]
