@@ -74,7 +74,6 @@ var blobContainers = [
   'plugins'
   'plugin-reports'
   'invocation-bodies'
-  'upload-receipts'
 ]
 var storageQueues = [
   'invocations'

@@ -18,7 +18,7 @@ public sealed class StorageLayout(BlobServiceClient blobs, QueueServiceClient qu
     public static readonly string[] Containers =
     [
         UploadRef.Container, PluginCatalog.PackagesContainer, UploadProcessor.ReportsContainer,
-        WorkItemBodies.ContainerName, LocalUploadWatcher.ReceiptsContainer,
+        WorkItemBodies.ContainerName,
     ];
 
     public static readonly string[] Queues = [WorkQueueRegistration.QueueName, WorkQueueRegistration.QueueName + "-poison"];

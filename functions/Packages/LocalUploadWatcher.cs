@@ -6,32 +6,35 @@ namespace Serverless.Functions.Packages;
 
 /// <summary>
 /// Locally nothing fires the blob trigger, so this watcher polls <c>plugin-uploads</c> and calls the
-/// <c>packages</c> function for every new or changed zip, once per ETag, like the host's blob receipts.
+/// <c>packages</c> function for every new or changed zip, once per ETag. The report is the receipt: an
+/// upload whose report names its ETag was judged already, whoever judged it.
 /// </summary>
 public sealed class LocalUploadWatcher(
     BlobServiceClient blobs,
     PackagesFunction packages,
     ILogger<LocalUploadWatcher> logger) : BackgroundService
 {
-    public const string ReceiptsContainer = "upload-receipts";
     private const int MaxAttempts = 5;
     private static readonly TimeSpan Poll = TimeSpan.FromSeconds(1);
 
     private readonly Dictionary<string, int> _failures = [];
 
+    /// <summary>Blob name → the ETag last judged, so a poll reads each report once, not every second.</summary>
+    private readonly Dictionary<string, string> _judged = [];
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var uploads = blobs.GetBlobContainerClient(UploadRef.Container);
-        var receipts = blobs.GetBlobContainerClient(ReceiptsContainer);
+        var reports = blobs.GetBlobContainerClient(UploadProcessor.ReportsContainer);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
                 await uploads.CreateIfNotExistsAsync(stoppingToken);
-                await receipts.CreateIfNotExistsAsync(stoppingToken);
+                await reports.CreateIfNotExistsAsync(stoppingToken);
                 await foreach (var blob in uploads.GetBlobsAsync(cancellationToken: stoppingToken))
                 {
-                    await ProcessIfNewAsync(uploads, receipts, blob, stoppingToken);
+                    await ProcessIfNewAsync(uploads, reports, blob, stoppingToken);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -53,17 +56,17 @@ public sealed class LocalUploadWatcher(
         }
     }
 
-    private async Task ProcessIfNewAsync(BlobContainerClient uploads, BlobContainerClient receipts, BlobItem blob, CancellationToken cancellationToken)
+    private async Task ProcessIfNewAsync(BlobContainerClient uploads, BlobContainerClient reports, BlobItem blob, CancellationToken cancellationToken)
     {
         var upload = UploadRef.FromBlobName(blob.Name);
-        if (upload is null)
+        var etag = blob.ETag.ToString();
+        if (upload is null || _judged.GetValueOrDefault(blob.Name) == etag)
         {
             return;
         }
-        var receipt = receipts.GetBlobClient(blob.Name);
-        var etag = blob.ETag.ToString();
-        if (await receipt.ExistsAsync(cancellationToken) && (await receipt.DownloadContentAsync(cancellationToken)).Content.ToString() == etag)
+        if (await ReportedEtagAsync(reports.GetBlobClient(UploadProcessor.ReportBlobName(upload)), cancellationToken) == etag)
         {
+            _judged[blob.Name] = etag;
             return;
         }
 
@@ -82,7 +85,24 @@ public sealed class LocalUploadWatcher(
             }
         }
         _failures.Remove(key);
-        await receipt.UploadAsync(BinaryData.FromString(etag), cancellationToken: cancellationToken);
+        _judged[blob.Name] = etag;
+    }
+
+    private static async Task<string?> ReportedEtagAsync(BlobClient report, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var content = await report.DownloadContentAsync(cancellationToken);
+            return JsonNode.Parse(content.Content.ToMemory().Span)?["upload"]?["etag"]?.GetValue<string>();
+        }
+        catch (StorageRequestFailedException ex) when (ex.Status == 404)
+        {
+            return null;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The host's blob-trigger payload; the content is left out because the function reads the blob itself.</summary>
