@@ -80,7 +80,8 @@ public sealed record RoutedCall(JsonNode? Result);
 
 /// <summary>
 /// Calls that reach outside the install: Discord (interaction responses, messages, reactions, roles) and
-/// other plugins (custom events). Implemented once for real traffic; tests record instead.
+/// other plugins (custom events). Each kind of invocation has its own: an interaction's session, the
+/// event and schedule routers, plain Discord actions.
 /// </summary>
 public interface IPluginCallRouter
 {
