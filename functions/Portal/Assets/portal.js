@@ -315,7 +315,9 @@ async function renderActivity(view, params, current) {
 
 // ---- upload -------------------------------------------------------------------------------------------
 function renderUpload(view, params) {
-  const publisher = h("input", { id: "publisher", value: params.get("publisher") || localStorage.getItem("portal.publisher") || "", placeholder: "your publisher name", required: true });
+  // Remembered as it is typed, so the name survives a reload or a re-render of this page.
+  const publisher = h("input", { id: "publisher", value: params.get("publisher") || localStorage.getItem("portal.publisher") || "", placeholder: "your publisher name", required: true,
+    oninput: (e) => localStorage.setItem("portal.publisher", e.target.value.trim()) });
   const name = h("input", { id: "upload-name", placeholder: "default: from the file name" });
   const file = h("input", { type: "file", id: "file", accept: ".zip,application/zip", hidden: true });
   const bar = h("div");
