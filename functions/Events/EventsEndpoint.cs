@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Serverless.Functions.Dispatch;
+using Serverless.Functions.Hosting;
 using Serverless.Functions.Packages;
 using Serverless.Functions.WorkQueue;
 
@@ -170,7 +171,7 @@ public static class EventsEndpoint
         {
             return Results.Json(new JsonObject { ["error"] = options.Problem }, statusCode: StatusCodes.Status503ServiceUnavailable);
         }
-        if (http.Request.ContentLength > MaxBodyBytes || await ReadCappedAsync(http.Request.Body, http.RequestAborted) is not { } body)
+        if (await RequestBodies.ReadCappedAsync(http.Request, MaxBodyBytes, http.RequestAborted) is not { } body)
         {
             return Results.StatusCode(StatusCodes.Status413PayloadTooLarge);
         }
@@ -209,21 +210,5 @@ public static class EventsEndpoint
             ["duplicate"] = fannedOut is null,
             ["fanned_out"] = fannedOut ?? 0,
         }, statusCode: StatusCodes.Status202Accepted);
-    }
-
-    private static async Task<byte[]?> ReadCappedAsync(Stream body, CancellationToken cancellationToken)
-    {
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await body.ReadAsync(chunk, cancellationToken)) > 0)
-        {
-            if (buffer.Length + read > MaxBodyBytes)
-            {
-                return null;
-            }
-            buffer.Write(chunk, 0, read);
-        }
-        return buffer.ToArray();
     }
 }

@@ -35,7 +35,8 @@ public static class TriggeredFunctionEndpoints
         FunctionInvocationRequest request;
         try
         {
-            var body = await ReadBodyAsync(http.Request, http.RequestAborted);
+            var body = await RequestBodies.ReadCappedAsync(http.Request, MaxPayloadBytes, http.RequestAborted)
+                ?? throw new InvalidInvocationException($"the invocation payload is over {MaxPayloadBytes} bytes");
             request = FunctionInvocationRequest.Parse(body);
         }
         catch (InvalidInvocationException ex)
@@ -53,25 +54,5 @@ public static class TriggeredFunctionEndpoints
             return Results.Json(new JsonObject { ["error"] = ex.Message }, statusCode: StatusCodes.Status400BadRequest);
         }
         // Any other failure is a 500: the host then retries or dead-letters as its trigger does.
-    }
-
-    private static async Task<byte[]> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
-    {
-        if (request.ContentLength > MaxPayloadBytes)
-        {
-            throw new InvalidInvocationException($"the invocation payload is over {MaxPayloadBytes} bytes");
-        }
-        using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
-        {
-            if (buffer.Length + read > MaxPayloadBytes)
-            {
-                throw new InvalidInvocationException($"the invocation payload is over {MaxPayloadBytes} bytes");
-            }
-            buffer.Write(chunk, 0, read);
-        }
-        return buffer.ToArray();
     }
 }

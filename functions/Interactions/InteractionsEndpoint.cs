@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Serverless.Functions.Hosting;
 
 namespace Serverless.Functions.Interactions;
 
@@ -44,11 +45,7 @@ public static class InteractionsEndpoint
         {
             return Results.Json(new JsonObject { ["error"] = "DISCORD_PUBLIC_KEY is not set; the platform cannot verify Discord's requests" }, statusCode: 503);
         }
-        if (http.Request.ContentLength > MaxBodyBytes)
-        {
-            return Results.StatusCode(StatusCodes.Status413PayloadTooLarge);
-        }
-        var body = await ReadCappedAsync(http.Request.Body, http.RequestAborted);
+        var body = await RequestBodies.ReadCappedAsync(http.Request, MaxBodyBytes, http.RequestAborted);
         if (body is null)
         {
             return Results.StatusCode(StatusCodes.Status413PayloadTooLarge);
@@ -109,22 +106,6 @@ public static class InteractionsEndpoint
                 ["flags"] = 64,
             },
         };
-    }
-
-    private static async Task<byte[]?> ReadCappedAsync(Stream body, CancellationToken cancellationToken)
-    {
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await body.ReadAsync(chunk, cancellationToken)) > 0)
-        {
-            if (buffer.Length + read > MaxBodyBytes)
-            {
-                return null;
-            }
-            buffer.Write(chunk, 0, read);
-        }
-        return buffer.ToArray();
     }
 }
 
