@@ -32,8 +32,7 @@ public sealed class InteractionWorkHandler(
 
     public async Task HandleAsync(WorkItem item, Delivery delivery, CancellationToken cancellationToken)
     {
-        var interaction = item.Body?["interaction"] as JsonObject ?? throw new WorkItemFormatException("an interaction work item carries no interaction");
-        var receivedAt = DateTimeOffset.Parse(item.Body!["receivedAt"]!.GetValue<string>());
+        var (interaction, receivedAt) = Read(item);
         var route = await router.RouteAsync(interaction, cancellationToken);
         if (route is null)
         {
@@ -41,8 +40,7 @@ public sealed class InteractionWorkHandler(
             return;
         }
         var reference = InteractionRef.FromPayload(interaction);
-        var session = new InteractionSession(route, reference, receivedAt, ledger, discord, actions, customEvents, logs, clock);
-        var invocation = new PluginInvocation(item.Id, route.Kind, route.Name, route.Event, route.Install.ToContext());
+        var (session, invocation) = Begin(item, route, reference, receivedAt);
         if (delivery.Count > 1)
         {
             await logs.AppendAsync(route.Install.PluginId, route.Install.GuildId, "warning", $"delivery {delivery.Count} of this interaction: calls already made are not repeated", item.Id, cancellationToken);
@@ -65,7 +63,7 @@ public sealed class InteractionWorkHandler(
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // The queue retries, and after its last try dead-letters the message.
-            var status = delivery.Count >= WorkQueue.LocalQueuePump.MaxDequeueCount ? InvocationHistory.DeadLettered : InvocationHistory.Failed;
+            var status = delivery.Count >= DispatchFunction.MaxDeliveries ? InvocationHistory.DeadLettered : InvocationHistory.Failed;
             await history.RecordRunAsync(route, id, status, null, delivery.Count, ex.Message, CancellationToken.None);
             throw;
         }
@@ -73,15 +71,21 @@ public sealed class InteractionWorkHandler(
 
     public async Task DeadLetteredAsync(WorkItem item, string reason, CancellationToken cancellationToken)
     {
-        var interaction = item.Body?["interaction"] as JsonObject;
-        if (interaction is null || await router.RouteAsync(interaction, cancellationToken) is not { } route)
+        var (interaction, receivedAt) = Read(item);
+        if (await router.RouteAsync(interaction, cancellationToken) is not { } route)
         {
             return;
         }
         await logs.AppendAsync(route.Install.PluginId, route.Install.GuildId, "error", $"interaction {interaction["id"]} {reason}", item.Id, cancellationToken);
-        var receivedAt = DateTimeOffset.Parse(item.Body!["receivedAt"]!.GetValue<string>());
-        var session = new InteractionSession(route, InteractionRef.FromPayload(interaction), receivedAt, ledger, discord, actions, customEvents, logs, clock);
-        var invocation = new PluginInvocation(item.Id, route.Kind, route.Name, route.Event, route.Install.ToContext());
+        var (session, invocation) = Begin(item, route, InteractionRef.FromPayload(interaction), receivedAt);
         await session.FinishAsync(new InvocationOutcome(InvocationStatus.Failed, TimeSpan.Zero, false, reason, null), invocation, cancellationToken);
     }
+
+    private static (JsonObject Interaction, DateTimeOffset ReceivedAt) Read(WorkItem item) =>
+        (item.Body?["interaction"] as JsonObject ?? throw new WorkItemFormatException("an interaction work item carries no interaction"),
+         DateTimeOffset.Parse(item.Body!["receivedAt"]!.GetValue<string>()));
+
+    private (InteractionSession Session, PluginInvocation Invocation) Begin(WorkItem item, RoutedInteraction route, InteractionRef reference, DateTimeOffset receivedAt) =>
+        (new InteractionSession(route, reference, receivedAt, ledger, discord, actions, customEvents, logs, clock),
+         new PluginInvocation(item.Id, route.Kind, route.Name, route.Event, route.Install.ToContext()));
 }
