@@ -7,6 +7,7 @@ using Serverless.Functions.Interactions;
 using Serverless.Functions.Invocations;
 using Serverless.Functions.Packages;
 using Serverless.Functions.Portal;
+using Serverless.Functions.Publishers;
 using Serverless.Functions.Sandbox;
 using Serverless.Functions.Schedules;
 using Serverless.Functions.Storage;
@@ -31,6 +32,7 @@ builder.Services.AddInteractions(builder.Configuration);
 builder.Services.AddEvents(builder.Configuration);
 builder.Services.AddSchedules();
 builder.Services.AddPortal();
+builder.Services.AddPublishers();
 
 var app = builder.Build();
 
@@ -40,6 +42,7 @@ app.MapEvents();
 app.MapTriggeredFunctions();
 app.MapDiscordRecorder();
 app.MapAdmin();
+app.MapPublishers();
 app.MapSandboxChannel();
 app.MapPortal();
 

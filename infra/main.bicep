@@ -88,6 +88,7 @@ var storageTables = [
   'eventids'
   'schedules'
   'invocations'
+  'publisherkeys'
 ]
 var deploymentContainerName = 'app-package'
 

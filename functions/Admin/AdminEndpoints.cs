@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Serverless.Functions.Installs;
 using Serverless.Functions.Invocations;
 using Serverless.Functions.Packages;
+using Serverless.Functions.Publishers;
 
 namespace Serverless.Functions.Admin;
 
@@ -35,6 +36,7 @@ public static class AdminEndpoints
         admin.MapGet("/plugins/{pluginId}/logs", async (string pluginId, string? guild, int? limit, PluginLogs logs, CancellationToken cancellationToken) =>
             Results.Json(PluginLogs.ToJson(await logs.ReadAsync(pluginId, guild, Math.Clamp(limit ?? 200, 1, 1000), cancellationToken))));
         admin.MapCatalogAdmin();
+        admin.MapPublisherAdmin();
     }
 
     private static async Task<IResult> InstallAsync(string guildId, string pluginId, HttpRequest request, Installer installer, CommandSync sync, CancellationToken cancellationToken)

@@ -3,6 +3,7 @@ using Serverless.Functions.Installs;
 using Serverless.Functions.Interactions;
 using Serverless.Functions.Invocations;
 using Serverless.Functions.Packages;
+using Serverless.Functions.Publishers;
 using Serverless.Functions.Schedules;
 using Serverless.Functions.Storage;
 using Serverless.Functions.WorkQueue;
@@ -23,7 +24,7 @@ public sealed class StorageLayout(BlobServiceClient blobs, QueueServiceClient qu
 
     public static readonly string[] Queues = [WorkQueueRegistration.QueueName, WorkQueueRegistration.QueueName + "-poison"];
 
-    public static readonly string[] Tables = [PluginCatalog.TableName, PluginLogs.TableName, KvStore.TableName, InstallStore.TableName, InteractionLedger.TableName, EventDedup.TableName, ScheduleStore.TableName, InvocationHistory.TableName];
+    public static readonly string[] Tables = [PluginCatalog.TableName, PluginLogs.TableName, KvStore.TableName, InstallStore.TableName, InteractionLedger.TableName, EventDedup.TableName, ScheduleStore.TableName, InvocationHistory.TableName, PublisherKeys.TableName];
 
     public async Task EnsureAsync(CancellationToken cancellationToken)
     {

@@ -20,10 +20,13 @@ public sealed partial record UploadRef(string Publisher, string Name)
 
     public static bool IsValidSegment(string segment) => SegmentPattern().IsMatch(segment);
 
-    [GeneratedRegex(@"^([A-Za-z0-9][A-Za-z0-9_.-]{0,63})/([A-Za-z0-9][A-Za-z0-9_.-]{0,127})\.zip$")]
+    /// <summary>A publisher name: what <see cref="FromBlobName"/> accepts as the first segment.</summary>
+    public static bool IsValidPublisher(string publisher) => FromBlobName($"{publisher}/x.zip") is not null;
+
+    [GeneratedRegex(@"^([A-Za-z0-9][A-Za-z0-9_.-]{0,63})/([A-Za-z0-9][A-Za-z0-9_.-]{0,127})\.zip\z")]
     private static partial Regex UploadPath();
 
-    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}\z")]
     private static partial Regex SegmentPattern();
 }
 

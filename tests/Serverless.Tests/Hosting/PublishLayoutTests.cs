@@ -72,7 +72,7 @@ public sealed class PublishLayoutTests : IClassFixture<PublishLayoutTests.Publis
             .Order()
             .ToArray();
 
-        Assert.Equal(["admin", "dispatch", "events", "health", "interactions", "packages", "portal", "sandbox", "schedules"], folders);
+        Assert.Equal(["admin", "dispatch", "events", "health", "interactions", "packages", "portal", "publishers", "sandbox", "schedules"], folders);
         Assert.False(Directory.Exists(Path.Combine(_published.Dir, "FunctionBindings")), "binding sources leaked into the output");
     }
 
@@ -84,6 +84,8 @@ public sealed class PublishLayoutTests : IClassFixture<PublishLayoutTests.Publis
     // The Container Apps runner's callback channel: each request carries its worker's token instead.
     [InlineData("sandbox", "sandbox/{*path}", "anonymous")]
     [InlineData("portal", "portal/{*path}", "anonymous")]
+    // A publisher's upload grant: each request carries its publisher key instead.
+    [InlineData("publishers", "publishers/{*path}", "anonymous")]
     public void HttpFunction_RouteAndAuthLevel(string function, string route, string authLevel)
     {
         var bindings = _published.ReadJson(function, "function.json")["bindings"]!.AsArray();
