@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure;
 using Serverless.Functions.Packages;
+using Serverless.Functions.Publishers;
 using Serverless.Functions.Storage;
 
 namespace Serverless.Cli;
@@ -22,6 +23,8 @@ public static class UploadCommand
         var publisher = new Option<string>("--publisher", "-p") { Description = "Your publisher name: letters, digits, '_', '.', '-' (the first id you publish becomes yours)", Required = true, HelpName = "PUBLISHER" };
         var name = new Option<string?>("--name", "-n") { Description = "Upload name (default: the manifest's id)", HelpName = "NAME" };
         var connection = new Option<string?>("--connection", "-c") { Description = "Storage connection string (default: $AzureWebJobsStorage, then local.settings.json, then local/up's Azurite on 127.0.0.1:10000-10002)", HelpName = "CONNECTION-STRING" };
+        var key = new Option<string?>("--key", "-k") { Description = "Your publisher key (spk1.…, minted by the platform's admin; default: $PUBLISHER_KEY): upload through a grant of the app instead of a storage connection", HelpName = "PUBLISHER-KEY" };
+        var url = new Option<string?>("--url") { Description = "The app that grants uploads for --key (default: $APP_URL, else http://127.0.0.1:$APP_PORT)", HelpName = "URL" };
         var wait = new Option<int>("--wait", "-w") { Description = "Seconds to wait for the report; 0 uploads without waiting", DefaultValueFactory = _ => 60, HelpName = "SECONDS" };
         var progress = new Option<bool>("--progress") { Description = "Show upload progress on stderr even when it is not a terminal" };
         var command = new Command("upload", "Upload a plugin to storage, wait for the platform's report, print it")
@@ -30,6 +33,8 @@ public static class UploadCommand
             publisher,
             name,
             connection,
+            key,
+            url,
             wait,
             progress,
         };
@@ -37,23 +42,32 @@ public static class UploadCommand
             Uploads a plugin to plugin-uploads/PUBLISHER/NAME.zip, waits for the platform to validate and
             publish it, and prints its report (plugin-reports/PUBLISHER/NAME.json). Only the report written
             for this very upload counts (its upload.etag matches the uploaded blob's), never an older one.
+            With --key (or $PUBLISHER_KEY) the upload goes through the app: the publisher key buys SAS for this
+            one upload and its report, so a publisher needs no storage account credentials (docs/publishers.md).
             Exit 0 published, 1 rejected, 3 no report within --wait (is local/up running?).
             """);
         command.SetAction((parse, cancellationToken) => RunAsync(
             console,
             new Request(parse.GetRequiredValue(input), parse.GetRequiredValue(publisher), parse.GetValue(name), parse.GetValue(connection),
+                parse.GetValue(key) ?? console.GetVariable(PublisherKeyVariable), parse.GetValue(url),
                 parse.GetValue(wait), parse.GetValue(progress), parse.Json()),
             cancellationToken));
         return command;
     }
 
-    private sealed record Request(string Input, string Publisher, string? Name, string? Connection, int WaitSeconds, bool Progress, bool Json);
+    private sealed record Request(string Input, string Publisher, string? Name, string? Connection, string? Key, string? Url, int WaitSeconds, bool Progress, bool Json);
+
+    public const string PublisherKeyVariable = "PUBLISHER_KEY";
 
     private static async Task<int> RunAsync(CliConsole console, Request request, CancellationToken cancellationToken)
     {
         if (request.WaitSeconds < 0)
         {
             throw CliException.Usage("--wait takes a number of seconds, 0 or more");
+        }
+        if (request.Key is { Length: > 0 } && request.Connection is { Length: > 0 })
+        {
+            throw CliException.Usage("--key and --connection are two ways to reach storage; give one");
         }
         var validator = PackageSource.Validator(console);
         var source = PackageSource.Open(console, request.Input, validator.Limits);
@@ -64,32 +78,28 @@ public static class UploadCommand
         }
         var upload = Target(source, request, validator);
 
-        var (connectionString, from) = request.Connection is { Length: > 0 } given ? (given, "--connection") : StorageConnection.Resolve(console);
-        StorageAccount account;
-        try
-        {
-            account = StorageAccount.Parse(connectionString);
-        }
-        catch (Exception ex) when (ex is FormatException or ArgumentException or InvalidOperationException)
-        {
-            throw CliException.Usage($"the storage connection string from {from} is not usable: {ex.Message}");
-        }
-        var options = new StorageClientOptions();
-        options.Retry.MaxRetries = 2;
-        var blobs = new BlobServiceClient(account, options);
-        var blob = blobs.GetBlobContainerClient(UploadRef.Container).GetBlobClient(upload.BlobName);
+        var destination = request.Key is { Length: > 0 } key
+            ? await GrantedAsync(console, request, upload, key, cancellationToken)
+            : FromConnection(console, request, upload);
         var where = $"{UploadRef.Container}/{upload.BlobName}";
         var human = !request.Json;
 
         ETag etag;
         try
         {
-            await blobs.GetBlobContainerClient(UploadRef.Container).CreateIfNotExistsAsync(cancellationToken);
-            etag = await UploadAsync(console, blob, source, request.Progress, cancellationToken);
+            if (destination.CreateContainer)
+            {
+                await destination.Upload.Service.GetBlobContainerClient(UploadRef.Container).CreateIfNotExistsAsync(cancellationToken);
+            }
+            etag = await UploadAsync(console, destination.Upload.Blob, source, request.Progress, cancellationToken);
         }
         catch (StorageRequestFailedException ex) when (ex.Status == 0)
         {
-            throw CliException.Unavailable($"cannot reach storage at {account.BlobEndpoint} (from {from}): {ex.Message}. Is local/up running? It starts Azurite; or pass --connection");
+            throw CliException.Unavailable($"cannot reach storage at {destination.Endpoint} (from {destination.From}): {ex.Message}. Is local/up running? It starts Azurite; or pass --connection");
+        }
+        catch (StorageRequestFailedException ex) when (ex.Status == 403 && request.Key is { Length: > 0 })
+        {
+            throw new CliException(ExitCodes.Failed, $"storage refused the upload to {where} with the granted SAS ({ex.ErrorCode}): it may have expired ({UploadGrants.UploadLifetime.TotalMinutes:0} min); run the upload again");
         }
         catch (StorageRequestFailedException ex)
         {
@@ -98,7 +108,7 @@ public static class UploadCommand
         var uploaded = new JsonObject { ["blob"] = where, ["etag"] = etag.ToString(), ["bytes"] = source.Length };
         if (human)
         {
-            console.Error.WriteLine($"uploaded {Output.Size(source.Length)} to {where} on {account.BlobEndpoint.GetLeftPart(UriPartial.Authority)}");
+            console.Error.WriteLine($"uploaded {Output.Size(source.Length)} to {where} on {destination.Endpoint}");
         }
         if (request.WaitSeconds == 0)
         {
@@ -117,7 +127,7 @@ public static class UploadCommand
         {
             console.Error.WriteLine($"waiting up to {request.WaitSeconds} s for the platform's report ({UploadProcessor.ReportsContainer}/{UploadProcessor.ReportBlobName(upload)})");
         }
-        var report = await WaitForReportAsync(blobs, upload, etag, TimeSpan.FromSeconds(request.WaitSeconds), cancellationToken);
+        var report = await WaitForReportAsync(destination.Report, etag, TimeSpan.FromSeconds(request.WaitSeconds), cancellationToken);
         if (report is null)
         {
             var message = $"no report for this upload after {request.WaitSeconds} s. Is local/up running? Its upload watcher validates and publishes uploads (in Azure: the packages function). Try again with a longer --wait, or look for {UploadProcessor.ReportsContainer}/{UploadProcessor.ReportBlobName(upload)} later";
@@ -137,6 +147,102 @@ public static class UploadCommand
             ReportPrinter.Print(console, report, where);
         }
         return report["status"]?.GetValue<string>() == "published" ? ExitCodes.Ok : ExitCodes.Failed;
+    }
+
+    /// <summary>Where the zip goes and where its report is read, with what the messages name.</summary>
+    private sealed record Destination((BlobServiceClient Service, BlobClient Blob) Upload, BlobClient Report, string Endpoint, string From, bool CreateContainer);
+
+    /// <summary>The operator's way: a storage connection string with rights over the whole account.</summary>
+    private static Destination FromConnection(CliConsole console, Request request, UploadRef upload)
+    {
+        var (connectionString, from) = request.Connection is { Length: > 0 } given ? (given, "--connection") : StorageConnection.Resolve(console);
+        StorageAccount account;
+        try
+        {
+            account = StorageAccount.Parse(connectionString);
+        }
+        catch (Exception ex) when (ex is FormatException or ArgumentException or InvalidOperationException)
+        {
+            throw CliException.Usage($"the storage connection string from {from} is not usable: {ex.Message}");
+        }
+        var blobs = new BlobServiceClient(account, Options());
+        return new Destination(
+            (blobs, blobs.GetBlobContainerClient(UploadRef.Container).GetBlobClient(upload.BlobName)),
+            blobs.GetBlobContainerClient(UploadProcessor.ReportsContainer).GetBlobClient(UploadProcessor.ReportBlobName(upload)),
+            account.BlobEndpoint.GetLeftPart(UriPartial.Authority), from, CreateContainer: true);
+    }
+
+    /// <summary>
+    /// A publisher's way (docs/publishers.md): the publisher key buys, from the app, SAS for exactly this
+    /// upload and its report; nothing else in storage is reachable with them.
+    /// </summary>
+    private static async Task<Destination> GrantedAsync(CliConsole console, Request request, UploadRef upload, string key, CancellationToken cancellationToken)
+    {
+        var baseUrl = StatusCommand.BaseUrl(console, request.Url);
+        if (!Uri.TryCreate($"{baseUrl}/api/publishers/{upload.Publisher}/uploads/{upload.Name}", UriKind.Absolute, out var grantUrl) || grantUrl.Scheme is not ("http" or "https"))
+        {
+            throw CliException.Usage($"'{baseUrl}' is not an http(s) URL (--url or APP_URL)");
+        }
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        using var ask = new HttpRequestMessage(HttpMethod.Post, grantUrl);
+        ask.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+        JsonObject? grant;
+        string text;
+        System.Net.HttpStatusCode status;
+        try
+        {
+            using var answer = await http.SendAsync(ask, cancellationToken);
+            status = answer.StatusCode;
+            text = await answer.Content.ReadAsStringAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            throw CliException.Unavailable($"cannot reach the app at {baseUrl} to trade the publisher key for an upload grant: {ex.Message}. Is it running (local/up), and is --url right?");
+        }
+        try
+        {
+            grant = JsonNode.Parse(text) as JsonObject;
+        }
+        catch (JsonException)
+        {
+            grant = null;
+        }
+        var message = grant?["error"]?.GetValue<string>() ?? (text.Length > 200 ? text[..200] : text);
+        if (status == System.Net.HttpStatusCode.Unauthorized)
+        {
+            throw CliException.Usage($"the app refused the publisher key for '{upload.Publisher}': {message}");
+        }
+        if ((int)status is < 200 or >= 300 || grant?["upload"]?["url"]?.GetValue<string>() is not { } uploadUrl || grant["report"]?["url"]?.GetValue<string>() is not { } reportUrl)
+        {
+            throw new CliException((int)status >= 500 ? ExitCodes.Unavailable : ExitCodes.Failed, $"POST {grantUrl.AbsolutePath} answered {(int)status}: {message}");
+        }
+        var uploadBlob = SasBlob(uploadUrl, UploadRef.Container, upload.BlobName);
+        return new Destination(uploadBlob, SasBlob(reportUrl, UploadProcessor.ReportsContainer, UploadProcessor.ReportBlobName(upload)).Blob,
+            new Uri(uploadUrl).GetLeftPart(UriPartial.Authority), $"the grant of {baseUrl}", CreateContainer: false);
+    }
+
+    /// <summary>A client for one blob reached through its SAS URL (path-style Azurite URLs included).</summary>
+    private static (BlobServiceClient Service, BlobClient Blob) SasBlob(string url, string container, string blobName)
+    {
+        var uri = new Uri(url);
+        var path = uri.GetLeftPart(UriPartial.Path);
+        var suffix = $"/{container}/";
+        var at = path.LastIndexOf(suffix, StringComparison.Ordinal);
+        if (at < 0)
+        {
+            throw new CliException(ExitCodes.Failed, $"the app granted a URL outside {container}: {uri.GetLeftPart(UriPartial.Path)}");
+        }
+        var endpoint = path[..at];
+        var account = StorageAccount.Parse($"BlobEndpoint={endpoint};QueueEndpoint={endpoint};TableEndpoint={endpoint};SharedAccessSignature={uri.Query.TrimStart('?')}");
+        var service = new BlobServiceClient(account, Options());
+        return (service, service.GetBlobContainerClient(container).GetBlobClient(blobName));
+    }
+
+    private static StorageClientOptions Options()
+    {
+        var options = new StorageClientOptions();
+        options.Retry.MaxRetries = 2;
+        return options;
     }
 
     /// <summary>Where the upload goes: --name, else the manifest's id, else the file or folder name.</summary>
@@ -195,9 +301,8 @@ public static class UploadCommand
     }
 
     /// <summary>Polls the report blob until one written for this upload (same ETag) appears.</summary>
-    public static async Task<JsonObject?> WaitForReportAsync(BlobServiceClient blobs, UploadRef upload, ETag etag, TimeSpan wait, CancellationToken cancellationToken)
+    public static async Task<JsonObject?> WaitForReportAsync(BlobClient report, ETag etag, TimeSpan wait, CancellationToken cancellationToken)
     {
-        var report = blobs.GetBlobContainerClient(UploadProcessor.ReportsContainer).GetBlobClient(UploadProcessor.ReportBlobName(upload));
         var deadline = Stopwatch.StartNew();
         while (true)
         {

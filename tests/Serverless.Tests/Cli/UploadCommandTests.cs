@@ -171,4 +171,65 @@ public sealed class UploadCommandTests(Azurite azurite, DockerFixture docker) : 
         Assert.Equal(ExitCodes.Usage, result.ExitCode);
         Assert.Contains("publisher", result.Error);
     }
+
+    private async Task<(WebApplicationFactory<Program> App, string Key, string RivalKey)> StartAppWithPublisherKeysAsync(string publisher, string rival)
+    {
+        docker.Require();
+        const string adminKey = "upload-tests-admin-key";
+        var port = FreePorts.Next();
+        var app = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
+        {
+            builder.UseSetting("AzureWebJobsStorage", azurite.ConnectionString);
+            builder.UseSetting("SANDBOX_PLATFORM_NAME", docker.PlatformName);
+            builder.UseSetting("ADMIN_API_KEY", adminKey);
+        });
+        app.UseKestrel(options => options.Listen(System.Net.IPAddress.Loopback, port));
+        app.StartServer();
+        _cli.Variables["APP_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        async Task<string> MintAsync(string who)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/admin/publishers/{who}/keys");
+            request.Headers.Add("x-functions-key", adminKey);
+            using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+            Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
+            return System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken))!["key"]!.GetValue<string>();
+        }
+        return (app, await MintAsync(publisher), await MintAsync(rival));
+    }
+
+    [Fact]
+    public async Task Upload_PublisherKey_PublishedThroughTheGrantWithNoStorageCredentials()
+    {
+        var publisher = "pub" + Guid.NewGuid().ToString("N")[..8];
+        var (app, key, _) = await StartAppWithPublisherKeysAsync(publisher, "rival" + Guid.NewGuid().ToString("N")[..8]);
+        await using var _ = app;
+        var id = NewId();
+        var root = await ScaffoldAsync(id);
+        _cli.Variables[UploadCommand.PublisherKeyVariable] = key;
+
+        var result = await _cli.RunAsync("upload", root, "--publisher", publisher, "--wait", "60", "--json");
+
+        Assert.True(result.ExitCode == ExitCodes.Ok, result.ToString());
+        Assert.Equal("published", result.Json["status"]!.GetValue<string>());
+        Assert.Equal(id, result.Json["plugin"]!["id"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Upload_AnotherPublishersKey_RefusedExit2AndNothingUploaded()
+    {
+        var publisher = "pub" + Guid.NewGuid().ToString("N")[..8];
+        var rival = "rival" + Guid.NewGuid().ToString("N")[..8];
+        var (app, _, rivalKey) = await StartAppWithPublisherKeysAsync(publisher, rival);
+        await using var _ = app;
+        var id = NewId();
+        var root = await ScaffoldAsync(id);
+
+        var result = await _cli.RunAsync("upload", root, "--publisher", publisher, "--key", rivalKey, "--wait", "5");
+
+        Assert.Equal(ExitCodes.Usage, result.ExitCode);
+        Assert.Contains("refused the publisher key", result.Error);
+        var blob = new BlobServiceClient(azurite.Account).GetBlobContainerClient(UploadRef.Container).GetBlobClient($"{publisher}/{id}.zip");
+        Assert.False(await blob.ExistsAsync(TestContext.Current.CancellationToken));
+    }
 }
