@@ -25,6 +25,7 @@ public static class PluginCli
         ValidateCommand.Create(console),
         PackCommand.Create(console),
         UploadCommand.Create(console),
+        PublisherKeyCommand.Create(console),
         InstallCommand.Create(console),
         UninstallCommand.Create(console),
         InvokeCommand.Create(console),

@@ -186,14 +186,12 @@ public sealed class UploadCommandTests(Azurite azurite, DockerFixture docker) : 
         app.UseKestrel(options => options.Listen(System.Net.IPAddress.Loopback, port));
         app.StartServer();
         _cli.Variables["APP_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        _cli.Variables["ADMIN_API_KEY"] = adminKey;
         async Task<string> MintAsync(string who)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/admin/publishers/{who}/keys");
-            request.Headers.Add("x-functions-key", adminKey);
-            using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
-            Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
-            return System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken))!["key"]!.GetValue<string>();
+            var minted = await _cli.RunAsync("publisher-key", who, "--json");
+            Assert.True(minted.ExitCode == ExitCodes.Ok, minted.ToString());
+            return minted.Json["key"]!.GetValue<string>();
         }
         return (app, await MintAsync(publisher), await MintAsync(rival));
     }
@@ -231,5 +229,27 @@ public sealed class UploadCommandTests(Azurite azurite, DockerFixture docker) : 
         Assert.Contains("refused the publisher key", result.Error);
         var blob = new BlobServiceClient(azurite.Account).GetBlobContainerClient(UploadRef.Container).GetBlobClient($"{publisher}/{id}.zip");
         Assert.False(await blob.ExistsAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task PublisherKey_ListThenRevoke_RevokedKeyNoLongerUploads()
+    {
+        var publisher = "pub" + Guid.NewGuid().ToString("N")[..8];
+        var (app, key, _) = await StartAppWithPublisherKeysAsync(publisher, "rival" + Guid.NewGuid().ToString("N")[..8]);
+        await using var _ = app;
+        var keyId = key.Split('.')[1];
+
+        var listed = await _cli.RunAsync("publisher-key", publisher, "--list");
+        var revoked = await _cli.RunAsync("publisher-key", publisher, "--revoke", keyId);
+        var again = await _cli.RunAsync("publisher-key", publisher, "--revoke", keyId);
+        var root = await ScaffoldAsync(NewId());
+        var upload = await _cli.RunAsync("upload", root, "--publisher", publisher, "--key", key, "--wait", "5");
+
+        Assert.True(listed.ExitCode == ExitCodes.Ok, listed.ToString());
+        Assert.Contains(keyId, listed.Out);
+        Assert.DoesNotContain(key.Split('.')[2], listed.Out);
+        Assert.True(revoked.ExitCode == ExitCodes.Ok, revoked.ToString());
+        Assert.Equal(ExitCodes.Failed, again.ExitCode);
+        Assert.Equal(ExitCodes.Usage, upload.ExitCode);
     }
 }
