@@ -20,10 +20,10 @@ public sealed partial record UploadRef(string Publisher, string Name)
 
     public static bool IsValidSegment(string segment) => SegmentPattern().IsMatch(segment);
 
-    [GeneratedRegex(@"^([A-Za-z0-9][A-Za-z0-9_.-]{0,63})/([A-Za-z0-9][A-Za-z0-9_.-]{0,127})\.zip$")]
+    [GeneratedRegex(@"^([A-Za-z0-9][A-Za-z0-9_.-]{0,63})/([A-Za-z0-9][A-Za-z0-9_.-]{0,127})\.zip\z")]
     private static partial Regex UploadPath();
 
-    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}\z")]
     private static partial Regex SegmentPattern();
 }
 
