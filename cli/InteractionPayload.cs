@@ -229,6 +229,6 @@ public static partial class InteractionPayload
         return match.Success ? match.Groups["id"].Value : throw new FormatException($"'{raw}' is not {expected}");
     }
 
-    [GeneratedRegex(@"^(?:<(?:@!?|@&|#)(?<id>\d{1,20})>|(?:@&|@!|@|#)?(?<id>\d{1,20}))$")]
+    [GeneratedRegex(@"^(?:<(?:@!?|@&|#)(?<id>\d{1,20})>|(?:@&|@!|@|#)?(?<id>\d{1,20}))\z")]
     private static partial Regex MentionPattern();
 }

@@ -173,7 +173,7 @@ public static class InvokeCommand
                 parts.Add($"run {duration.GetValue<double>():0} ms");
             }
             var painted = ok ? Output.Green(final!, colored) : Output.Red(final ?? "pending", colored);
-            console.Out.WriteLine($"{Output.Bold(painted, colored)}  {string.Join(", ", parts)}{(record["error"]?.GetValue<string>() is { } error ? $"  ({error})" : "")}");
+            console.Out.WriteLine($"{Output.Bold(painted, colored)}  {string.Join(", ", parts)}{(record["error"]?.GetValue<string>() is { } error ? $"  ({Output.Printable(error)})" : "")}");
             if (!ok)
             {
                 console.Out.WriteLine($"see why: local/plugin logs {target.PluginId} --guild {request.Guild}");
@@ -232,7 +232,7 @@ public static class InvokeCommand
                     lastCall = clock.Elapsed;
                     if (human)
                     {
-                        console.Out.WriteLine($"{Ms(at.TotalMilliseconds)}  {RouteName(call)}  {Describe(call["body"])}{((call["status"]?.GetValue<int>() ?? 200) >= 400 ? Output.Red($"  → {call["status"]} {call["response"]?["message"]}", console.OutColored) : "")}");
+                        console.Out.WriteLine($"{Ms(at.TotalMilliseconds)}  {RouteName(call)}  {Describe(call["body"])}{((call["status"]?.GetValue<int>() ?? 200) >= 400 ? Output.Red($"  → {call["status"]} {Output.Printable(call["response"]?["message"]?.ToString() ?? "")}", console.OutColored) : "")}");
                     }
                 }
                 seen = all.Count;
@@ -335,7 +335,10 @@ public static class InvokeCommand
         var (method, route) => $"{method} {route}",
     };
 
-    /// <summary>One line for a callback or message body: its type and content, a modal's title, components.</summary>
+    /// <summary>
+    /// One line for a callback or message body: its type and content, a modal's title, components. The
+    /// plugin wrote it: control characters and newlines show as escapes.
+    /// </summary>
     public static string Describe(JsonNode? body)
     {
         if (body is not JsonObject json)
@@ -379,6 +382,6 @@ public static class InvokeCommand
         {
             parts.Add("(ephemeral)");
         }
-        return string.Join("  ", parts);
+        return Output.Printable(string.Join("  ", parts));
     }
 }

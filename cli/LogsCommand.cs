@@ -25,6 +25,8 @@ public static class LogsCommand
         };
         command.WithDetails("""
             GET /api/admin/plugins/PLUGIN/logs?guild=GUILD. Each line: time, level, message, invocation id.
+            Control characters in a message show as escapes (\x1b, \u009b); a message's further lines are
+            indented under its first.
             With --json: one JSON array; with --json --follow: one JSON object per line as they come.
             Exit 0 done (or stopped with Ctrl-C while following), 3 the app is not running (local/up).
             """);
@@ -107,19 +109,21 @@ public static class LogsCommand
             return;
         }
         var colored = console.OutColored;
-        var level = entry["level"]?.GetValue<string>() ?? "info";
-        var painted = level switch
+        var level = Output.Printable(entry["level"]?.GetValue<string>() ?? "info").PadRight(7);
+        var painted = level.TrimEnd() switch
         {
-            "error" => Output.Red(level.PadRight(7), colored),
-            "warning" => Output.Yellow(level.PadRight(7), colored),
-            "debug" => Output.Dim(level.PadRight(7), colored),
-            _ => level.PadRight(7),
+            "error" => Output.Red(level, colored),
+            "warning" => Output.Yellow(level, colored),
+            "debug" => Output.Dim(level, colored),
+            _ => level,
         };
         var time = DateTimeOffset.TryParse(entry["time"]?.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var parsed)
             ? parsed.ToLocalTime().ToString("HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture)
             : "?";
-        var invocation = entry["invocation"]?.GetValue<string>();
-        console.Out.WriteLine($"{Output.Dim(time, colored)}  {painted}  {entry["message"]}{(invocation is null ? "" : Output.Dim("  " + invocation, colored))}");
+        // The plugin's text with its control characters escaped; its further lines indented under the first.
+        var message = Output.Printable(entry["message"]?.ToString() ?? "", new string(' ', time.Length + level.Length + 4));
+        var invocation = entry["invocation"]?.GetValue<string>() is { } id ? Output.Printable(id) : null;
+        console.Out.WriteLine($"{Output.Dim(time, colored)}  {painted}  {message}{(invocation is null ? "" : Output.Dim("  " + invocation, colored))}");
         console.Out.Flush();
     }
 }

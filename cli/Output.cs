@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -22,6 +23,38 @@ public static class Output
     public static string Dim(string text, bool colored) => Paint(text, "2", colored);
 
     private static string Paint(string text, string code, bool colored) => colored ? $"\e[{code}m{text}\e[0m" : text;
+
+    /// <summary>
+    /// Untrusted text (a plugin's log line, what it answered) made safe to print on a terminal: every control
+    /// character but tab and newline (C0, DEL, C1) and the Unicode line and paragraph separators become a
+    /// visible escape (<c>\x1b</c>, <c>\u009b</c>), so nothing the plugin wrote moves the cursor, clears the
+    /// screen or rings the bell. A newline becomes <c>\n</c>, or with <paramref name="continuation"/> a
+    /// newline followed by that indent, so a second line never passes for an entry of its own.
+    /// </summary>
+    public static string Printable(string text, string? continuation = null)
+    {
+        StringBuilder? escaped = null;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            var replacement = c switch
+            {
+                '\t' => null,
+                '\n' => continuation is null ? "\\n" : "\n" + continuation,
+                < ' ' or '\u007f' => $"\\x{(int)c:x2}",
+                (>= '\u0080' and <= '\u009f') or '\u2028' or '\u2029' => $"\\u{(int)c:x4}",
+                _ => null,
+            };
+            if (replacement is null)
+            {
+                escaped?.Append(c);
+                continue;
+            }
+            escaped ??= new StringBuilder(text.Length + 16).Append(text, 0, i);
+            escaped.Append(replacement);
+        }
+        return escaped?.ToString() ?? text;
+    }
 
     public static string Size(long bytes) => bytes switch
     {

@@ -22,7 +22,7 @@ public sealed partial class CustomEvents(EventListeners listeners, IWorkQueue qu
 
     public const int MaxPayloadBytes = 16 * 1024;
 
-    [GeneratedRegex("^[a-z0-9_]{1,64}(\\.[a-z0-9_]{1,64})+$")]
+    [GeneratedRegex(@"^[a-z0-9_]{1,64}(\.[a-z0-9_]{1,64})+\z")]
     private static partial Regex CustomEventPattern();
 
     /// <summary>

@@ -137,9 +137,13 @@ public sealed class HookRunner(ISandboxDriver driver, PluginLogs logs, ILogger l
     {
         try
         {
-            foreach (var line in stderr)
+            // Within the invocation's line cap, as PluginInvoker does for SDK plugins; the verdict after it.
+            await using (var logCap = invocationId is null ? null : logs.BeginInvocation(pluginId, install?.GuildId, invocationId))
             {
-                await logs.AppendAsync(pluginId, install?.GuildId, "debug", line, invocationId, cancellationToken);
+                foreach (var line in stderr)
+                {
+                    await logs.AppendAsync(pluginId, install?.GuildId, "debug", line, invocationId, cancellationToken);
+                }
             }
             if (error is not null)
             {

@@ -24,6 +24,7 @@ public sealed class PluginInvoker(SandboxPool pool, ISandboxDriver driver, Plugi
             return await InvokeHookAsync(invocation, package, router, started, cancellationToken);
         }
         var spec = SpecFor(package, install.PluginId, install.Version, package.Manifest.Pool ? null : install.InstallId);
+        await using var logCap = logs.BeginInvocation(install.PluginId, install.GuildId, invocation.Id);
 
         SandboxLease lease;
         try
@@ -32,7 +33,7 @@ public sealed class PluginInvoker(SandboxPool pool, ISandboxDriver driver, Plugi
         }
         catch (Exception ex) when (ex is SandboxWorkerExitedException or DockerEngineException or ContainerAppsException)
         {
-            return await FinishAsync(invocation, started, warm: false, InvocationStatus.Crashed, $"the plugin's sandbox did not start: {ex.Message}", null, []);
+            return await FinishAsync(invocation, logCap, started, warm: false, InvocationStatus.Crashed, $"the plugin's sandbox did not start: {ex.Message}", null, []);
         }
 
         await using (lease)
@@ -67,17 +68,17 @@ public sealed class PluginInvoker(SandboxPool pool, ISandboxDriver driver, Plugi
                 var status = result?["skipped"]?.GetValue<bool>() == true ? InvocationStatus.Skipped
                     : result?["handled"]?.GetValue<bool>() == true ? InvocationStatus.Handled
                     : InvocationStatus.NotHandled;
-                return await FinishAsync(invocation, started, lease.IsWarm, status, null, result, lease.Worker.DrainLog());
+                return await FinishAsync(invocation, logCap, started, lease.IsWarm, status, null, result, lease.Worker.DrainLog());
             }
             catch (JsonRpcException ex) when (ex.Code != JsonRpcException.ConnectionClosed)
             {
-                return await FinishAsync(invocation, started, lease.IsWarm, InvocationStatus.Failed, ex.Message, null, lease.Worker.DrainLog());
+                return await FinishAsync(invocation, logCap, started, lease.IsWarm, InvocationStatus.Failed, ex.Message, null, lease.Worker.DrainLog());
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is JsonRpcException or OperationCanceledException or SandboxWorkerExitedException)
             {
                 var exit = await WaitForExitAsync(lease.Worker);
                 var status = exit?.Reason == SandboxExitReason.WallTimeExceeded ? InvocationStatus.TimedOut : InvocationStatus.Crashed;
-                return await FinishAsync(invocation, started, lease.IsWarm, status, exit?.Message ?? ex.Message, null, lease.Worker.DrainLog());
+                return await FinishAsync(invocation, logCap, started, lease.IsWarm, status, exit?.Message ?? ex.Message, null, lease.Worker.DrainLog());
             }
         }
     }
@@ -96,7 +97,7 @@ public sealed class PluginInvoker(SandboxPool pool, ISandboxDriver driver, Plugi
         }
         catch (Exception ex) when (ex is SandboxWorkerExitedException or DockerEngineException or ContainerAppsException)
         {
-            return await FinishAsync(invocation, started, warm: false, InvocationStatus.Crashed, $"the hook's sandbox did not start: {ex.Message}", null, []);
+            return await FinishAsync(invocation, null, started, warm: false, InvocationStatus.Crashed, $"the hook's sandbox did not start: {ex.Message}", null, []);
         }
         if (!outcome.Succeeded)
         {
@@ -106,18 +107,18 @@ public sealed class PluginInvoker(SandboxPool pool, ISandboxDriver driver, Plugi
         }
         if (HookRunner.ToMessage(outcome.Value) is not { } message)
         {
-            return await FinishAsync(invocation, started, false, InvocationStatus.NotHandled, null, null, [$"hook '{invocation.Name}' returned nothing to answer with"]);
+            return await FinishAsync(invocation, null, started, false, InvocationStatus.NotHandled, null, null, [$"hook '{invocation.Name}' returned nothing to answer with"]);
         }
         if (!install.GrantedCapabilities.Contains(Capabilities.InteractionRespond))
         {
-            return await FinishAsync(invocation, started, false, InvocationStatus.Failed, $"capability '{Capabilities.InteractionRespond}' not granted to this install", null, []);
+            return await FinishAsync(invocation, null, started, false, InvocationStatus.Failed, $"capability '{Capabilities.InteractionRespond}' not granted to this install", null, []);
         }
         message["invocation_id"] = invocation.Id;
         if (router is not null)
         {
             await router.TryHandleAsync(invocation, "interaction.respond", message, cancellationToken);
         }
-        return await FinishAsync(invocation, started, false, InvocationStatus.Handled, null, new JsonObject { ["handled"] = true, ["hook"] = invocation.Name }, []);
+        return await FinishAsync(invocation, null, started, false, InvocationStatus.Handled, null, new JsonObject { ["handled"] = true, ["hook"] = invocation.Name }, []);
     }
 
     /// <summary>The boot check at publish time: start the plugin once and ask what it registered.</summary>
@@ -155,7 +156,8 @@ public sealed class PluginInvoker(SandboxPool pool, ISandboxDriver driver, Plugi
         }
     }
 
-    private async Task<InvocationOutcome> FinishAsync(PluginInvocation invocation, long started, bool warm, InvocationStatus status, string? error, JsonObject? result, IReadOnlyList<string> stderr)
+    /// <summary>Writes the run's stderr lines (within the invocation's cap), then ends the cap, then the verdict.</summary>
+    private async Task<InvocationOutcome> FinishAsync(PluginInvocation invocation, InvocationLogCap? logCap, long started, bool warm, InvocationStatus status, string? error, JsonObject? result, IReadOnlyList<string> stderr)
     {
         var install = invocation.Install;
         var duration = Stopwatch.GetElapsedTime(started);
@@ -164,6 +166,10 @@ public sealed class PluginInvoker(SandboxPool pool, ISandboxDriver driver, Plugi
             foreach (var line in stderr)
             {
                 await logs.AppendAsync(install.PluginId, install.GuildId, "debug", line, invocation.Id, CancellationToken.None);
+            }
+            if (logCap is not null)
+            {
+                await logCap.EndAsync();
             }
             if (error is not null)
             {

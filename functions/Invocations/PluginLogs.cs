@@ -8,17 +8,25 @@ public sealed record PluginLogEntry(DateTimeOffset Time, string Level, string Me
 /// <summary>
 /// Every <c>ctx.log</c> line, stderr line and platform verdict about a plugin, per plugin and guild, in
 /// table <c>pluginlogs</c>. Row keys count down in time so the newest rows come first in a query.
+/// A message is cut at <see cref="MaxMessageChars"/>; while an invocation runs (<see cref="BeginInvocation"/>)
+/// its first <see cref="MaxLinesPerInvocation"/> lines are written and the rest only counted, then one
+/// notice says how many were dropped, so a flood of lines costs no more than the cap. The text is stored
+/// as the plugin wrote it: whoever shows it escapes control characters.
 /// </summary>
 public sealed class PluginLogs(TableServiceClient tables, TimeProvider clock)
 {
     public const string TableName = "pluginlogs";
     public const int MaxMessageChars = 4000;
+    public const int MaxLinesPerInvocation = 200;
     private static readonly string[] Levels = ["debug", "info", "warning", "error"];
+    private readonly Dictionary<string, RunningInvocation> running = new(StringComparer.Ordinal);
     private long _sequence;
 
     private TableClient Table => tables.GetTableClient(TableName);
 
     private static string Partition(string pluginId, string? guildId) => $"{pluginId}_{guildId ?? "-"}";
+
+    private static string RunKey(string pluginId, string? guildId, string invocation) => $"{Partition(pluginId, guildId)}/{invocation}";
 
     public static string NormalizeLevel(string? level) =>
         level?.ToLowerInvariant() switch
@@ -29,7 +37,61 @@ public sealed class PluginLogs(TableServiceClient tables, TimeProvider clock)
             _ => "info",
         };
 
-    public async Task AppendAsync(string pluginId, string? guildId, string level, string message, string? invocation, CancellationToken cancellationToken)
+    /// <summary>
+    /// Caps the lines written with this invocation id until the returned cap is ended (twice at once, as
+    /// by a repeated delivery, shares one cap). Lines after the end, such as the platform's verdict, are
+    /// written uncapped.
+    /// </summary>
+    public InvocationLogCap BeginInvocation(string pluginId, string? guildId, string invocation)
+    {
+        var key = RunKey(pluginId, guildId, invocation);
+        lock (running)
+        {
+            if (!running.TryGetValue(key, out var run))
+            {
+                running[key] = run = new RunningInvocation();
+            }
+            run.Holders++;
+        }
+        return new InvocationLogCap(() => EndInvocationAsync(pluginId, guildId, invocation, key));
+    }
+
+    private async Task EndInvocationAsync(string pluginId, string? guildId, string invocation, string key)
+    {
+        long dropped;
+        lock (running)
+        {
+            var run = running[key];
+            if (--run.Holders > 0)
+            {
+                return;
+            }
+            running.Remove(key);
+            dropped = run.Lines - MaxLinesPerInvocation;
+        }
+        if (dropped > 0)
+        {
+            await WriteAsync(pluginId, guildId, "warning", $"… {dropped} more lines of this invocation dropped: at most {MaxLinesPerInvocation} lines are kept per invocation", invocation, CancellationToken.None);
+        }
+    }
+
+    /// <summary>False for a line beyond its running invocation's cap: counted, not written.</summary>
+    private bool Admit(string pluginId, string? guildId, string? invocation)
+    {
+        if (invocation is null)
+        {
+            return true;
+        }
+        lock (running)
+        {
+            return !running.TryGetValue(RunKey(pluginId, guildId, invocation), out var run) || ++run.Lines <= MaxLinesPerInvocation;
+        }
+    }
+
+    public Task AppendAsync(string pluginId, string? guildId, string level, string message, string? invocation, CancellationToken cancellationToken) =>
+        Admit(pluginId, guildId, invocation) ? WriteAsync(pluginId, guildId, level, message, invocation, cancellationToken) : Task.CompletedTask;
+
+    private async Task WriteAsync(string pluginId, string? guildId, string level, string message, string? invocation, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         var sequence = Interlocked.Increment(ref _sequence) % 1_000_000;
@@ -38,10 +100,21 @@ public sealed class PluginLogs(TableServiceClient tables, TimeProvider clock)
         {
             ["Time"] = now,
             ["Level"] = NormalizeLevel(level),
-            ["Message"] = message.Length > MaxMessageChars ? message[..MaxMessageChars] + "…" : message,
+            ["Message"] = Cut(message),
             ["Invocation"] = invocation,
         };
         await Table.AddEntityAsync(entity, cancellationToken);
+    }
+
+    /// <summary>At most <see cref="MaxMessageChars"/> characters and "…", never half a surrogate pair.</summary>
+    private static string Cut(string message)
+    {
+        if (message.Length <= MaxMessageChars)
+        {
+            return message;
+        }
+        var end = char.IsHighSurrogate(message[MaxMessageChars - 1]) ? MaxMessageChars - 1 : MaxMessageChars;
+        return message[..end] + "…";
     }
 
     /// <summary>The newest <paramref name="limit"/> entries, oldest first (newest last).</summary>
@@ -69,4 +142,22 @@ public sealed class PluginLogs(TableServiceClient tables, TimeProvider clock)
             ["message"] = e.Message,
             ["invocation"] = e.Invocation,
         }).ToArray());
+
+    /// <summary>Lines seen so far by an invocation that is running, and how many hold its cap.</summary>
+    private sealed class RunningInvocation
+    {
+        public int Holders;
+        public long Lines;
+    }
+}
+
+/// <summary>An invocation's hold on its line cap (<see cref="PluginLogs.BeginInvocation"/>).</summary>
+public sealed class InvocationLogCap(Func<Task> end) : IAsyncDisposable
+{
+    private int ended;
+
+    /// <summary>Stops capping and writes the notice of the lines dropped, if any; only the first call does.</summary>
+    public Task EndAsync() => Interlocked.Exchange(ref ended, 1) == 0 ? end() : Task.CompletedTask;
+
+    public async ValueTask DisposeAsync() => await EndAsync();
 }

@@ -46,19 +46,19 @@ public static partial class ManifestParser
         "min_length", "max_length", "channel_types", "name_localizations", "description_localizations",
     ];
 
-    [GeneratedRegex("^[a-z0-9_]{1,64}$")]
+    [GeneratedRegex(@"^[a-z0-9_]{1,64}\z")]
     internal static partial Regex IdPattern();
 
-    [GeneratedRegex(@"^[-_\p{L}\p{N}]{1,32}$")]
+    [GeneratedRegex(@"^[-_\p{L}\p{N}]{1,32}\z")]
     private static partial Regex CommandNamePattern();
 
-    [GeneratedRegex(@"^[a-z0-9_]+(\.[a-z0-9_]+)+$")]
+    [GeneratedRegex(@"^[a-z0-9_]+(\.[a-z0-9_]+)+\z")]
     private static partial Regex CustomEventPattern();
 
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
+    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*\z")]
     private static partial Regex SimpleKeyPattern();
 
-    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_.]{0,127}$")]
+    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_.]{0,127}\z")]
     private static partial Regex HandlerPattern();
 
     public static ManifestParseResult Parse(ReadOnlySpan<byte> utf8Json)
@@ -608,7 +608,12 @@ public static partial class ManifestParser
     /// <summary>Null when <paramref name="spec"/> is a valid 5-field spec, else why not.</summary>
     internal static string? CronProblem(string spec)
     {
-        // NCrontab alone would also take 6 fields with the seconds option; seed 000 allows exactly 5.
+        // NCrontab alone would also take 6 fields with the seconds option, and any whitespace between (or
+        // after) them; seed 000 allows exactly 5, separated by spaces.
+        if (spec.Any(c => char.IsWhiteSpace(c) && c != ' '))
+        {
+            return "separate its fields with spaces only (no tabs or newlines)";
+        }
         var fields = spec.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         if (fields.Length != 5)
         {

@@ -51,6 +51,11 @@ public sealed class VersionRequirement
             error = "a version requirement is at most 256 characters";
             return false;
         }
+        if (text.Any(c => char.IsWhiteSpace(c) && c != ' '))
+        {
+            error = "a version requirement separates its criteria with spaces only (no tabs or newlines)";
+            return false;
+        }
         var criteria = new List<Criterion>();
         foreach (var part in text.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {

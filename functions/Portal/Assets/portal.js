@@ -30,6 +30,13 @@ const badge = (text, kind) => h("span", { class: `badge ${kind || text || ""}`, 
 const chips = (items) => h("div", { class: "chips" }, (items || []).map((c) => h("span", { class: "chip" }, c)));
 const when = (iso) => (iso ? new Date(iso).toLocaleString() : "—");
 const ms = (v) => (v === null || v === undefined ? "—" : `${Math.round(v)} ms`);
+// A plugin's text with every control character but tab and newline (C0, DEL, C1) and the Unicode line and
+// paragraph separators shown as an escape (ESC as \x1b, CSI as \u009b). Newlines stay: a log entry's
+// further lines are indented under its first (.log div in portal.css), so none passes for an entry.
+const printable = (text) => String(text ?? "").replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]/g, (c) => {
+  const code = c.charCodeAt(0);
+  return code < 0x80 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
+});
 const notice = (text, kind = "bad") => h("div", { class: `notice ${kind}`, role: kind === "bad" ? "alert" : "status" }, text);
 
 // ---- API ----------------------------------------------------------------------------------------------
@@ -298,14 +305,14 @@ async function renderActivity(view, params, current) {
           h("td", { class: "mono" }, r.kind === "slash_command" ? `/${r.name}` : `${r.kind || ""} ${r.name || ""}`),
           h("td", {}, badge(r.status)), h("td", {}, r.initial_response || "—"),
           h("td", { class: "num" }, ms(r.ack_ms)), h("td", { class: "num" }, ms(r.margin_ms)), h("td", { class: "num" }, ms(r.duration_ms)),
-          h("td", { class: "num" }, r.attempts ?? "—"), h("td", { class: "error-text" }, r.error || ""))))));
+          h("td", { class: "num" }, r.attempts ?? "—"), h("td", { class: "error-text" }, printable(r.error)))))));
     if (!plugin) {
       logs.replaceChildren(h("p", { class: "muted" }, "Choose a plugin (and a guild) to see its log."));
       return;
     }
     const entries = await get(`plugins/${enc(plugin)}/logs?limit=200${guild ? `&guild=${enc(guild)}` : ""}`);
     const box = h("div", { class: "log", id: "log-lines" }, entries.length === 0 ? h("div", { class: "muted" }, guild ? "no lines yet" : "no guild-less lines; add a guild to see its runs") :
-      entries.map((e) => h("div", { class: `l-${e.level}` }, h("span", { class: "t" }, new Date(e.time).toLocaleTimeString()), `${e.level.padEnd(7)} ${e.message}`, e.invocation ? h("span", { class: "t" }, `  ${e.invocation}`) : null)));
+      entries.map((e) => h("div", { class: `l-${e.level}` }, h("span", { class: "t" }, new Date(e.time).toLocaleTimeString()), `${printable(e.level).padEnd(7)} ${printable(e.message)}`, e.invocation ? h("span", { class: "t" }, `  ${printable(e.invocation)}`) : null)));
     logs.replaceChildren(box);
     box.scrollTop = box.scrollHeight;
   };

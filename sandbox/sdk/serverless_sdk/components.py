@@ -49,7 +49,8 @@ MAX_TEXT_INPUT_PLACEHOLDER = 100
 MAX_TEXT_INPUT_LENGTH = 4000
 MAX_MODAL_ROWS = 5
 
-_CUSTOM_EMOJI = re.compile(r"^<(a?):([A-Za-z0-9_~]{1,32}):([0-9]{1,20})>$")
+# \Z, not $ (which also matches before a final newline).
+_CUSTOM_EMOJI = re.compile(r"^<(a?):([A-Za-z0-9_~]{1,32}):([0-9]{1,20})>\Z")
 
 
 def parse_emoji(emoji: str | Mapping[str, Any]) -> dict[str, Any]:

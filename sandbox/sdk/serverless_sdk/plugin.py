@@ -42,12 +42,13 @@ MIN_SCHEDULE_SECONDS = 30
 # Seed 003 (MCDR's register_event_listener): a listener without a priority has 1000; lower runs first.
 DEFAULT_EVENT_PRIORITY = 1000
 
+# Patterns end in \Z, not $: $ also matches before a final newline, so "abc\n" would pass.
 # "other_plugin.task_done": a plugin id (seed 003: lowercase, digits, "_", 1-64)
 # then one or more dotted segments.
-CUSTOM_EVENT = re.compile(r"^[a-z0-9_]{1,64}(\.[a-z0-9_]{1,64})+$")
+CUSTOM_EVENT = re.compile(r"^[a-z0-9_]{1,64}(\.[a-z0-9_]{1,64})+\Z")
 # Discord's rule for command, group and subcommand names.
-_COMMAND_PART = re.compile(r"^[-_\w]{1,32}$")
-_TASK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_COMMAND_PART = re.compile(r"^[-_\w]{1,32}\Z")
+_TASK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}\Z")
 _MAX_CUSTOM_ID = 100
 
 
@@ -74,8 +75,11 @@ def _require_handler(decorator: str, fn: Any) -> None:
 
 
 def command_path(name: str) -> str:
-    """Normalise "group  sub" to "group sub" and check Discord's naming rules."""
-    parts = name.split()
+    """Normalise "group  sub" to "group sub" and check Discord's naming rules.
+
+    Only spaces separate the names: a tab or newline is part of a name, so refused.
+    """
+    parts = [part for part in name.split(" ") if part]
     if not 1 <= len(parts) <= 3:
         raise RegistrationError(f"slash command {name!r} must be 1-3 space-separated names (command [group] sub)")
     for part in parts:

@@ -120,6 +120,26 @@ class RegistrationTests(unittest.TestCase):
         self.assertEqual(found and found[0], "config set")
         self.assertIsNone(plugin.find_slash_command("config get"))
 
+    def test_Validators_ValidNameWithNewlineAppended_Refused(self) -> None:
+        # Each accepts the bare name; with "\n" or "\r\n" after it, each must refuse ($ would not).
+        checks = {
+            "on_event": lambda name: Plugin().on_event(name),
+            "on_slash_command": lambda name: Plugin().on_slash_command(name),
+            "on_slash_command subcommand": lambda name: Plugin().on_slash_command("config " + name),
+            "on_autocomplete": lambda name: Plugin().on_autocomplete(name),
+            "schedule name": lambda name: Plugin().schedule(60, name=name)(handler),
+            "cron name": lambda name: Plugin().cron("0 9 * * 1", name=name)(handler),
+            "emit": lambda name: make_ctx(RecordingHost()).emit(name, {}),
+        }
+        valid = {"on_event": "other_plugin.task_done", "emit": "my_plugin.task_done"}
+        for what, check in checks.items():
+            name = valid.get(what, "greet")
+            check(name)
+            for suffix in ("\n", "\r\n"):
+                with self.subTest(what=what, suffix=suffix):
+                    with self.assertRaises(ValueError):
+                        check(name + suffix)
+
     def test_BareDecorator_IsAClearError(self) -> None:
         plugin = Plugin()
         for decorator in (plugin.on_slash_command, plugin.on_component, plugin.on_event, plugin.schedule, plugin.cron):

@@ -142,6 +142,54 @@ public sealed class PluginInvokerTests(Azurite azurite, DockerFixture docker)
     }
 
     [Fact]
+    public async Task Invoke_PluginFloodsItsLog_CapLinesThenOneNoticeAndTheNextInvocationIsWhole()
+    {
+        var rig = await InvocationRig.StartAsync(azurite, docker);
+        await using var _ = rig;
+        var id = NewId();
+        const string code = """
+            import sys
+
+            @plugin.on_slash_command("flood")
+            def flood(ctx, event):
+                if event.get("stderr"):
+                    for i in range(5000):
+                        print(f"err {i}", file=sys.stderr)
+                else:
+                    for i in range(5000):
+                        ctx.log(f"line {i}")
+                ctx.interaction.respond(content="flooded")
+
+            @plugin.on_slash_command("after")
+            def after(ctx, event):
+                for i in range(3):
+                    ctx.log(f"after {i}")
+                ctx.interaction.respond(content="after")
+            """;
+        var manifest = PluginZip.GreetManifest(id);
+        manifest["slash_commands"] = JsonNode.Parse("""[{"name":"flood","description":"flood"},{"name":"after","description":"after"}]""");
+        await rig.PublishAsync("acme", id, PluginZip.Build(new Dictionary<string, object> { ["manifest.json"] = manifest, ["plugin.py"] = code }));
+        var router = new RecordingRouter();
+        var install = InvocationRig.Install(id);
+
+        var flood = await rig.Invoker.InvokeAsync(new PluginInvocation("inv-flood", PluginInvocation.SlashCommand, "flood", new JsonObject(), install), router, CancellationToken.None);
+        var after = await rig.Invoker.InvokeAsync(new PluginInvocation("inv-after", PluginInvocation.SlashCommand, "after", new JsonObject(), install), router, CancellationToken.None);
+        var stderr = await rig.Invoker.InvokeAsync(new PluginInvocation("inv-stderr", PluginInvocation.SlashCommand, "flood", new JsonObject { ["stderr"] = true }, install), router, CancellationToken.None);
+
+        Assert.Equal([InvocationStatus.Handled, InvocationStatus.Handled, InvocationStatus.Handled], [flood.Status, after.Status, stderr.Status]);
+        Assert.True(after.Warm);
+        var log = await rig.Logs.ReadAsync(install.PluginId, install.GuildId, 20_000, CancellationToken.None);
+        var flooded = log.Where(l => l.Invocation == "inv-flood").ToList();
+        Assert.Equal(PluginLogs.MaxLinesPerInvocation + 1, flooded.Count);
+        Assert.Equal(Enumerable.Range(0, PluginLogs.MaxLinesPerInvocation).Select(i => $"line {i}"), flooded.SkipLast(1).Select(l => l.Message));
+        Assert.StartsWith($"… {5000 - PluginLogs.MaxLinesPerInvocation} more lines of this invocation dropped", flooded[^1].Message);
+        Assert.Equal(["after 0", "after 1", "after 2"], log.Where(l => l.Invocation == "inv-after").Select(l => l.Message));
+        var printed = log.Where(l => l.Invocation == "inv-stderr").ToList();
+        Assert.Equal(PluginLogs.MaxLinesPerInvocation + 1, printed.Count);
+        Assert.Contains("more lines of this invocation dropped", printed[^1].Message);
+    }
+
+    [Fact]
     public async Task Invoke_HandlerLoopsForever_TimedOutThenNextInvocationRunsOnFreshWorker()
     {
         var rig = await InvocationRig.StartAsync(azurite, docker, wallTime: TimeSpan.FromSeconds(2));

@@ -235,6 +235,70 @@ public sealed class PortalEndToEndTests(Azurite azurite, DockerFixture docker) :
         Assert.Contains("local/plugin install", nothing.Error);
     }
 
+    /// <summary>Raw control characters a plugin could use to drive a terminal: any of them in output is a hole.</summary>
+    private static readonly char[] RawControls = ['\u001b', '\u0007', '\r', '\u009b', '\u007f'];
+
+    [Fact]
+    public async Task Logs_PluginWritesTerminalEscapesAndAFakeLine_CliAndPortalShowThemEscapedInOneEntry()
+    {
+        var id = NewId();
+        var guild = NewGuild();
+        const string hostile = "\u001b[2J\u001b[31mFAKE\r\nINFO fake line\u0007";
+        const string code = """
+            @plugin.on_slash_command("hostile")
+            def hostile(ctx, event):
+                ctx.log("\x1b[2J\x1b[31mFAKE\r\nINFO fake line\a")
+                ctx.log("csi \x9b2J del \x7f nul \x00 tab\tkept")
+                ctx.interaction.respond(content="\x1b[2Jcleared\a\nINFO fake reply")
+            """;
+        var manifest = PluginZip.Manifest(id, "1.0.0", JsonNode.Parse("""{"capabilities_required":["interaction:respond"],"slash_commands":[{"name":"hostile","description":"hostile"}]}""")!.AsObject());
+        Assert.Equal("published", (await _app.PublishAsync("acme", id, PluginZip.Build(new Dictionary<string, object> { ["manifest.json"] = manifest, ["plugin.py"] = code })))["status"]!.GetValue<string>());
+        using var cli = _app.Cli();
+        Assert.Equal(0, (await cli.RunAsync("install", id, "--guild", guild, "--yes")).ExitCode);
+
+        var invoked = await cli.RunAsync("invoke", "/hostile", "--guild", guild);
+        var logs = await cli.RunAsync("logs", id, "--guild", guild);
+        var json = await cli.RunAsync("logs", id, "--guild", guild, "--json");
+
+        Assert.True(invoked.ExitCode == 0, invoked.ToString());
+        Assert.Equal(-1, invoked.Out.IndexOfAny(RawControls));
+        Assert.Contains("\"\\x1b[2Jcleared\\x07\\nINFO fake reply\"", invoked.Out);
+        Assert.True(logs.ExitCode == 0, logs.ToString());
+        Assert.Equal(-1, logs.Out.IndexOfAny(RawControls));
+        Assert.Contains("\\x1b[2J\\x1b[31mFAKE\\x0d", logs.Out);
+        Assert.Contains("csi \\u009b2J del \\x7f nul \\x00 tab\tkept", logs.Out);
+        // The embedded newline continues the same entry, indented: no line of the output starts with the fake.
+        var lines = logs.Out.Split('\n');
+        var fake = Assert.Single(lines, l => l.Contains("INFO fake line"));
+        Assert.Matches(@"^\s{10,}INFO fake line\\x07", fake);
+        Assert.Equal(-1, json.Out.IndexOfAny(RawControls));
+        Assert.Contains(JsonNode.Parse(json.Out)!.AsArray(), e => e!["message"]!.GetValue<string>() == hostile);
+
+        var (playwright, browser) = await Chromium.LaunchAsync();
+        using var _ = playwright;
+        await using var __ = browser;
+        var page = await browser.NewPageAsync();
+        page.SetDefaultTimeout(Timeout);
+        await page.GotoAsync(_app.BaseUrl + "/portal");
+        await page.FillAsync("#admin-key", PortalApp.AdminKey);
+        await page.ClickAsync("#sign-in");
+        await page.Locator("#nav").WaitForAsync();
+        await page.GotoAsync($"{_app.BaseUrl}/portal/#/activity?plugin={id}&guild={guild}");
+        var entry = page.Locator("#log-lines > div", new() { HasTextString = "FAKE" });
+        await entry.WaitForAsync();
+
+        var shown = await entry.InnerTextAsync();
+        var all = await page.InnerTextAsync("#log-lines");
+        Assert.Equal(-1, all.IndexOfAny(RawControls));
+        Assert.Contains("\\x1b[2J\\x1b[31mFAKE\\x0d\nINFO fake line\\x07", shown);
+        Assert.Contains("csi \\u009b2J del \\x7f nul \\x00", all);
+        Assert.Equal(1, await page.Locator("#log-lines > div", new() { HasTextString = "fake line" }).CountAsync());
+        // Its second line is indented under the first (a hanging indent), so it reads as the same entry.
+        var indent = await entry.EvaluateAsync<double[]>("e => [parseFloat(getComputedStyle(e).paddingLeft), parseFloat(getComputedStyle(e).textIndent)]");
+        Assert.True(indent[0] > 0 && indent[1] < 0, string.Join(", ", indent));
+        Assert.Equal(0, await page.Locator("#log-lines *").EvaluateAllAsync<int>("els => els.filter(e => !['DIV', 'SPAN'].includes(e.tagName)).length"));
+    }
+
     [Fact]
     public async Task Invoke_SlowAndFailingHandlers_StatusDeferredAndFailedWithMargins()
     {
