@@ -183,6 +183,7 @@ public sealed class EndToEndEventTests(Azurite azurite, DockerFixture docker) : 
         await InstallAsync(guild, early, "^1.0", "messages:send");
         await InstallAsync(guild, normal, "^1.0", "messages:send");
         await InstallAsync(elsewhere, stranger, "^1.0", "messages:send");
+        _discord.AddChannel("901", guild);
 
         await PostEventAsync(guild, "message_create", EventsEndpointTests.MessageCreate("go"));
 
@@ -217,6 +218,7 @@ public sealed class EndToEndEventTests(Azurite azurite, DockerFixture docker) : 
             """;
         await PublishAsync(id, Zip(id, "1.0.0", code, "messages:send"));
         await PublishAsync(id, Zip(id, "1.1.0", code, "messages:send"));
+        _discord.AddChannel("902", guild);
         Task<FakeDiscordCall> Said(string text) =>
             _discord.WaitForCallAsync(c => c.Route == FakeDiscord.Routes.MessageCreate && c.Body?["content"]?.GetValue<string>() == $"{id} {text}", Wait);
 
