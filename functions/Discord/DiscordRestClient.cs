@@ -215,7 +215,7 @@ public sealed class DiscordRestClient
     private const int MaxEmojiLength = 64;
 
     /// <summary>A Discord id: 1–20 ASCII digits that fit in an unsigned 64-bit integer. No sign, space, dot, or another script's digits.</summary>
-    public static bool IsSnowflake(string? value) =>
+    private static bool IsSnowflake(string? value) =>
         value is { Length: >= 1 and <= 20 } && value.All(char.IsAsciiDigit) && ulong.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out _);
 
     private static string Id(string? value, string parameter) =>
