@@ -62,8 +62,8 @@ public static partial class InteractionPayload
         ["id"] = NewSnowflake(now),
         ["application_id"] = origin.ApplicationId,
         ["type"] = type,
-        // Discord's tokens are long opaque strings; ours only need to be unique.
-        ["token"] = "dev." + System.Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24)),
+        // Discord's tokens are long URL-safe base64 strings; ours only need to be unique and of the same alphabet.
+        ["token"] = "dev_" + System.Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24)),
         ["version"] = 1,
         ["guild_id"] = origin.GuildId,
         ["channel_id"] = origin.ChannelId,

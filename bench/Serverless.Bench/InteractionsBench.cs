@@ -52,7 +52,8 @@ public static class InteractionsBench
 
     private static JsonObject Command(string guild, string name, int i) => new()
     {
-        ["id"] = $"{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}{i:D7}",
+        // A snowflake (ms since Discord's epoch, shifted): the REST client refuses ids that are not.
+        ["id"] = (((DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 1_420_070_400_000) << 22) | (uint)i).ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["application_id"] = "0",
         ["type"] = 2,
         ["token"] = "bench-" + Guid.NewGuid().ToString("N"),

@@ -59,6 +59,9 @@ public static class MessageFlags
     public const int Ephemeral = 1 << 6;
 }
 
+/// <summary>A channel or thread as <c>GET /channels/{id}</c> describes it; <see cref="GuildId"/> is null for a DM.</summary>
+public sealed record DiscordChannel(string Id, int Type, string? GuildId);
+
 /// <summary>A message Discord created or edited.</summary>
 public sealed record DiscordMessage(string Id, string ChannelId);
 

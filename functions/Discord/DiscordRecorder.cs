@@ -25,9 +25,14 @@ public sealed class DiscordRecorder
 {
     public const int Capacity = 2000;
 
+    /// <summary>How many channels it remembers (<see cref="LearnChannel"/>), oldest forgotten first.</summary>
+    public const int ChannelCapacity = 10_000;
+
     private readonly Lock gate = new();
     private readonly LinkedList<RecordedCall> calls = new();
     private readonly Dictionary<string, JsonArray> commandsByGuild = [];
+    private readonly Dictionary<string, string> guildByChannel = [];
+    private readonly Queue<string> channelOrder = new();
 
     public IReadOnlyList<RecordedCall> Since(DateTimeOffset since)
     {
@@ -60,6 +65,33 @@ public sealed class DiscordRecorder
             {
                 calls.RemoveFirst();
             }
+        }
+    }
+
+    /// <summary>
+    /// A channel the app heard of in a signed interaction or gateway event (<see cref="ChannelGuilds.Learn"/>):
+    /// locally those are the channels that exist, and <c>GET /channels/{id}</c> answers for them.
+    /// </summary>
+    internal void LearnChannel(string channelId, string guildId)
+    {
+        lock (gate)
+        {
+            if (guildByChannel.TryAdd(channelId, guildId))
+            {
+                channelOrder.Enqueue(channelId);
+                while (channelOrder.Count > ChannelCapacity)
+                {
+                    guildByChannel.Remove(channelOrder.Dequeue());
+                }
+            }
+        }
+    }
+
+    internal string? GuildOfChannel(string channelId)
+    {
+        lock (gate)
+        {
+            return guildByChannel.GetValueOrDefault(channelId);
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -12,7 +13,7 @@ namespace Serverless.Functions.Discord;
 /// code (10062 Unknown interaction, 10015 Unknown webhook, 50001 Missing access, …); status 0 means
 /// Discord was not reached.
 /// </summary>
-public sealed class DiscordApiException(int status, int? code, string message, Exception? innerException = null)
+public class DiscordApiException(int status, int? code, string message, Exception? innerException = null)
     : Exception(message, innerException)
 {
     public int Status { get; } = status;
@@ -20,9 +21,21 @@ public sealed class DiscordApiException(int status, int? code, string message, E
     public int? Code { get; } = code;
 }
 
+/// <summary>
+/// A value the client will not put into a Discord path: an id that is not a snowflake, a token outside
+/// Discord's token alphabet, an emoji that is neither Unicode nor <c>name:id</c>. Thrown before any request
+/// exists (status 0: Discord was not reached). <see cref="Parameter"/> is Discord's name for the value
+/// (<c>channel_id</c>, <c>emoji</c>, …), which is also what the host API calls it.
+/// </summary>
+public sealed class DiscordArgumentException(string parameter, string message) : DiscordApiException(0, null, message)
+{
+    public string Parameter { get; } = parameter;
+}
+
 /// <summary>Discord's JSON error codes the platform acts on.</summary>
 public static class DiscordErrorCodes
 {
+    public const int UnknownChannel = 10003;
     public const int UnknownMessage = 10008;
     public const int UnknownWebhook = 10015;
     public const int UnknownInteraction = 10062;
@@ -35,7 +48,9 @@ public static class DiscordErrorCodes
 
 /// <summary>
 /// Discord's REST API for the routes the platform uses (Discord.Net is not restorable here). Every URL
-/// is <see cref="DiscordOptions.BaseUrl"/> + Discord's documented path. Bot routes carry
+/// is <see cref="DiscordOptions.BaseUrl"/> + Discord's documented path, and every value put into a path
+/// is checked first (<see cref="DiscordArgumentException"/>): <c>.</c> and <c>..</c> survive percent-encoding
+/// and <see cref="Uri"/> folds them, so an unchecked <c>user_id=".."</c> would reach another route. Bot routes carry
 /// <c>Authorization: Bot …</c>; the interaction routes authenticate by their token in the path.
 /// Message bodies are passed through as JSON; when one has no <c>allowed_mentions</c> it gets
 /// <c>{"parse":["users"]}</c>, so nothing the platform sends pings @everyone, @here or a role unless
@@ -74,7 +89,7 @@ public sealed class DiscordRestClient
         var wire = new InteractionCallbackWire { Type = (int)callback.Type, Data = data };
         var body = JsonSerializer.SerializeToNode(wire, DiscordJsonContext.Default.InteractionCallbackWire);
         var route = new DiscordRoute(HttpMethod.Post, "/interactions/{interaction_id}/{token}/callback",
-            $"/interactions/{Segment(interaction.Id)}/{Segment(interaction.Token)}/callback", $"interaction:{interaction.Id}", BotAuth: false);
+            $"/interactions/{Id(interaction.Id, "interaction_id")}/{Token(interaction.Token)}/callback", $"interaction:{interaction.Id}", BotAuth: false);
         using var response = await SendAsync(route, body, null, cancellationToken);
     }
 
@@ -94,20 +109,29 @@ public sealed class DiscordRestClient
 
     /// <summary><c>PATCH /webhooks/{application_id}/{token}/messages/{message_id}</c>.</summary>
     public Task<DiscordMessage> EditFollowupMessageAsync(InteractionRef interaction, string messageId, JsonObject message, CancellationToken cancellationToken = default) =>
-        SendForMessageAsync(WebhookRoute(HttpMethod.Patch, interaction, $"/messages/{Segment(messageId)}"), WithDefaultMentions(message), cancellationToken);
+        SendForMessageAsync(WebhookRoute(HttpMethod.Patch, interaction, $"/messages/{Id(messageId, "message_id")}"), WithDefaultMentions(message), cancellationToken);
 
     /// <summary><c>DELETE /webhooks/{application_id}/{token}/messages/{message_id}</c>.</summary>
     public async Task DeleteFollowupMessageAsync(InteractionRef interaction, string messageId, CancellationToken cancellationToken = default)
     {
-        using var response = await SendAsync(WebhookRoute(HttpMethod.Delete, interaction, $"/messages/{Segment(messageId)}"), null, null, cancellationToken);
+        using var response = await SendAsync(WebhookRoute(HttpMethod.Delete, interaction, $"/messages/{Id(messageId, "message_id")}"), null, null, cancellationToken);
     }
 
     // ---- bot routes ----
 
+    /// <summary><c>GET /channels/{channel_id}</c>: a channel or thread, with the guild it is in (none for a DM).</summary>
+    public async Task<DiscordChannel> GetChannelAsync(string channelId, CancellationToken cancellationToken = default)
+    {
+        var route = new DiscordRoute(HttpMethod.Get, "/channels/{channel_id}", $"/channels/{Id(channelId, "channel_id")}", $"channel:{channelId}", BotAuth: true);
+        using var response = await SendAsync(route, null, null, cancellationToken);
+        var channel = await ReadJsonAsync(response, DiscordJsonContext.Default.ChannelWire, cancellationToken);
+        return new DiscordChannel(channel?.Id ?? channelId, channel?.Type ?? 0, channel?.GuildId);
+    }
+
     /// <summary><c>POST /channels/{channel_id}/messages</c>.</summary>
     public Task<DiscordMessage> CreateMessageAsync(string channelId, JsonObject message, CancellationToken cancellationToken = default) =>
         SendForMessageAsync(
-            new DiscordRoute(HttpMethod.Post, "/channels/{channel_id}/messages", $"/channels/{Segment(channelId)}/messages", $"channel:{channelId}", BotAuth: true),
+            new DiscordRoute(HttpMethod.Post, "/channels/{channel_id}/messages", $"/channels/{Id(channelId, "channel_id")}/messages", $"channel:{channelId}", BotAuth: true),
             WithDefaultMentions(message),
             cancellationToken);
 
@@ -161,17 +185,17 @@ public sealed class DiscordRestClient
     private static DiscordRoute WebhookRoute(HttpMethod method, InteractionRef interaction, string rest)
     {
         var template = "/webhooks/{application_id}/{token}" + (rest.Length == 0 ? "" : rest.StartsWith("/messages/@", StringComparison.Ordinal) ? rest : "/messages/{message_id}");
-        return new DiscordRoute(method, template, $"/webhooks/{Segment(interaction.ApplicationId)}/{Segment(interaction.Token)}{rest}",
+        return new DiscordRoute(method, template, $"/webhooks/{Id(interaction.ApplicationId, "application_id")}/{Token(interaction.Token)}{rest}",
             $"webhook:{interaction.ApplicationId}/{interaction.Token}", BotAuth: false);
     }
 
     private static DiscordRoute ReactionRoute(HttpMethod method, string channelId, string messageId, string emoji) =>
         new(method, "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me",
-            $"/channels/{Segment(channelId)}/messages/{Segment(messageId)}/reactions/{EncodeEmoji(emoji)}/@me", $"channel:{channelId}", BotAuth: true);
+            $"/channels/{Id(channelId, "channel_id")}/messages/{Id(messageId, "message_id")}/reactions/{EncodeEmoji(emoji)}/@me", $"channel:{channelId}", BotAuth: true);
 
     private static DiscordRoute RoleRoute(HttpMethod method, string guildId, string userId, string roleId) =>
         new(method, "/guilds/{guild_id}/members/{user_id}/roles/{role_id}",
-            $"/guilds/{Segment(guildId)}/members/{Segment(userId)}/roles/{Segment(roleId)}", $"guild:{guildId}", BotAuth: true);
+            $"/guilds/{Id(guildId, "guild_id")}/members/{Id(userId, "user_id")}/roles/{Id(roleId, "role_id")}", $"guild:{guildId}", BotAuth: true);
 
     private DiscordRoute CommandsRoute(HttpMethod method, string guildId)
     {
@@ -179,38 +203,107 @@ public sealed class DiscordRestClient
             ? DiscordOptions.LocalApplicationId
             : throw new DiscordApiException(0, null, "DISCORD_APPLICATION_ID is not set; guild commands cannot be read or written"));
         return new DiscordRoute(method, "/applications/{application_id}/guilds/{guild_id}/commands",
-            $"/applications/{Segment(applicationId)}/guilds/{Segment(guildId)}/commands", $"guild:{guildId}", BotAuth: true);
+            $"/applications/{Id(applicationId, "application_id")}/guilds/{Id(guildId, "guild_id")}/commands", $"guild:{guildId}", BotAuth: true);
+    }
+
+    // ---- what may go into a path ----
+
+    /// <summary>Longer than any interaction token Discord issues (a few hundred characters).</summary>
+    private const int MaxTokenLength = 1000;
+
+    /// <summary>Longer than any emoji sequence (the longest ZWJ sequences are about 20 UTF-16 units).</summary>
+    private const int MaxEmojiLength = 64;
+
+    /// <summary>A Discord id: 1–20 ASCII digits that fit in an unsigned 64-bit integer. No sign, space, dot, or another script's digits.</summary>
+    private static bool IsSnowflake(string? value) =>
+        value is { Length: >= 1 and <= 20 } && value.All(char.IsAsciiDigit) && ulong.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out _);
+
+    private static string Id(string? value, string parameter) =>
+        IsSnowflake(value) ? value! : throw new DiscordArgumentException(parameter, $"'{parameter}' must be a Discord id (digits only), got {Show(value)}");
+
+    /// <summary>
+    /// Discord's interaction tokens are URL-safe base64: ASCII letters, digits, <c>-</c> and <c>_</c>. The token is
+    /// not echoed in the error: it opens the interaction's webhook for 15 minutes.
+    /// </summary>
+    private static string Token(string? value) =>
+        value is { Length: >= 1 and <= MaxTokenLength } && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')
+            ? value
+            : throw new DiscordArgumentException("token", "'token' must be a Discord interaction token (ASCII letters, digits, '-' and '_')");
+
+    /// <summary>
+    /// The emoji as Discord's reaction routes take it: a Unicode emoji as UTF-8 percent escapes, or a custom one as
+    /// <c>name:id</c> (a name of 2–32 letters, digits and <c>_</c>, a snowflake id). The form a message shows,
+    /// <c>&lt;:name:id&gt;</c> or <c>&lt;a:name:id&gt;</c>, is accepted too.
+    /// </summary>
+    internal static string EncodeEmoji(string? emoji)
+    {
+        var value = emoji ?? "";
+        if (value.Length > 2 && value[0] == '<' && value[^1] == '>' && value[1..^1].Split(':') is ["" or "a", var mentionName, var mentionId])
+        {
+            value = $"{mentionName}:{mentionId}";
+        }
+        var valid = value.Split(':') is [var name, var id]
+            ? name.Length is >= 2 and <= 32 && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_') && IsSnowflake(id)
+            : IsUnicodeEmoji(value);
+        return valid
+            ? Uri.EscapeDataString(value)
+            : throw new DiscordArgumentException("emoji", $"'emoji' must be a Unicode emoji or a custom emoji as name:id (or <:name:id>), got {Show(emoji)}");
     }
 
     /// <summary>
-    /// Discord wants the emoji URL-encoded in the path: Unicode emoji as UTF-8 percent escapes,
-    /// custom ones as <c>name:id</c>. The mention form <c>&lt;a:name:id&gt;</c> is accepted too.
+    /// What emoji are made of: symbols, the few punctuation marks and the one letter (ℹ) Unicode lists as emoji,
+    /// joined by ZWJ, variation selectors, skin tones and tag characters; code points newer than this runtime's
+    /// Unicode tables are let through. No ASCII, except the digit, <c>#</c> or <c>*</c> that starts a keycap (1️⃣).
+    /// Discord answers 10014 Unknown Emoji for a symbol that is no emoji; nothing accepted here can change the route.
     /// </summary>
-    internal static string EncodeEmoji(string emoji)
+    private static bool IsUnicodeEmoji(string value)
     {
-        var value = emoji.Trim();
-        if (value.Length > 2 && value[0] == '<' && value[^1] == '>')
+        if (value.Length is 0 or > MaxEmojiLength)
         {
-            var parts = value[1..^1].Split(':');
-            if (parts.Length == 3 && parts[0] is "" or "a")
+            return false;
+        }
+        var runes = value.EnumerateRunes().ToArray();
+        for (var i = 0; i < runes.Length; i++)
+        {
+            var rune = runes[i];
+            var allowed = rune.IsAscii
+                ? i == 0 && runes.Length > 1 && (char.IsAsciiDigit((char)rune.Value) || rune.Value is '#' or '*') && runes[1].Value is 0xFE0F or 0x20E3
+                : rune != Rune.ReplacementChar && (rune.Value == 0x2139 || Rune.GetUnicodeCategory(rune) switch
+                {
+                    UnicodeCategory.OtherSymbol or UnicodeCategory.MathSymbol or UnicodeCategory.ModifierSymbol
+                        or UnicodeCategory.NonSpacingMark or UnicodeCategory.EnclosingMark
+                        or UnicodeCategory.OtherPunctuation or UnicodeCategory.DashPunctuation or UnicodeCategory.OtherNotAssigned => true,
+                    UnicodeCategory.Format => rune.Value is 0x200D or (>= 0xE0020 and <= 0xE007F),
+                    _ => false,
+                });
+            if (!allowed)
             {
-                value = $"{parts[1]}:{parts[2]}";
+                return false;
             }
         }
-        if (value.Length == 0)
-        {
-            throw new ArgumentException("the emoji is empty", nameof(emoji));
-        }
-        return Uri.EscapeDataString(value);
+        return true;
     }
 
-    private static string Segment(string value)
+    /// <summary>A refused value as the error shows it: quoted, control characters escaped, long ones cut.</summary>
+    private static string Show(string? value)
     {
-        if (string.IsNullOrEmpty(value))
+        if (value is null)
         {
-            throw new ArgumentException("a Discord route parameter is empty");
+            return "nothing";
         }
-        return Uri.EscapeDataString(value);
+        var text = new StringBuilder("'");
+        foreach (var c in value.Length > 40 ? value[..40] : value)
+        {
+            text.Append(c switch
+            {
+                '\n' => "\\n",
+                '\r' => "\\r",
+                '\t' => "\\t",
+                _ when char.IsControl(c) || char.GetUnicodeCategory(c) == UnicodeCategory.Format => $"\\u{(int)c:x4}",
+                _ => c.ToString(),
+            });
+        }
+        return text.Append(value.Length > 40 ? "'…" : "'").ToString();
     }
 
     /// <summary>A copy of <paramref name="message"/> that says whom it may ping; the caller's object is left alone.</summary>

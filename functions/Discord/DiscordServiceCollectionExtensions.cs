@@ -10,6 +10,7 @@ public static class DiscordServiceCollectionExtensions
     /// <see cref="DiscordRestClient"/> from DISCORD_API_BASE_URL, DISCORD_BOT_TOKEN and
     /// DISCORD_APPLICATION_ID. Without a bot token the client's transport is the in-process
     /// <see cref="RecordingDiscordHandler"/>; <see cref="DiscordRecorder"/> holds what it recorded.
+    /// Also <see cref="ChannelGuilds"/>, which says which guild a channel is in.
     /// </summary>
     public static IServiceCollection AddDiscord(this IServiceCollection services, IConfiguration configuration)
     {
@@ -26,6 +27,10 @@ public static class DiscordServiceCollectionExtensions
             var http = new HttpClient(transport) { Timeout = Timeout.InfiniteTimeSpan };
             return new DiscordRestClient(http, options, clock, sp.GetService<ILogger<DiscordRestClient>>());
         });
+        services.AddSingleton(sp => new ChannelGuilds(
+            sp.GetRequiredService<DiscordRestClient>(),
+            sp.GetService<TimeProvider>() ?? TimeProvider.System,
+            options.UsesRecorder ? sp.GetRequiredService<DiscordRecorder>() : null));
         return services;
     }
 

@@ -27,6 +27,19 @@ internal sealed record MessageWire
     public string? ChannelId { get; init; }
 }
 
+/// <summary>The channel fields the platform reads: <c>guild_id</c> is there for guild channels and threads, not for DMs.</summary>
+internal sealed record ChannelWire
+{
+    [JsonPropertyName("id")]
+    public string? Id { get; init; }
+
+    [JsonPropertyName("type")]
+    public int? Type { get; init; }
+
+    [JsonPropertyName("guild_id")]
+    public string? GuildId { get; init; }
+}
+
 /// <summary>
 /// Discord's error body (<c>{"code":10062,"message":"Unknown interaction"}</c>, with <c>errors</c>
 /// for form errors) and its rate-limit body (<c>{"message","retry_after","global","code"?}</c>).
@@ -52,6 +65,7 @@ internal sealed record DiscordErrorWire
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(InteractionCallbackWire))]
 [JsonSerializable(typeof(MessageWire))]
+[JsonSerializable(typeof(ChannelWire))]
 [JsonSerializable(typeof(DiscordErrorWire))]
 [JsonSerializable(typeof(JsonObject))]
 [JsonSerializable(typeof(JsonArray))]

@@ -56,6 +56,10 @@ public sealed class RecordingDiscordHandler(DiscordRecorder recorder, DiscordOpt
                 return (WebhookMessageRoute(messageId), HttpStatusCode.OK, Message(id2, LocalChannelId, app, body, now), null, token);
             case ["webhooks", _, var token, "messages", var messageId] when m == "DELETE":
                 return (WebhookMessageRoute(messageId), HttpStatusCode.NoContent, null, null, token);
+            case ["channels", var channelId] when m == "GET":
+                var known = recorder.GuildOfChannel(channelId);
+                return ("/channels/{channel_id}", known is null ? HttpStatusCode.NotFound : HttpStatusCode.OK,
+                    known is null ? Error(DiscordErrorCodes.UnknownChannel, "Unknown Channel") : Channel(channelId, known), null, null);
             case ["channels", var channelId, "messages"] when m == "POST":
                 return ("/channels/{channel_id}/messages", HttpStatusCode.OK, Message(Snowflake.Next(now), channelId, options.ApplicationId ?? DiscordOptions.LocalApplicationId, body, now), null, null);
             case ["channels", _, "messages", _, "reactions", _, "@me"] when m is "PUT" or "DELETE":
@@ -137,6 +141,23 @@ public sealed class RecordingDiscordHandler(DiscordRecorder recorder, DiscordOpt
         }
         return message;
     }
+
+    /// <summary>A guild text channel in Discord's shape.</summary>
+    private static JsonObject Channel(string id, string guildId) => new()
+    {
+        ["id"] = id,
+        ["type"] = 0,
+        ["guild_id"] = guildId,
+        ["name"] = "channel-" + id,
+        ["position"] = 0,
+        ["permission_overwrites"] = new JsonArray(),
+        ["parent_id"] = null,
+        ["topic"] = null,
+        ["nsfw"] = false,
+        ["last_message_id"] = null,
+        ["rate_limit_per_user"] = 0,
+        ["flags"] = 0,
+    };
 
     private static JsonObject Error(int code, string message) => new() { ["message"] = message, ["code"] = code };
 

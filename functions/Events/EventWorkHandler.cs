@@ -1,8 +1,10 @@
 using System.Text.Json.Nodes;
+using Serverless.Functions.Discord;
 using Serverless.Functions.Dispatch;
 using Serverless.Functions.Installs;
 using Serverless.Functions.Interactions;
 using Serverless.Functions.Invocations;
+using Serverless.Functions.Packages;
 using Serverless.Functions.WorkQueue;
 
 namespace Serverless.Functions.Events;
@@ -29,6 +31,7 @@ public sealed class EventWorkHandler(
     InstallStore installs,
     PluginInvoker invoker,
     DiscordActions discord,
+    ChannelGuilds channels,
     CustomEvents events,
     PluginLogs logs,
     ILogger<EventWorkHandler> logger) : IWorkItemHandler
@@ -38,6 +41,14 @@ public sealed class EventWorkHandler(
     public async Task HandleAsync(WorkItem item, Delivery delivery, CancellationToken cancellationToken)
     {
         var work = EventWork.FromWorkItem(item);
+        // The bridge signed the event with its guild, so its channel is known to be there; a custom event's
+        // payload is the emitting plugin's word and is not learned from.
+        if (work.SourcePluginId is null && DiscordEvents.Known.Contains(work.Event)
+            && (work.Payload["channel_id"] ?? (work.Event is "channel_create" or "channel_update" ? work.Payload["id"] : null)) is JsonValue channel
+            && channel.TryGetValue<string>(out var channelId))
+        {
+            channels.Learn(channelId, work.GuildId);
+        }
         var router = new EventCallRouter(discord, events, work.Depth);
         for (var i = 0; i < work.Targets.Count; i++)
         {

@@ -16,6 +16,7 @@ public sealed class InteractionWorkHandler(
     InteractionLedger ledger,
     DiscordRestClient discord,
     DiscordActions actions,
+    ChannelGuilds channels,
     Events.CustomEvents customEvents,
     PluginLogs logs,
     TimeProvider clock,
@@ -38,6 +39,11 @@ public sealed class InteractionWorkHandler(
         {
             logger.LogWarning("Interaction {Id} no longer routes to an installed plugin; dropped", interaction["id"]);
             return;
+        }
+        // Discord signed both: the plugin's replies in the channel it was invoked from need no lookup.
+        if (route.Event["channel_id"] is JsonValue channel && channel.TryGetValue<string>(out var channelId))
+        {
+            channels.Learn(channelId, route.Install.GuildId);
         }
         var reference = InteractionRef.FromPayload(interaction);
         var (session, invocation) = Begin(item, route, reference, receivedAt);

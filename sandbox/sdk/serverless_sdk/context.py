@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
+import unicodedata
 from typing import Any, Mapping, Protocol
 
 from .components import message_components, modal_components
@@ -39,10 +41,55 @@ def _json_value(what: str, value: Any) -> Any:
     return value
 
 
+# The host refuses the same values before any Discord request (a ".." would change the route);
+# checking here too only makes the error appear in the plugin's own traceback.
+_SNOWFLAKE = re.compile(r"[0-9]{1,20}")
+_EMOJI_NAME = re.compile(r"[A-Za-z0-9_]{2,32}")
+_CUSTOM_EMOJI = re.compile(r"<a?:([^:<>]*):([^:<>]*)>")
+_EMOJI_CATEGORIES = frozenset({"So", "Sm", "Sk", "Mn", "Me", "Po", "Pd", "Cn"})
+MAX_EMOJI = 64
+
+
 def _snowflake(what: str, value: Any) -> str:
-    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit():
-        raise ValueError(f"{what} must be a Discord id (digits), got {value!r}")
-    return str(value)
+    """ASCII digits only, 1-20 of them, below 2**64: no '..', signs, spaces or other scripts' digits."""
+    text = str(value) if isinstance(value, (int, str)) and not isinstance(value, bool) else None
+    if text is None or not _SNOWFLAKE.fullmatch(text) or int(text) >= 2**64:
+        raise ValueError(f"{what} must be a Discord id (digits only), got {value!r}")
+    return text
+
+
+def _is_unicode_emoji(value: str) -> bool:
+    # Symbols, marks and the few punctuation marks (and one letter, U+2139) emoji are made of, joined by
+    # ZWJ, variation selectors, skin tones and tags; ASCII only as a keycap's first character (1️⃣).
+    if not value or len(value.encode("utf-16-le")) // 2 > MAX_EMOJI:
+        return False
+    for i, char in enumerate(value):
+        code = ord(char)
+        if code < 0x80:
+            if not (i == 0 and len(value) > 1 and char in "0123456789#*" and value[1] in "\ufe0f\u20e3"):
+                return False
+        elif not (
+            code == 0x2139
+            or code == 0x200D
+            or 0xE0020 <= code <= 0xE007F
+            or (unicodedata.category(char) in _EMOJI_CATEGORIES and code != 0xFFFD)
+        ):
+            return False
+    return True
+
+
+def _emoji(value: Any) -> str:
+    """A Unicode emoji, or a custom one as name:id, <:name:id> or <a:name:id>; sent as given."""
+    text = value if isinstance(value, str) else ""
+    mention = _CUSTOM_EMOJI.fullmatch(text)
+    custom = mention.groups() if mention else tuple(text.split(":")) if text.count(":") == 1 else None
+    if custom:
+        valid = bool(_EMOJI_NAME.fullmatch(custom[0]) and _SNOWFLAKE.fullmatch(custom[1]) and int(custom[1]) < 2**64)
+    else:
+        valid = ":" not in text and _is_unicode_emoji(text)
+    if not valid:
+        raise ValueError(f"emoji must be a Unicode emoji or a custom emoji as name:id (or <:name:id>), got {value!r}")
+    return text
 
 
 def _content(content: Any) -> str | None:
@@ -265,13 +312,11 @@ class Discord(_Bound):
         )
 
     def _reaction(self, method: str, channel_id: Any, message_id: Any, emoji: Any) -> None:
-        if not isinstance(emoji, str) or not emoji:
-            raise ValueError(f"emoji must be a non-empty string, got {emoji!r}")
         self._call(
             method,
             channel_id=_snowflake("channel_id", channel_id),
             message_id=_snowflake("message_id", message_id),
-            emoji=emoji,
+            emoji=_emoji(emoji),
         )
 
 

@@ -255,6 +255,43 @@ class ContextTests(unittest.TestCase):
                 with self.assertRaises(ValueError):
                     ctx.emit(name, payload)  # type: ignore[arg-type]
 
+    def test_Discord_IdsNotSnowflakes_RaiseValueErrorBeforeCallingHost(self) -> None:
+        host = RecordingHost()
+        discord = make_ctx(host).discord
+        bad_ids = ["..", ".", "%2e%2e", "123/456", "123?x", "@me", "", " 123", "123\n", "1e5", "-1", "١٢٣", "１２３", "²",
+                   "1" * 21, "18446744073709551616", True, 1.5, None, -1]
+        for bad in bad_ids:
+            for name, call in [
+                ("user_id", lambda v: discord.remove_role(v, "555")),
+                ("role_id", lambda v: discord.add_role("555", v)),
+                ("channel_id", lambda v: discord.send_message(v, content="x")),
+                ("channel_id", lambda v: discord.add_reaction(v, "1", "👍")),
+                ("message_id", lambda v: discord.remove_reaction("1", v, "👍")),
+            ]:
+                with self.subTest(bad=bad, parameter=name):
+                    with self.assertRaisesRegex(ValueError, f"^{name} must be a Discord id \\(digits only\\), got "):
+                        call(bad)
+        self.assertEqual(host.calls, [])
+
+    def test_Discord_EmojiNeitherUnicodeNorNameColonId_RaisesValueErrorBeforeCallingHost(self) -> None:
+        host = RecordingHost()
+        discord = make_ctx(host).discord
+        for bad in ["..", ".", "%2e%2e", "a/b", "👍/..", "?", "#", "1", "x", "", " 👍", "👍\n", "١٢٣", "é", "name:..", "n:123",
+                    ":123", "name:12a", "<:name:..>", "<b:name:123>", "<>", "1\ufe0f\u20e3x", "\u202e👍", "👍" * 33, None, 5]:
+            with self.subTest(bad=bad):
+                with self.assertRaisesRegex(ValueError, "^emoji must be a Unicode emoji or a custom emoji as name:id"):
+                    discord.add_reaction("1", "2", bad)
+        self.assertEqual(host.calls, [])
+
+    def test_Discord_ValidIdsAndEmoji_SentAsGiven(self) -> None:
+        host = RecordingHost()
+        discord = make_ctx(host).discord
+        for emoji in ["👍", "❤️", "👍🏽", "👨\u200d👩\u200d👧", "1️⃣", "#️⃣", "🇫🇷", "ℹ️", "party_2:123", "<:party:123>", "<a:dance:123>"]:
+            discord.add_reaction(1, "18446744073709551615", emoji)
+        discord.remove_role(0, "00000000000000000001")
+        self.assertEqual([params["emoji"] for method, params in host.calls if method == "discord.add_reaction"][-3:], ["party_2:123", "<:party:123>", "<a:dance:123>"])
+        self.assertEqual(host.calls[-1], ("discord.remove_role", {"invocation_id": "inv-1", "user_id": "0", "role_id": "00000000000000000001"}))
+
     def test_CapabilityError_IsAPluginError_WithCapability(self) -> None:
         error = CapabilityError("capability 'messages:send' not granted", -32001, {"capability": "messages:send"})
         self.assertIsInstance(error, PluginError)

@@ -263,6 +263,25 @@ public sealed class DiscordRecorderTests
         Assert.Contains("DISCORD_BOT_TOKEN", body!["error"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task GetChannel_ChannelLearnedFromAnInteraction_AnsweredInDiscordsShapeOthersUnknown()
+    {
+        await using var services = RecorderServices();
+        var client = services.GetRequiredService<DiscordRestClient>();
+        services.GetRequiredService<ChannelGuilds>().Learn("700", "1");
+
+        var known = await client.GetChannelAsync("700", Ct);
+        var unknown = await Assert.ThrowsAsync<DiscordApiException>(() => client.GetChannelAsync("701", Ct));
+
+        Assert.Equal(new DiscordChannel("700", 0, "1"), known);
+        Assert.Equal(404, unknown.Status);
+        Assert.Equal(DiscordErrorCodes.UnknownChannel, unknown.Code);
+        var calls = services.GetRequiredService<DiscordRecorder>().Since(DateTimeOffset.MinValue);
+        Assert.Equal(["/channels/{channel_id}", "/channels/{channel_id}"], calls.Select(c => c.Route));
+        Assert.Equal("1", calls[0].Response!["guild_id"]!.GetValue<string>());
+        Assert.Equal("Unknown Channel", calls[1].Response!["message"]!.GetValue<string>());
+    }
+
     [Theory]
     [InlineData("key", "key", true)]
     [InlineData("key", "KEY", false)]

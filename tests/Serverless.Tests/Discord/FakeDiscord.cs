@@ -40,6 +40,7 @@ public sealed class FakeDiscord : IAsyncDisposable
         public const string FollowupCreate = "POST /webhooks/{application_id}/{token}";
         public const string FollowupEdit = "PATCH /webhooks/{application_id}/{token}/messages/{message_id}";
         public const string FollowupDelete = "DELETE /webhooks/{application_id}/{token}/messages/{message_id}";
+        public const string ChannelGet = "GET /channels/{channel_id}";
         public const string MessageCreate = "POST /channels/{channel_id}/messages";
         public const string ReactionAdd = "PUT /channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me";
         public const string ReactionRemove = "DELETE /channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me";
@@ -64,6 +65,7 @@ public sealed class FakeDiscord : IAsyncDisposable
     private readonly Dictionary<string, JsonObject> messages = [];
     private readonly Dictionary<string, string> followupTokens = [];
     private readonly Dictionary<string, JsonArray> commandsByGuild = [];
+    private readonly Dictionary<string, JsonObject> channels = [];
     private TaskCompletionSource changed = NewSignal();
     private double? globalArmedRetryAfter;
     private DateTimeOffset globalUntil;
@@ -135,6 +137,27 @@ public sealed class FakeDiscord : IAsyncDisposable
         lock (gate)
         {
             routeLimits[route] = new RouteLimit(limit, resetAfter, bucket ?? Convert.ToHexStringLower(Encoding.UTF8.GetBytes(route))[..16]);
+        }
+    }
+
+    /// <summary>
+    /// A channel of <paramref name="guildId"/> (type 0 text, 11 public thread, …) that <c>GET /channels/{id}</c>
+    /// describes; a channel not added answers 404 code 10003 Unknown Channel.
+    /// </summary>
+    public void AddChannel(string channelId, string guildId, int type = 0)
+    {
+        lock (gate)
+        {
+            channels[channelId] = new JsonObject { ["id"] = channelId, ["type"] = type, ["guild_id"] = guildId, ["name"] = "channel-" + channelId, ["position"] = 0, ["permission_overwrites"] = new JsonArray(), ["nsfw"] = false, ["parent_id"] = null };
+        }
+    }
+
+    /// <summary>A DM channel (type 1): Discord describes it with its recipients and no <c>guild_id</c>.</summary>
+    public void AddDmChannel(string channelId, string recipientId)
+    {
+        lock (gate)
+        {
+            channels[channelId] = new JsonObject { ["id"] = channelId, ["type"] = 1, ["last_message_id"] = null, ["flags"] = 0, ["recipients"] = new JsonArray(new JsonObject { ["id"] = recipientId, ["username"] = "user" + recipientId, ["discriminator"] = "0" }) };
         }
     }
 
@@ -282,6 +305,8 @@ public sealed class FakeDiscord : IAsyncDisposable
                     _ => Routes.Unknown,
                 };
                 return (route, values, $"webhook:{app}/{token}");
+            case ["channels", var channelId] when method == "GET":
+                return (Routes.ChannelGet, new Dictionary<string, string> { ["channel_id"] = channelId }, "channel:" + channelId);
             case ["channels", var channelId, "messages"] when method == "POST":
                 return (Routes.MessageCreate, new Dictionary<string, string> { ["channel_id"] = channelId }, "channel:" + channelId);
             case ["channels", var channelId, "messages", var messageId, "reactions", var emoji, "@me"] when method is "PUT" or "DELETE":
@@ -299,7 +324,7 @@ public sealed class FakeDiscord : IAsyncDisposable
     }
 
     private static bool IsBotRoute(string route) =>
-        route is Routes.MessageCreate or Routes.ReactionAdd or Routes.ReactionRemove or Routes.RoleAdd or Routes.RoleRemove or Routes.CommandsGet or Routes.CommandsPut;
+        route is Routes.ChannelGet or Routes.MessageCreate or Routes.ReactionAdd or Routes.ReactionRemove or Routes.RoleAdd or Routes.RoleRemove or Routes.CommandsGet or Routes.CommandsPut;
 
     private (int Status, JsonNode? Answer) Decide(string route, IReadOnlyDictionary<string, string> values, string major, string? authorization,
         JsonNode? body, bool bodyIsJson, string? contentType, DateTimeOffset now, Dictionary<string, string> headers)
@@ -415,6 +440,8 @@ public sealed class FakeDiscord : IAsyncDisposable
             }
             case Routes.OriginalDelete:
                 return messages.Remove(values["token"]) ? (204, null) : (404, Error(10008, "Unknown Message"));
+            case Routes.ChannelGet:
+                return channels.TryGetValue(values["channel_id"], out var described) ? (200, described.DeepClone()) : (404, Error(10003, "Unknown Channel"));
             case Routes.FollowupCreate:
             case Routes.MessageCreate:
             {

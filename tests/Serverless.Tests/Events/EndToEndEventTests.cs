@@ -183,6 +183,7 @@ public sealed class EndToEndEventTests(Azurite azurite, DockerFixture docker) : 
         await InstallAsync(guild, early, "^1.0", "messages:send");
         await InstallAsync(guild, normal, "^1.0", "messages:send");
         await InstallAsync(elsewhere, stranger, "^1.0", "messages:send");
+        _discord.AddChannel("901", guild);
 
         await PostEventAsync(guild, "message_create", EventsEndpointTests.MessageCreate("go"));
 
@@ -195,6 +196,96 @@ public sealed class EndToEndEventTests(Azurite azurite, DockerFixture docker) : 
         var emitterLog = await WaitForLogAsync(emitter, guild, e => e.Message.StartsWith("refused: "));
         Assert.Contains("outside this plugin's namespace", emitterLog.First(e => e.Message.StartsWith("refused: ")).Message);
         Assert.DoesNotContain(_discord.CallsTo(FakeDiscord.Routes.MessageCreate), c => c.Body!["content"]!.GetValue<string>().StartsWith("stranger"));
+    }
+
+    /// <summary>Each attempt's outcome as one log line: "label: sent", "label: PluginError code message", "label: ValueError message".</summary>
+    private const string Attempts = """
+        def attempt(ctx, label, action):
+            try:
+                action()
+                ctx.log(label + ": sent")
+            except PluginError as error:
+                ctx.log(f"{label}: PluginError {error.code} {error.message}")
+            except ValueError as error:
+                ctx.log(f"{label}: ValueError {error}")
+
+        """;
+
+    [Fact]
+    public async Task DiscordActions_ChannelOfAnotherGuildOrDm_PluginErrorAndNoRequestForIt()
+    {
+        var (guild, otherGuild) = (EventPlugins.NewGuild(), EventPlugins.NewGuild());
+        var (own, sibling, foreign, dm) = (FakeDiscord.NextSnowflake(DateTimeOffset.UtcNow), FakeDiscord.NextSnowflake(DateTimeOffset.UtcNow), FakeDiscord.NextSnowflake(DateTimeOffset.UtcNow), FakeDiscord.NextSnowflake(DateTimeOffset.UtcNow));
+        _discord.AddChannel(sibling, guild);
+        _discord.AddChannel(foreign, otherGuild);
+        _discord.AddDmChannel(dm, recipientId: "42");
+        var id = NewId();
+        await PublishAsync(id, Zip(id, "1.0.0", Attempts + $$"""
+            @plugin.on_event("message_create")
+            def on_message(ctx, event):
+                attempt(ctx, "other guild message", lambda: ctx.discord.send_message("{{foreign}}", content="leak"))
+                attempt(ctx, "other guild reaction", lambda: ctx.discord.add_reaction("{{foreign}}", "900", "👍"))
+                attempt(ctx, "dm message", lambda: ctx.discord.send_message("{{dm}}", content="leak"))
+                attempt(ctx, "dm reaction", lambda: ctx.discord.add_reaction("{{dm}}", "900", "👍"))
+                attempt(ctx, "unknown channel message", lambda: ctx.discord.send_message("123", content="leak"))
+                attempt(ctx, "own channel message", lambda: ctx.discord.send_message(event["channel_id"], content="here"))
+                attempt(ctx, "same guild reaction", lambda: ctx.discord.add_reaction("{{sibling}}", "900", "👍"))
+                ctx.log("done")
+            """, "messages:send", "reactions:add"));
+        await InstallAsync(guild, id, "^1.0", "messages:send", "reactions:add");
+        var message = EventsEndpointTests.MessageCreate("hi");
+        message["channel_id"] = own;
+
+        await PostEventAsync(guild, "message_create", message);
+
+        var lines = (await WaitForLogAsync(id, guild, e => e.Message == "done")).Select(e => e.Message).ToList();
+        Assert.Contains($"other guild message: PluginError -32602 channel {foreign} is not in this server's guild", lines);
+        Assert.Contains($"other guild reaction: PluginError -32602 channel {foreign} is not in this server's guild", lines);
+        Assert.Contains($"dm message: PluginError -32602 channel {dm} is not in this server's guild", lines);
+        Assert.Contains($"dm reaction: PluginError -32602 channel {dm} is not in this server's guild", lines);
+        Assert.Contains("unknown channel message: PluginError -32602 channel 123 is not in this server's guild", lines);
+        Assert.Contains($"discord.send_message refused: channel {foreign} is not in this server's guild", lines);
+        Assert.Contains("own channel message: sent", lines);
+        Assert.Contains("same guild reaction: sent", lines);
+        Assert.DoesNotContain(_discord.Calls, c => c.Method != "GET" && c.Values.GetValueOrDefault("channel_id") is { } channel && (channel == foreign || channel == dm || channel == "123"));
+        // The event named its channel and guild, signed: replying there takes no lookup.
+        Assert.DoesNotContain(_discord.CallsTo(FakeDiscord.Routes.ChannelGet), c => c.Values["channel_id"] == own);
+        Assert.Single(_discord.CallsTo(FakeDiscord.Routes.MessageCreate), c => c.Values["channel_id"] == own);
+        Assert.Single(_discord.CallsTo(FakeDiscord.Routes.ReactionAdd), c => c.Values["channel_id"] == sibling);
+    }
+
+    [Fact]
+    public async Task DiscordActions_DotDotAndOtherNonIds_RefusedBySdkAndHostAndNoRequest()
+    {
+        var guild = EventPlugins.NewGuild();
+        var own = FakeDiscord.NextSnowflake(DateTimeOffset.UtcNow);
+        var id = NewId();
+        await PublishAsync(id, Zip(id, "1.0.0", Attempts + """
+            @plugin.on_event("message_create")
+            def on_message(ctx, event):
+                attempt(ctx, "sdk remove_role", lambda: ctx.discord.remove_role("..", "555"))
+                # What a plugin that goes around the SDK sends: the host's own check is the one that counts.
+                attempt(ctx, "raw remove_role", lambda: ctx._call("discord.remove_role", {"user_id": "..", "role_id": "555"}))
+                attempt(ctx, "raw add_role", lambda: ctx._call("discord.add_role", {"user_id": "555", "role_id": "%2e%2e"}))
+                attempt(ctx, "raw reaction", lambda: ctx._call("discord.add_reaction", {"channel_id": event["channel_id"], "message_id": "1", "emoji": ".."}))
+                attempt(ctx, "raw message", lambda: ctx._call("discord.send_message", {"channel_id": "@me", "content": "x"}))
+                ctx.log("done")
+            """, "roles:add", "roles:remove", "reactions:add", "messages:send"));
+        await InstallAsync(guild, id, "^1.0", "roles:add", "roles:remove", "reactions:add", "messages:send");
+        var message = EventsEndpointTests.MessageCreate("hi");
+        message["channel_id"] = own;
+        var before = _discord.Calls.Count;
+
+        await PostEventAsync(guild, "message_create", message);
+
+        var lines = (await WaitForLogAsync(id, guild, e => e.Message == "done")).Select(e => e.Message).ToList();
+        Assert.Contains("sdk remove_role: ValueError user_id must be a Discord id (digits only), got '..'", lines);
+        Assert.Contains("raw remove_role: PluginError -32602 'user_id' must be a Discord id (digits only), got '..'", lines);
+        Assert.Contains("raw add_role: PluginError -32602 'role_id' must be a Discord id (digits only), got '%2e%2e'", lines);
+        Assert.Contains(lines, l => l.StartsWith("raw reaction: PluginError -32602 'emoji' must be a Unicode emoji", StringComparison.Ordinal));
+        Assert.Contains("raw message: PluginError -32602 'channel_id' must be a Discord id (digits only), got '@me'", lines);
+        Assert.Contains("discord.remove_role refused: 'user_id' must be a Discord id (digits only), got '..'", lines);
+        Assert.Equal(before, _discord.Calls.Count);
     }
 
     [Fact]
@@ -217,6 +308,7 @@ public sealed class EndToEndEventTests(Azurite azurite, DockerFixture docker) : 
             """;
         await PublishAsync(id, Zip(id, "1.0.0", code, "messages:send"));
         await PublishAsync(id, Zip(id, "1.1.0", code, "messages:send"));
+        _discord.AddChannel("902", guild);
         Task<FakeDiscordCall> Said(string text) =>
             _discord.WaitForCallAsync(c => c.Route == FakeDiscord.Routes.MessageCreate && c.Body?["content"]?.GetValue<string>() == $"{id} {text}", Wait);
 

@@ -241,6 +241,38 @@ public sealed class EndToEndInteractionTests(Azurite azurite, DockerFixture dock
     }
 
     [Fact]
+    public async Task SendMessage_FromACommand_OwnChannelWithoutLookupOtherGuildsChannelRefused()
+    {
+        var id = NewId();
+        var guild = NewGuild();
+        var otherGuild = NewGuild();
+        var foreign = FakeDiscord.NextSnowflake(DateTimeOffset.UtcNow);
+        _discord.AddChannel(foreign, otherGuild);
+        var code = $$"""
+            @plugin.on_slash_command("post")
+            def post(ctx, event):
+                ctx.discord.send_message(event["channel_id"], content="in my channel")
+                try:
+                    ctx.discord.add_reaction("{{foreign}}", "555", "👍")
+                    outcome = "reacted"
+                except PluginError as error:
+                    outcome = error.message
+                ctx.interaction.respond(content=outcome)
+            """;
+        var manifest = PluginZip.Manifest(id, "1.0.0", JsonNode.Parse("""{"slash_commands":[{"name":"post","description":"post"}],"capabilities_required":["messages:send","reactions:add"]}""")!.AsObject());
+        await PublishAndInstallAsync(PluginZip.Build(new Dictionary<string, object> { ["manifest.json"] = manifest, ["plugin.py"] = code }), id, guild, "messages:send", "reactions:add");
+
+        var command = Interaction(2, guild, JsonNode.Parse("""{"id":"6","name":"post","type":1}""")!.AsObject());
+        await PostAsync(command);
+        var answer = await _discord.WaitForCallAsync(c => c.RawPath.Contains(command["token"]!.GetValue<string>()) || c.RawPath.Contains(command["id"]!.GetValue<string>()), TimeSpan.FromSeconds(30));
+
+        Assert.Equal($"channel {foreign} is not in this server's guild", (answer.Body!["data"]?["content"] ?? answer.Body["content"])!.GetValue<string>());
+        Assert.Equal("in my channel", Assert.Single(_discord.CallsTo(FakeDiscord.Routes.MessageCreate), c => c.Values["channel_id"] == "700").Body!["content"]!.GetValue<string>());
+        Assert.DoesNotContain(_discord.CallsTo(FakeDiscord.Routes.ChannelGet), c => c.Values["channel_id"] == "700");
+        Assert.Empty(_discord.CallsTo(FakeDiscord.Routes.ReactionAdd));
+    }
+
+    [Fact]
     public async Task Install_CollidingCommand_RefusedNamingBothPlugins()
     {
         var first = NewId();

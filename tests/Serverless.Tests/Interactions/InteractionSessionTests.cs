@@ -37,7 +37,7 @@ public sealed class InteractionSessionTests(Azurite azurite) : IAsyncLifetime
         var catalog = new PluginCatalog(tables, blobs);
         var files = new PluginFiles(catalog, new PackageValidator(), new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
         var customEvents = new Serverless.Functions.Events.CustomEvents(new Serverless.Functions.Events.EventListeners(new InstallStore(tables, TimeProvider.System), catalog, files), new Events.RecordingWorkQueue(), logs);
-        var session = new InteractionSession(route, reference, DateTimeOffset.UtcNow - age, ledger, discord, new DiscordActions(discord), customEvents, logs, TimeProvider.System);
+        var session = new InteractionSession(route, reference, DateTimeOffset.UtcNow - age, ledger, discord, new DiscordActions(discord, new ChannelGuilds(discord, TimeProvider.System), logs), customEvents, logs, TimeProvider.System);
         return (session, new PluginInvocation("inv", PluginInvocation.SlashCommand, "greet", @event, install.ToContext()), logs, token);
     }
 

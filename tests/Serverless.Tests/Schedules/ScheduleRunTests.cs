@@ -27,7 +27,7 @@ public sealed class ScheduleRunTests(Azurite azurite, DockerFixture docker) : IA
         _rig = await ScheduleRig.StartAsync(azurite);
         _discord = await FakeDiscord.StartAsync();
         var discord = new DiscordRestClient(new HttpClient(), new DiscordOptions { BaseUrl = new Uri(_discord.BaseUrl), BotToken = FakeDiscord.BotToken, ApplicationId = FakeDiscord.ApplicationId });
-        _handler = _rig.Handler(_invocations.Invoker, new DiscordActions(discord), _invocations.Logs);
+        _handler = _rig.Handler(_invocations.Invoker, new DiscordActions(discord, new ChannelGuilds(discord, TimeProvider.System), _invocations.Logs), _invocations.Logs);
     }
 
     public async ValueTask DisposeAsync()
@@ -102,6 +102,7 @@ public sealed class ScheduleRunTests(Azurite azurite, DockerFixture docker) : IA
                 ctx.discord.send_message("700", content="pong from a task")
             """, "2.0.0", new JsonObject { ["capabilities_required"] = new JsonArray("messages:send") }, id);
         var guild = ScheduleRig.NewGuild();
+        _discord.AddChannel("700", guild);
         var t0 = ScheduleRig.Start;
 
         await _rig.InstallAsync(guild, id, "1.0.0");
