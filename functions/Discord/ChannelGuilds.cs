@@ -11,12 +11,20 @@ namespace Serverless.Functions.Discord;
 public sealed class ChannelGuilds(DiscordRestClient discord, TimeProvider clock, DiscordRecorder? recorder = null)
 {
     public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// How long "the bot cannot see this channel" is remembered: a plugin looping over other guilds' channel
+    /// ids then costs one refused request per channel and minute, not one per call (Discord bans an IP
+    /// that sends too many requests it refuses).
+    /// </summary>
+    public static readonly TimeSpan UnseenLifetime = TimeSpan.FromMinutes(1);
     public const int Capacity = 10_000;
 
     private readonly Lock gate = new();
     private readonly Dictionary<string, LinkedListNode<Entry>> entries = [];
 
-    // Oldest write first; every write lasts Lifetime, so this is also expiry order.
+    // Oldest write first. Entries of the longer lifetime expire in this order; a shorter-lived one behind them
+    // is checked on read and dropped with them or by capacity.
     private readonly LinkedList<Entry> order = new();
 
     /// <summary>
@@ -30,10 +38,10 @@ public sealed class ChannelGuilds(DiscordRestClient discord, TimeProvider clock,
     }
 
     /// <summary>
-    /// The guild the channel or thread is in; null for a channel in no guild (a DM). Throws what
-    /// <see cref="DiscordRestClient.GetChannelAsync"/> throws: <see cref="DiscordArgumentException"/> for an id
-    /// that is no snowflake, <see cref="DiscordApiException"/> 10003 Unknown Channel or 50001 Missing Access when
-    /// the bot cannot see it.
+    /// The guild the channel or thread is in; null for a channel in no guild (a DM) or one the bot cannot
+    /// see (Discord's 403/404: Missing Access, Unknown Channel), which is remembered for
+    /// <see cref="UnseenLifetime"/>. Throws <see cref="DiscordArgumentException"/> for an id that is no
+    /// snowflake, and <see cref="DiscordApiException"/> when Discord could not answer.
     /// </summary>
     public async Task<string?> GuildOfAsync(string channelId, CancellationToken cancellationToken)
     {
@@ -41,17 +49,26 @@ public sealed class ChannelGuilds(DiscordRestClient discord, TimeProvider clock,
         {
             var now = clock.GetUtcNow();
             Expire(now);
-            if (entries.TryGetValue(channelId, out var node))
+            if (entries.TryGetValue(channelId, out var node) && node.Value.Expires > now)
             {
                 return node.Value.GuildId;
             }
         }
-        var channel = await discord.GetChannelAsync(channelId, cancellationToken);
+        DiscordChannel channel;
+        try
+        {
+            channel = await discord.GetChannelAsync(channelId, cancellationToken);
+        }
+        catch (DiscordApiException ex) when (ex.Status is 403 or 404)
+        {
+            Remember(channelId, null, UnseenLifetime);
+            return null;
+        }
         Remember(channelId, channel.GuildId);
         return channel.GuildId;
     }
 
-    private void Remember(string channelId, string? guildId)
+    private void Remember(string channelId, string? guildId, TimeSpan? lifetime = null)
     {
         lock (gate)
         {
@@ -60,7 +77,7 @@ public sealed class ChannelGuilds(DiscordRestClient discord, TimeProvider clock,
             {
                 order.Remove(old);
             }
-            entries[channelId] = order.AddLast(new Entry(channelId, guildId, now + Lifetime));
+            entries[channelId] = order.AddLast(new Entry(channelId, guildId, now + (lifetime ?? Lifetime)));
             Expire(now);
             while (order.Count > Capacity)
             {

@@ -68,10 +68,6 @@ public sealed class DiscordActions(DiscordRestClient discord, ChannelGuilds chan
         {
             guildId = await channels.GuildOfAsync(channelId, cancellationToken);
         }
-        catch (DiscordApiException ex) when (ex.Code is DiscordErrorCodes.UnknownChannel or DiscordErrorCodes.MissingAccess)
-        {
-            guildId = null;
-        }
         catch (DiscordApiException ex) when (ex is not DiscordArgumentException)
         {
             throw new JsonRpcException(HostApi.CallFailed, $"{method}: could not check that channel {channelId} is in this server's guild: {ex.Message}",

@@ -76,12 +76,21 @@ public sealed class ChannelGuildsTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task GuildOf_UnknownChannel_ThrowsUnknownChannel()
+    public async Task GuildOf_UnknownChannel_NoGuildAndAskedOncePerUnseenLifetime()
     {
-        var error = await Assert.ThrowsAsync<DiscordApiException>(() => NewChannelGuilds().GuildOfAsync("704", Ct));
+        var channels = NewChannelGuilds();
 
-        Assert.Equal(404, error.Status);
-        Assert.Equal(DiscordErrorCodes.UnknownChannel, error.Code);
+        var first = await channels.GuildOfAsync("704", Ct);
+        var again = await channels.GuildOfAsync("704", Ct);
+        var lookupsWithinLifetime = Lookups;
+        clock.Advance(ChannelGuilds.UnseenLifetime);
+        var later = await channels.GuildOfAsync("704", Ct);
+
+        Assert.Null(first);
+        Assert.Null(again);
+        Assert.Null(later);
+        Assert.Equal(1, lookupsWithinLifetime);
+        Assert.Equal(2, Lookups);
     }
 
     [Fact]
@@ -106,7 +115,7 @@ public sealed class ChannelGuildsTests : IAsyncLifetime
         Assert.Equal(Guild, await channels.GuildOfAsync((1_000_000 + ChannelGuilds.Capacity).ToString(), Ct));
         Assert.Equal(Guild, await channels.GuildOfAsync("1000001", Ct));
         Assert.Empty(discord.Calls);
-        await Assert.ThrowsAsync<DiscordApiException>(() => channels.GuildOfAsync("1000000", Ct));
+        Assert.Null(await channels.GuildOfAsync("1000000", Ct));
         Assert.Equal(1, Lookups);
     }
 }
