@@ -9,7 +9,7 @@ namespace Serverless.Functions.Interactions;
 /// <c>ctx.discord</c>: messages, reactions and roles, in the install's own guild only. Capabilities are
 /// checked before a call gets here (<see cref="HostApi"/>). Serves every kind of invocation.
 /// </summary>
-public sealed class DiscordActions(DiscordRestClient discord) : IPluginCallRouter
+public sealed class DiscordActions(DiscordRestClient discord, CustomIds customIds) : IPluginCallRouter
 {
     public async Task<RoutedCall?> TryHandleAsync(PluginInvocation invocation, string method, JsonObject parameters, CancellationToken cancellationToken)
     {
@@ -19,7 +19,7 @@ public sealed class DiscordActions(DiscordRestClient discord) : IPluginCallRoute
             switch (method)
             {
                 case "discord.send_message":
-                    var sent = await discord.CreateMessageAsync(Required(parameters, "channel_id"), PluginMessages.Message(install.PluginId, parameters, allowEphemeral: false), cancellationToken);
+                    var sent = await discord.CreateMessageAsync(Required(parameters, "channel_id"), PluginMessages.Message(await customIds.ForPluginAsync(install.PluginId, cancellationToken), parameters, allowEphemeral: false), cancellationToken);
                     return new RoutedCall(new JsonObject { ["message_id"] = sent.Id, ["channel_id"] = sent.ChannelId });
                 case "discord.add_reaction":
                     await discord.AddReactionAsync(Required(parameters, "channel_id"), Required(parameters, "message_id"), Required(parameters, "emoji"), cancellationToken);

@@ -211,7 +211,7 @@ public sealed class SchedulerTests(Azurite azurite)
         // An engine that is not there: if the handler tried to run the plugin, the invoker would log the failure.
         var driver = new DockerSandboxDriver(new DockerEngineClient("unix:///nonexistent/docker.sock"), new DockerSandboxOptions { PlatformName = "none" }, NullLogger<DockerSandboxDriver>.Instance);
         var invoker = new PluginInvoker(new SandboxPool(driver, new SandboxPoolOptions(), NullLogger<SandboxPool>.Instance), driver, rig.Files, new HostApi(new KvStore(rig.Tables, new KvQuotas()), logs), logs, NullLogger<PluginInvoker>.Instance);
-        var handler = rig.Handler(invoker, new DiscordActions(new DiscordRestClient(new HttpClient(), new DiscordOptions())), logs);
+        var handler = rig.Handler(invoker, new DiscordActions(new DiscordRestClient(new HttpClient(), new DiscordOptions()), await Interactions.CustomIdsTests.OnAzuriteAsync(azurite)), logs);
 
         await rig.UninstallAsync(guild, plugin);
         var orphan = Assert.Single(await rig.TickAsync(ScheduleRig.Start.AddSeconds(60)));
