@@ -111,6 +111,16 @@ public sealed class EndToEndInteractionTests(Azurite azurite, DockerFixture dock
     private Task<FakeDiscordCall> CallbackOf(JsonObject interaction) =>
         _discord.WaitForCallAsync(c => c.Route == FakeDiscord.Routes.InteractionCallback && c.RawPath.Contains(interaction["id"]!.GetValue<string>()), TimeSpan.FromSeconds(30));
 
+    /// <summary>The message the plugin answered with: the initial response, or (when its cold start took longer than the budget and the platform deferred) the edit or follow-up.</summary>
+    private async Task<JsonNode> AnswerOf(JsonObject interaction)
+    {
+        var id = interaction["id"]!.GetValue<string>();
+        var token = interaction["token"]!.GetValue<string>();
+        var call = await _discord.WaitForCallAsync(c => c.Route == FakeDiscord.Routes.InteractionCallback && c.RawPath.Contains(id) && c.Body?["type"]?.GetValue<int>() == 4
+            || c.Route is FakeDiscord.Routes.OriginalEdit or FakeDiscord.Routes.FollowupCreate && c.RawPath.Contains(token), TimeSpan.FromSeconds(30));
+        return call.Route == FakeDiscord.Routes.InteractionCallback ? call.Body!["data"]! : call.Body!;
+    }
+
     private static string NewId() => "e2e_" + Guid.NewGuid().ToString("N")[..10];
 
     private static string NewGuild() => Random.Shared.NextInt64(100_000_000_000, 900_000_000_000).ToString();
@@ -156,7 +166,7 @@ public sealed class EndToEndInteractionTests(Azurite azurite, DockerFixture dock
         await PublishAndInstallAsync(SeedWithMenuAndFeedback(id), id, guild);
         var menu = Interaction(2, guild, JsonNode.Parse("""{"id":"2","name":"menu","type":1}""")!.AsObject());
         await PostAsync(menu);
-        var buttons = PluginMessagesTests.CustomIdsIn((await CallbackOf(menu)).Body).Select(i => i.CustomId).ToList();
+        var buttons = PluginMessagesTests.CustomIdsIn(await AnswerOf(menu)).Select(i => i.CustomId).ToList();
         Assert.Equal(2, buttons.Count);
         Assert.All(buttons, b => Assert.Matches("^p[a-z2-7]{13}:(yes|no)$", b));
 
@@ -194,7 +204,7 @@ public sealed class EndToEndInteractionTests(Azurite azurite, DockerFixture dock
         await PublishAndInstallAsync(PluginZip.Build(new Dictionary<string, object> { ["manifest.json"] = victimManifest, ["plugin.py"] = victimCode }), victim, guild);
         var panel = Interaction(2, guild, JsonNode.Parse("""{"id":"6","name":"panel","type":1}""")!.AsObject());
         await PostAsync(panel);
-        var victimButton = Assert.Single(PluginMessagesTests.CustomIdsIn((await CallbackOf(panel)).Body)).CustomId;
+        var victimButton = Assert.Single(PluginMessagesTests.CustomIdsIn(await AnswerOf(panel))).CustomId;
         var victimPrefix = victimButton[..CustomIds.PrefixLength];
 
         var attacker = NewId();
@@ -215,11 +225,11 @@ public sealed class EndToEndInteractionTests(Azurite azurite, DockerFixture dock
         await PublishAndInstallAsync(PluginZip.Build(new Dictionary<string, object> { ["manifest.json"] = attackerManifest, ["plugin.py"] = attackerCode }), attacker, guild, "interaction:respond", "messages:send");
         var lureCommand = Interaction(2, guild, JsonNode.Parse("""{"id":"7","name":"lure","type":1}""")!.AsObject());
         await PostAsync(lureCommand);
-        var lureCallback = await CallbackOf(lureCommand);
+        var lureAnswer = await AnswerOf(lureCommand);
         var lureMessage = await _discord.WaitForCallAsync(c => c.Route == FakeDiscord.Routes.MessageCreate && c.RawPath.Contains("/channels/700/"), TimeSpan.FromSeconds(30));
 
         // Every custom_id that went out, in the reply and in the channel message, carries the attacker's own prefix.
-        var sent = PluginMessagesTests.CustomIdsIn(lureCallback.Body).Concat(PluginMessagesTests.CustomIdsIn(lureMessage.Body)).ToList();
+        var sent = PluginMessagesTests.CustomIdsIn(lureAnswer).Concat(PluginMessagesTests.CustomIdsIn(lureMessage.Body)).ToList();
         Assert.Equal(4, sent.Count);
         var attackerPrefix = sent[0].CustomId[..CustomIds.PrefixLength];
         Assert.NotEqual(victimPrefix, attackerPrefix);
@@ -230,7 +240,7 @@ public sealed class EndToEndInteractionTests(Azurite azurite, DockerFixture dock
         var clickLure = Click(guild, sent[0].CustomId);
         var (lureStatus, _) = await PostAsync(clickLure);
         Assert.Equal(HttpStatusCode.Accepted, lureStatus);
-        Assert.Equal($"⚠️ {attacker} has no handler for this.", (await CallbackOf(clickLure)).Body!["data"]!["content"]!.GetValue<string>());
+        Assert.Equal($"⚠️ {attacker} has no handler for this.", (await AnswerOf(clickLure))["content"]!.GetValue<string>());
 
         // Forged clicks: the bare id, the victim's tag computed the old way, the victim's tag one bit off.
         foreach (var forged in new[] { "admin_reset", CustomIdsTests.OldPrefix(victim) + "admin_reset", CustomIdsTests.FlipOneBit(victimPrefix) + "admin_reset" })
@@ -243,8 +253,8 @@ public sealed class EndToEndInteractionTests(Azurite azurite, DockerFixture dock
         // The victim's own button still runs the victim's handler, and only that click did.
         var real = Click(guild, victimButton);
         await PostAsync(real);
-        Assert.Equal("victim handler ran", (await CallbackOf(real)).Body!["data"]!["content"]!.GetValue<string>());
-        Assert.Single(_discord.Calls, c => c.Body?["data"]?["content"]?.GetValue<string>() == "victim handler ran");
+        Assert.Equal("victim handler ran", (await AnswerOf(real))["content"]!.GetValue<string>());
+        Assert.Single(_discord.Calls, c => (c.Body as JsonObject)?["data"]?["content"]?.GetValue<string>() == "victim handler ran" || (c.Body as JsonObject)?["content"]?.GetValue<string>() == "victim handler ran");
     }
 
     private static JsonObject Click(string guild, string customId)
