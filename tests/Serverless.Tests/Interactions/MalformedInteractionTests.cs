@@ -49,9 +49,11 @@ public sealed class MalformedInteractionTests(MalformedInteractionTests.App app)
                    "response":{"type":"message","content":"hi","components":[{"type":1,"components":[{"type":2,"style":1,"label":"OK","custom_id":"ok"}]}]}},
                   {"name":"form","description":"d","response":{"type":"modal","title":"Form","custom_id":"form",
                    "components":[{"type":1,"components":[{"type":4,"custom_id":"field","label":"Field","style":1}]}]}},
-                  {"name":"ping","description":"d"}],
+                  {"name":"ping","description":"d"},
+                  {"name":"toolong","description":"d","response":{"type":"message","content":"x",
+                   "components":[{"type":1,"components":[{"type":2,"style":1,"label":"L","custom_id":"LONG_ID"}]}]}}],
                  "hooks":{"ping":{"constant":{"content":"pong","components":[{"type":9,"accessory":{"type":2,"style":1,"label":"Again","custom_id":"again"}}]}}}}
-                """)!.AsObject());
+                """.Replace("LONG_ID", new string('x', 90), StringComparison.Ordinal))!.AsObject());
             var uploads = new BlobServiceClient(azurite.Account).GetBlobContainerClient(UploadRef.Container);
             await uploads.CreateIfNotExistsAsync();
             await uploads.GetBlobClient($"acme/{id}.zip").UploadAsync(BinaryData.FromBytes(PluginZip.Build(new Dictionary<string, object> { ["manifest.json"] = manifest })), overwrite: true);
@@ -111,6 +113,17 @@ public sealed class MalformedInteractionTests(MalformedInteractionTests.App app)
 
             Assert.True(status == HttpStatusCode.OK, $"{body}: {(int)status} {answer?.ToJsonString()}");
         }
+    }
+
+    [Fact]
+    public async Task Post_DeclaredAnswerWithACustomIdTooLongToPrefix_EphemeralNoticeNotAServerError()
+    {
+        var (status, answer) = await PostAsync(Envelope(2, """{"id":"5","name":"toolong","type":1}"""));
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(64, answer!["data"]!["flags"]!.GetValue<int>());
+        Assert.Contains("components[0].components[0].custom_id", answer["data"]!["content"]!.GetValue<string>());
+        Assert.Contains("1 to 85", answer["data"]!["content"]!.GetValue<string>());
     }
 
     public static TheoryData<string, string> Malformed => new()
