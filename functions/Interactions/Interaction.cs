@@ -67,11 +67,11 @@ public sealed record Interaction(
         var guildId = Snowflake(json, "guild_id", "guild_id");
         // Every field is checked, also where another wins: channel_id over channel.id, member.user over user.
         var channelId = Snowflake(json, "channel_id", "channel_id");
-        var channel = Child(json, "channel", "channel") is { } c ? Snowflake(c, "id", "channel.id") : null;
-        var member = Child(json, "member", "member") is { } m && Child(m, "user", "member.user") is { } u ? Snowflake(u, "id", "member.user.id") : null;
-        var user = Child(json, "user", "user") is { } dmUser ? Snowflake(dmUser, "id", "user.id") : null;
+        var channelObjectId = Child(json, "channel", "channel") is { } channel ? Snowflake(channel, "id", "channel.id") : null;
+        var memberUserId = Child(json, "member", "member") is { } member && Child(member, "user", "member.user") is { } memberUser ? Snowflake(memberUser, "id", "member.user.id") : null;
+        var userId = Child(json, "user", "user") is { } user ? Snowflake(user, "id", "user.id") : null;
         var messageId = Child(json, "message", "message") is { } message ? Snowflake(message, "id", "message.id") : null;
-        var interaction = new Interaction(type, id, applicationId, token, guildId, channelId ?? channel, member ?? user, messageId, null, [], null, null, null, [], [], json);
+        var interaction = new Interaction(type, id, applicationId, token, guildId, channelId ?? channelObjectId, memberUserId ?? userId, messageId, null, [], null, null, null, [], [], json);
         if (type == Ping)
         {
             return interaction;

@@ -27,6 +27,7 @@ public sealed class MalformedInteractionTests(MalformedInteractionTests.App app)
     {
         private const string AdminKey = "malformed-admin-key";
         private static readonly (string PublicKeyHex, Ed25519PrivateKeyParameters PrivateKey) Keys = InteractionSignatureTests.NewKeyPair();
+        private readonly string _cacheDir = Directory.CreateTempSubdirectory("malformed-cache-").FullName;
 
         public Ed25519PrivateKeyParameters PrivateKey => Keys.PrivateKey;
 
@@ -36,8 +37,14 @@ public sealed class MalformedInteractionTests(MalformedInteractionTests.App app)
             builder.UseSetting("SANDBOX_PLATFORM_NAME", "malformed-tests-" + Guid.NewGuid().ToString("N")[..8]);
             builder.UseSetting("DISCORD_PUBLIC_KEY", Keys.PublicKeyHex);
             builder.UseSetting("ADMIN_API_KEY", AdminKey);
-            builder.UseSetting("PLUGIN_CACHE_DIR", Path.Combine(Path.GetTempPath(), "malformed-cache-" + Guid.NewGuid().ToString("N")[..8]));
+            builder.UseSetting("PLUGIN_CACHE_DIR", _cacheDir);
             builder.UseSetting("AzureWebJobsStorage", azurite.ConnectionString);
+        }
+
+        public override async ValueTask DisposeAsync()
+        {
+            await base.DisposeAsync();
+            Directory.Delete(_cacheDir, recursive: true);
         }
 
         public async ValueTask InitializeAsync()
