@@ -78,7 +78,7 @@ public static class InvokeCommand
 
     private sealed record Request(string[] Words, string Guild, string? Component, string[] Values, string? Plugin, string User, string Channel, string? Key, int WaitSeconds, string? Url, bool Json);
 
-    private sealed record Target(string PluginId, string Version, JsonObject? Definition);
+    private sealed record Target(string PluginId, string Version, JsonObject? Definition, string CustomIdPrefix);
 
     private static async Task<int> RunAsync(CliConsole console, Request request, CancellationToken cancellationToken)
     {
@@ -289,16 +289,12 @@ public static class InvokeCommand
             : throw CliException.Usage(plugins.Count == 0
                 ? $"nothing is installed in guild {request.Guild}"
                 : $"several plugins are installed in guild {request.Guild}; say whose component this is with --plugin ({string.Join(", ", plugins.Select(p => p.PluginId))})");
-        string wrapped;
-        try
+        if (customId.Length is 0 or > CustomIds.MaxPluginLength)
         {
-            wrapped = CustomIds.Wrap(target.PluginId, customId);
+            throw CliException.Usage($"custom_id '{customId}' is {customId.Length} characters; plugins may use 1 to {CustomIds.MaxPluginLength}");
         }
-        catch (ArgumentException ex)
-        {
-            throw CliException.Usage(ex.Message);
-        }
-        return (InteractionPayload.Component(origin, wrapped, request.Values, DateTimeOffset.UtcNow), target, $"click {customId}");
+        // The prefix is keyed with the deployment's secret: the app says what it is for this plugin.
+        return (InteractionPayload.Component(origin, target.CustomIdPrefix + customId, request.Values, DateTimeOffset.UtcNow), target, $"click {customId}");
     }
 
     /// <summary>The guild's installs, one entry per declared command (or one without, for a plugin with none).</summary>
@@ -310,9 +306,10 @@ public static class InvokeCommand
         {
             var pluginId = install["plugin_id"]!.GetValue<string>();
             var version = install["version"]!.GetValue<string>();
+            var prefix = install["custom_id_prefix"]!.GetValue<string>();
             var versions = (await api.GetAsync($"api/admin/plugins/{AdminApi.Escape(pluginId)}/versions", cancellationToken)).AsArray().OfType<JsonObject>();
             var commands = versions.FirstOrDefault(v => v["version"]?.GetValue<string>() == version)?["commands"]?.AsArray().OfType<JsonObject>().ToList() ?? [];
-            targets.AddRange(commands.Count == 0 ? [new Target(pluginId, version, null)] : commands.Select(c => new Target(pluginId, version, c)));
+            targets.AddRange(commands.Count == 0 ? [new Target(pluginId, version, null, prefix)] : commands.Select(c => new Target(pluginId, version, c, prefix)));
         }
         return targets;
     }

@@ -74,6 +74,7 @@ var blobContainers = [
   'plugins'
   'plugin-reports'
   'invocation-bodies'
+  'platform-keys'
 ]
 var storageQueues = [
   'invocations'

@@ -88,8 +88,18 @@ public static class AdminEndpoints
         return Results.Json(json);
     }
 
-    private static async Task<IResult> ListAsync(string guildId, InstallStore installs, CancellationToken cancellationToken) =>
-        Results.Json(new JsonArray((await installs.ListAsync(guildId, cancellationToken)).Select(i => (JsonNode)Installer.ToJson(i)).ToArray()));
+    /// <summary>Each install with <c>custom_id_prefix</c>, the prefix its custom_ids carry (for <c>local/plugin invoke --component</c>).</summary>
+    private static async Task<IResult> ListAsync(string guildId, InstallStore installs, Interactions.CustomIds customIds, CancellationToken cancellationToken)
+    {
+        var list = new JsonArray();
+        foreach (var install in await installs.ListAsync(guildId, cancellationToken))
+        {
+            var json = Installer.ToJson(install);
+            json["custom_id_prefix"] = (await customIds.ForPluginAsync(install.PluginId, cancellationToken)).Prefix;
+            list.Add(json);
+        }
+        return Results.Json(list);
+    }
 
     private static IResult Error(int status, string code, string message) =>
         Results.Json(new JsonObject { ["error"] = message, ["code"] = code }, statusCode: status);

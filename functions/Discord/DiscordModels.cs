@@ -6,14 +6,7 @@ namespace Serverless.Functions.Discord;
 /// What the REST routes of one interaction need: the callback takes its id and token, the webhook
 /// routes (original response, follow-ups) the application id and token.
 /// </summary>
-public sealed record InteractionRef(string Id, string ApplicationId, string Token)
-{
-    /// <summary>From Discord's interaction payload (<c>id</c>, <c>application_id</c>, <c>token</c>).</summary>
-    public static InteractionRef FromPayload(JsonObject interaction) => new(
-        interaction["id"]?.GetValue<string>() ?? throw new ArgumentException("the interaction has no id", nameof(interaction)),
-        interaction["application_id"]?.GetValue<string>() ?? throw new ArgumentException("the interaction has no application_id", nameof(interaction)),
-        interaction["token"]?.GetValue<string>() ?? throw new ArgumentException("the interaction has no token", nameof(interaction)));
-}
+public sealed record InteractionRef(string Id, string ApplicationId, string Token);
 
 /// <summary>Discord's interaction callback types (the initial response).</summary>
 public enum InteractionCallbackType

@@ -19,7 +19,7 @@ public sealed class StorageLayout(BlobServiceClient blobs, QueueServiceClient qu
     public static readonly string[] Containers =
     [
         UploadRef.Container, PluginCatalog.PackagesContainer, UploadProcessor.ReportsContainer,
-        WorkItemBodies.ContainerName,
+        WorkItemBodies.ContainerName, CustomIds.KeyContainer,
     ];
 
     public static readonly string[] Queues = [WorkQueueRegistration.QueueName, WorkQueueRegistration.QueueName + "-poison"];

@@ -26,11 +26,11 @@ public sealed class BuiltInCommands(InstallStore installs, PluginFiles files)
     ];
 
     /// <summary>The answer for a built-in command, or null when the interaction is not one.</summary>
-    public async Task<JsonObject?> TryAnswerAsync(JsonObject interaction, int type, CancellationToken cancellationToken)
+    public async Task<JsonObject?> TryAnswerAsync(Interaction interaction, CancellationToken cancellationToken)
     {
-        if (type != InteractionsEndpoint.ApplicationCommand
-            || interaction["data"]?["name"]?.GetValue<string>() is not { } name || !Names.Contains(name)
-            || interaction["guild_id"]?.GetValue<string>() is not { } guildId)
+        if (interaction.Type != InteractionsEndpoint.ApplicationCommand
+            || interaction.Name is not { } name || !Names.Contains(name)
+            || interaction.GuildId is not { } guildId)
         {
             return null;
         }
@@ -40,14 +40,14 @@ public sealed class BuiltInCommands(InstallStore installs, PluginFiles files)
             plugins.Add((install, (await files.GetAsync(install.PluginId, install.Version, cancellationToken)).Manifest));
         }
         var text = new StringBuilder();
-        var subcommand = interaction["data"]?["options"]?[0];
+        var subcommand = interaction.Options.FirstOrDefault();
         if (name == "help")
         {
             Help(text, plugins);
         }
-        else if (subcommand?["name"]?.GetValue<string>() == "info")
+        else if (subcommand?.Name == "info")
         {
-            var wanted = subcommand["options"]?[0]?["value"]?.GetValue<string>();
+            var wanted = subcommand.Options?.FirstOrDefault()?.Value is { } value && value.TryGetValue<string>(out var id) ? id : null;
             Info(text, plugins.FirstOrDefault(p => p.Install.PluginId == wanted), wanted);
         }
         else

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Serverless.Functions.Discord;
 using Serverless.Functions.Invocations;
 using Serverless.Functions.Packages;
+using Serverless.Functions.Sandbox;
 using Serverless.Functions.WorkQueue;
 
 namespace Serverless.Functions.Interactions;
@@ -31,13 +32,15 @@ public sealed class DeadlineProtocol(
     DeadlineOptions options,
     TimeProvider clock,
     ILogger<DeadlineProtocol> logger,
-    InvocationHistory history)
+    InvocationHistory history,
+    PluginLogs logs)
 {
-    public async Task<JsonObject?> AnswerAsync(JsonObject interaction, int type, CancellationToken cancellationToken)
+    public async Task<JsonObject?> AnswerAsync(Interaction interaction, CancellationToken cancellationToken)
     {
         var started = clock.GetTimestamp();
-        var id = interaction["id"]!.GetValue<string>();
-        if (await builtIns.TryAnswerAsync(interaction, type, cancellationToken) is { } builtIn)
+        var id = interaction.Id;
+        var type = interaction.Type;
+        if (await builtIns.TryAnswerAsync(interaction, cancellationToken) is { } builtIn)
         {
             return builtIn;
         }
@@ -48,19 +51,19 @@ public sealed class DeadlineProtocol(
                 ? new JsonObject { ["type"] = 8, ["data"] = new JsonObject { ["choices"] = new JsonArray() } }
                 : InteractionsEndpoint.NothingInstalled(interaction);
         }
-        // A declared message or modal is the same answer every time and starts no work: no storage round trip.
-        switch (route.Command?.Response)
+        JsonObject? declared, constant;
+        try
         {
-            case MessageResponse declared:
-                var message = new JsonObject { ["content"] = declared.Content, ["ephemeral"] = declared.Ephemeral };
-                if (declared.Components is { } components)
-                {
-                    message["components"] = JsonNode.Parse(components.GetRawText());
-                }
-                return Callback(InteractionCallbackType.ChannelMessageWithSource, PluginMessages.Message(route.Install.PluginId, message));
-            case ModalResponse declared:
-                var modal = new JsonObject { ["custom_id"] = declared.CustomId, ["title"] = declared.Title, ["components"] = JsonNode.Parse(declared.Components.GetRawText()) };
-                return Callback(InteractionCallbackType.Modal, PluginMessages.Modal(route.Install.PluginId, modal));
+            (declared, constant) = (DeclaredAnswer(route), ConstantHookAnswer(route));
+        }
+        catch (JsonRpcException ex)
+        {
+            return await UnsendableAsync(route, ex.Message, cancellationToken);
+        }
+        // A declared message or modal is the same answer every time and starts no work: no storage round trip.
+        if (declared is not null)
+        {
+            return declared;
         }
 
         if (route.Command?.Response is DeferResponse deferral)
@@ -79,7 +82,7 @@ public sealed class DeadlineProtocol(
             logger.LogWarning("Interaction {Id} received twice; the second is not dispatched", id);
             return null;
         }
-        var answer = await DecideAsync(interaction, type, id, route, cancellationToken);
+        var answer = await DecideAsync(interaction, type, id, route, constant, cancellationToken);
         // For the portal: off the response path, so recording never costs the user any of the 3 s.
         var ack = clock.GetElapsedTime(started);
         var answeredByPlatform = answer?["type"]?.GetValue<int>() is (int)InteractionCallbackType.ChannelMessageWithSource or (int)InteractionCallbackType.Modal;
@@ -98,14 +101,50 @@ public sealed class DeadlineProtocol(
         return answer;
     }
 
-    private async Task<JsonObject?> DecideAsync(JsonObject interaction, int type, string id, RoutedInteraction route, CancellationToken cancellationToken)
+    /// <summary>The manifest's message or modal for the command, as Discord's callback.</summary>
+    private static JsonObject? DeclaredAnswer(RoutedInteraction route)
     {
-        // A constant hook named like the command is a declared answer too (docs/packages.md); an executable one runs from the queue.
-        if (route.Command is not null && route.Manifest.Hooks.GetValueOrDefault(route.Name) is ConstantHook constant
-            && HookRunner.ToMessage(constant.Value) is { } answer
-            && (await ledger.TryClaimAsync(id, InteractionLedger.Responded, cancellationToken)).Won)
+        switch (route.Command?.Response)
         {
-            return Callback(InteractionCallbackType.ChannelMessageWithSource, PluginMessages.Message(route.Install.PluginId, answer));
+            case MessageResponse declared:
+                var message = new JsonObject { ["content"] = declared.Content, ["ephemeral"] = declared.Ephemeral };
+                if (declared.Components is { } components)
+                {
+                    message["components"] = JsonNode.Parse(components.GetRawText());
+                }
+                return Callback(InteractionCallbackType.ChannelMessageWithSource, PluginMessages.Message(route.CustomIds, message));
+            case ModalResponse declared:
+                var modal = new JsonObject { ["custom_id"] = declared.CustomId, ["title"] = declared.Title, ["components"] = JsonNode.Parse(declared.Components.GetRawText()) };
+                return Callback(InteractionCallbackType.Modal, PluginMessages.Modal(route.CustomIds, modal));
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>A constant hook named like the command is a declared answer too (docs/packages.md); an executable one runs from the queue.</summary>
+    private static JsonObject? ConstantHookAnswer(RoutedInteraction route) =>
+        route.Command is not null && route.Manifest.Hooks.GetValueOrDefault(route.Name) is ConstantHook constant && HookRunner.ToMessage(constant.Value) is { } answer
+            ? PluginMessages.Message(route.CustomIds, answer)
+            : null;
+
+    /// <summary>A declared answer the platform cannot send (a custom_id too long to prefix): the user and the plugin's log say why.</summary>
+    private async Task<JsonObject> UnsendableAsync(RoutedInteraction route, string reason, CancellationToken cancellationToken)
+    {
+        var message = $"the declared answer to /{route.Name} cannot be sent: {reason}";
+        await logs.AppendAsync(route.Install.PluginId, route.Install.GuildId, "error", message, null, cancellationToken);
+        return Callback(InteractionCallbackType.ChannelMessageWithSource, new JsonObject
+        {
+            ["content"] = $"⚠️ {route.Install.PluginId}: {message}",
+            ["flags"] = MessageFlags.Ephemeral,
+            ["allowed_mentions"] = new JsonObject { ["parse"] = new JsonArray() },
+        });
+    }
+
+    private async Task<JsonObject?> DecideAsync(Interaction interaction, int type, string id, RoutedInteraction route, JsonObject? constant, CancellationToken cancellationToken)
+    {
+        if (constant is not null && (await ledger.TryClaimAsync(id, InteractionLedger.Responded, cancellationToken)).Won)
+        {
+            return Callback(InteractionCallbackType.ChannelMessageWithSource, constant);
         }
 
         await queue.EnqueueAsync(InteractionWorkHandler.Create(interaction, clock.GetUtcNow()), cancellationToken);

@@ -12,7 +12,7 @@ namespace Serverless.Functions.Interactions;
 /// use the install's guild in the path, so no call reaches another server. Ids that are no Discord ids are
 /// refused by <see cref="DiscordRestClient"/> before any request. Serves every kind of invocation.
 /// </summary>
-public sealed class DiscordActions(DiscordRestClient discord, ChannelGuilds channels, PluginLogs logs) : IPluginCallRouter
+public sealed class DiscordActions(DiscordRestClient discord, ChannelGuilds channels, PluginLogs logs, CustomIds customIds) : IPluginCallRouter
 {
     public async Task<RoutedCall?> TryHandleAsync(PluginInvocation invocation, string method, JsonObject parameters, CancellationToken cancellationToken)
     {
@@ -23,7 +23,7 @@ public sealed class DiscordActions(DiscordRestClient discord, ChannelGuilds chan
             {
                 case "discord.send_message":
                     var target = await InstallGuildChannelAsync(invocation, method, parameters, cancellationToken);
-                    var sent = await discord.CreateMessageAsync(target, PluginMessages.Message(install.PluginId, parameters, allowEphemeral: false), cancellationToken);
+                    var sent = await discord.CreateMessageAsync(target, PluginMessages.Message(await customIds.ForPluginAsync(install.PluginId, cancellationToken), parameters, allowEphemeral: false), cancellationToken);
                     return new RoutedCall(new JsonObject { ["message_id"] = sent.Id, ["channel_id"] = sent.ChannelId });
                 case "discord.add_reaction":
                     var channel = await InstallGuildChannelAsync(invocation, method, parameters, cancellationToken);

@@ -54,19 +54,19 @@ public sealed class InteractionSession(
             switch (method)
             {
                 case "interaction.respond":
-                    await RespondAsync(PluginMessages.Message(PluginId, parameters), invocation, cancellationToken);
+                    await RespondAsync(PluginMessages.Message(route.CustomIds, parameters), invocation, cancellationToken);
                     return new RoutedCall(null);
                 case "interaction.followup":
-                    await FollowupAsync(PluginMessages.Message(PluginId, parameters), invocation, cancellationToken);
+                    await FollowupAsync(PluginMessages.Message(route.CustomIds, parameters), invocation, cancellationToken);
                     return new RoutedCall(null);
                 case "interaction.edit":
-                    await discord.EditOriginalResponseAsync(interaction, PluginMessages.Message(PluginId, parameters, allowEphemeral: false), cancellationToken);
+                    await discord.EditOriginalResponseAsync(interaction, PluginMessages.Message(route.CustomIds, parameters, allowEphemeral: false), cancellationToken);
                     return new RoutedCall(null);
                 case "interaction.defer":
-                    await DeferAsync(parameters["ephemeral"]?.GetValue<bool>() == true, cancellationToken);
+                    await DeferAsync(parameters["ephemeral"] is JsonValue ephemeral && ephemeral.TryGetValue<bool>(out var isEphemeral) && isEphemeral, cancellationToken);
                     return new RoutedCall(null);
                 case "interaction.send_modal":
-                    await SendModalAsync(PluginMessages.Modal(PluginId, parameters), invocation, cancellationToken);
+                    await SendModalAsync(PluginMessages.Modal(route.CustomIds, parameters), invocation, cancellationToken);
                     return new RoutedCall(null);
                 default:
                     throw new JsonRpcException(JsonRpcException.MethodNotFound, $"unknown interaction method '{method}'");

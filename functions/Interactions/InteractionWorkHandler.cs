@@ -27,9 +27,9 @@ public sealed class InteractionWorkHandler(
 
     public string Kind => WorkKind;
 
-    public static WorkItem Create(JsonObject interaction, DateTimeOffset receivedAt) =>
-        WorkItem.Create(WorkKind, new JsonObject { ["interaction"] = interaction.DeepClone(), ["receivedAt"] = receivedAt.ToString("O") },
-            id: "ix-" + interaction["id"]?.GetValue<string>());
+    public static WorkItem Create(Interaction interaction, DateTimeOffset receivedAt) =>
+        WorkItem.Create(WorkKind, new JsonObject { ["interaction"] = interaction.Json.DeepClone(), ["receivedAt"] = receivedAt.ToString("O") },
+            id: "ix-" + interaction.Id);
 
     public async Task HandleAsync(WorkItem item, Delivery delivery, CancellationToken cancellationToken)
     {
@@ -37,7 +37,7 @@ public sealed class InteractionWorkHandler(
         var route = await router.RouteAsync(interaction, cancellationToken);
         if (route is null)
         {
-            logger.LogWarning("Interaction {Id} no longer routes to an installed plugin; dropped", interaction["id"]);
+            logger.LogWarning("Interaction {Id} no longer routes to an installed plugin; dropped", interaction.Id);
             return;
         }
         // Discord signed both: the plugin's replies in the channel it was invoked from need no lookup.
@@ -45,7 +45,7 @@ public sealed class InteractionWorkHandler(
         {
             channels.Learn(channelId, route.Install.GuildId);
         }
-        var reference = InteractionRef.FromPayload(interaction);
+        var reference = interaction.Ref;
         var (session, invocation) = Begin(item, route, reference, receivedAt);
         if (delivery.Count > 1)
         {
@@ -82,14 +82,24 @@ public sealed class InteractionWorkHandler(
         {
             return;
         }
-        await logs.AppendAsync(route.Install.PluginId, route.Install.GuildId, "error", $"interaction {interaction["id"]} {reason}", item.Id, cancellationToken);
-        var (session, invocation) = Begin(item, route, InteractionRef.FromPayload(interaction), receivedAt);
+        await logs.AppendAsync(route.Install.PluginId, route.Install.GuildId, "error", $"interaction {interaction.Id} {reason}", item.Id, cancellationToken);
+        var (session, invocation) = Begin(item, route, interaction.Ref, receivedAt);
         await session.FinishAsync(new InvocationOutcome(InvocationStatus.Failed, TimeSpan.Zero, false, reason, null), invocation, cancellationToken);
     }
 
-    private static (JsonObject Interaction, DateTimeOffset ReceivedAt) Read(WorkItem item) =>
-        (item.Body?["interaction"] as JsonObject ?? throw new WorkItemFormatException("an interaction work item carries no interaction"),
-         DateTimeOffset.Parse(item.Body!["receivedAt"]!.GetValue<string>()));
+    /// <summary>Read again with the endpoint's reader: the queue holds what the endpoint checked.</summary>
+    private static (Interaction Interaction, DateTimeOffset ReceivedAt) Read(WorkItem item)
+    {
+        try
+        {
+            return (Interaction.Read(item.Body?["interaction"] as JsonObject ?? throw new WorkItemFormatException("an interaction work item carries no interaction")),
+                DateTimeOffset.Parse(item.Body!["receivedAt"]!.GetValue<string>()));
+        }
+        catch (InteractionFormatException ex)
+        {
+            throw new WorkItemFormatException($"the queued interaction cannot be read: {ex.Message}");
+        }
+    }
 
     private (InteractionSession Session, PluginInvocation Invocation) Begin(WorkItem item, RoutedInteraction route, InteractionRef reference, DateTimeOffset receivedAt) =>
         (new InteractionSession(route, reference, receivedAt, ledger, discord, actions, customEvents, logs, clock),

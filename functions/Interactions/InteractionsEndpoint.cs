@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Serverless.Functions.Hosting;
@@ -7,7 +6,8 @@ namespace Serverless.Functions.Interactions;
 
 /// <summary>
 /// <c>POST /api/interactions</c>: Discord's HTTP interactions. Nothing happens before the Ed25519
-/// signature over the raw body checks out; then PING is answered at once.
+/// signature over the raw body checks out; then the body is read (<see cref="Interaction"/>: one of the
+/// wrong shape is a 400 naming the field) and PING is answered at once.
 /// </summary>
 public static class InteractionsEndpoint
 {
@@ -27,6 +27,7 @@ public static class InteractionsEndpoint
         services.AddSingleton(new InteractionVerifier(string.IsNullOrWhiteSpace(publicKey) ? null : new InteractionSignature(publicKey)));
         services.AddSingleton(DeadlineOptions.FromConfiguration(configuration));
         services.AddSingleton<InteractionLedger>();
+        services.AddSingleton(sp => new CustomIds(sp.GetRequiredService<Storage.BlobServiceClient>().GetBlobContainerClient(CustomIds.KeyContainer)));
         services.AddSingleton<InteractionRouter>();
         services.AddSingleton<DiscordActions>();
         services.AddSingleton<DeadlineProtocol>();
@@ -62,41 +63,28 @@ public static class InteractionsEndpoint
             return Results.Json(new JsonObject { ["error"] = "invalid request signature" }, statusCode: StatusCodes.Status401Unauthorized);
         }
 
-        JsonObject interaction;
+        Interaction interaction;
         try
         {
-            interaction = JsonNode.Parse(body) as JsonObject ?? throw new JsonException("not an object");
+            interaction = Interaction.Read(body);
         }
-        catch (JsonException)
+        catch (InteractionFormatException ex)
         {
-            return Results.Json(new JsonObject { ["error"] = "the interaction is not a JSON object" }, statusCode: StatusCodes.Status400BadRequest);
+            loggers.CreateLogger(typeof(InteractionsEndpoint)).LogInformation("Refused a signed interaction: {Reason}", ex.Message);
+            return Results.Json(new JsonObject { ["error"] = ex.Message }, statusCode: StatusCodes.Status400BadRequest);
         }
-        if (interaction["type"] is not JsonValue typeValue || !typeValue.TryGetValue<int>(out var type))
-        {
-            return Results.Json(new JsonObject { ["error"] = "the interaction has no numeric \"type\"" }, statusCode: StatusCodes.Status400BadRequest);
-        }
-
-        if (type == Ping)
+        if (interaction.Type == Ping)
         {
             return Results.Json(new JsonObject { ["type"] = 1 });
         }
-        if (type is not (ApplicationCommand or MessageComponent or ApplicationCommandAutocomplete or ModalSubmit))
-        {
-            return Results.Json(new JsonObject { ["error"] = $"unknown interaction type {type}" }, statusCode: StatusCodes.Status400BadRequest);
-        }
-        if (interaction["id"]?.GetValueKind() != System.Text.Json.JsonValueKind.String || interaction["token"]?.GetValueKind() != System.Text.Json.JsonValueKind.String)
-        {
-            return Results.Json(new JsonObject { ["error"] = "the interaction has no id or token" }, statusCode: StatusCodes.Status400BadRequest);
-        }
-        var answer = await deadline.AnswerAsync(interaction, type, http.RequestAborted);
+        var answer = await deadline.AnswerAsync(interaction, http.RequestAborted);
         return answer is null ? Results.StatusCode(StatusCodes.Status202Accepted) : Results.Json(answer);
     }
 
     /// <summary>An ephemeral reply rather than a failure, so the user sees why nothing happened.</summary>
-    internal static JsonObject NothingInstalled(JsonObject interaction)
+    internal static JsonObject NothingInstalled(Interaction interaction)
     {
-        var name = interaction["data"]?["name"]?.GetValue<string>();
-        var what = name is null ? "this" : $"/{name}";
+        var what = interaction.Name is { } name ? $"/{name}" : "this";
         return new JsonObject
         {
             ["type"] = 4,

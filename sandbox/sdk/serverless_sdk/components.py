@@ -36,7 +36,8 @@ BUTTON_STYLES: dict[str, int] = {
 }
 TEXT_INPUT_STYLES: dict[str, int] = {"short": 1, "paragraph": 2}
 
-MAX_CUSTOM_ID = 100
+# Discord allows 100; the platform prefixes 15 characters to every custom_id to keep plugins apart.
+MAX_CUSTOM_ID = 85
 MAX_BUTTON_LABEL = 80
 MAX_URL = 512
 MAX_ROW_COMPONENTS = 5

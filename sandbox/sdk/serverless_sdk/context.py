@@ -8,7 +8,7 @@ import threading
 import unicodedata
 from typing import Any, Mapping, Protocol
 
-from .components import message_components, modal_components
+from .components import MAX_CUSTOM_ID, message_components, modal_components
 from .errors import PluginError
 from .plugin import EVENT_NAMES, is_custom_event
 
@@ -158,8 +158,8 @@ class Interaction(_Bound):
         self._require()
         if not isinstance(title, str) or not 1 <= len(title) <= MAX_MODAL_TITLE:
             raise ValueError(f"modal title must be 1-{MAX_MODAL_TITLE} characters, got {title!r}")
-        if not isinstance(custom_id, str) or not 1 <= len(custom_id) <= 100:
-            raise ValueError(f"modal custom_id must be 1-100 characters, got {custom_id!r}")
+        if not isinstance(custom_id, str) or not 1 <= len(custom_id) <= MAX_CUSTOM_ID:
+            raise ValueError(f"modal custom_id must be 1-{MAX_CUSTOM_ID} characters, got {custom_id!r}")
         self._call("interaction.send_modal", title=title, custom_id=custom_id, components=modal_components(fields))
 
     def followup(

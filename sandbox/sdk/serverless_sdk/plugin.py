@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
+from .components import MAX_CUSTOM_ID
 from .cron import CronSpec
 from .errors import RegistrationError
 
@@ -49,7 +50,6 @@ CUSTOM_EVENT = re.compile(r"^[a-z0-9_]{1,64}(\.[a-z0-9_]{1,64})+\Z")
 # Discord's rule for command, group and subcommand names.
 _COMMAND_PART = re.compile(r"^[-_\w]{1,32}\Z")
 _TASK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}\Z")
-_MAX_CUSTOM_ID = 100
 
 
 @dataclass(frozen=True)
@@ -255,8 +255,8 @@ class Plugin:
     @staticmethod
     def _custom_id(decorator: str, custom_id: Any) -> str:
         custom_id = _require_name(decorator, custom_id)
-        if not 1 <= len(custom_id) <= _MAX_CUSTOM_ID:
-            raise RegistrationError(f"custom_id must be 1-{_MAX_CUSTOM_ID} characters, got {custom_id!r}")
+        if not 1 <= len(custom_id) <= MAX_CUSTOM_ID:
+            raise RegistrationError(f"custom_id must be 1-{MAX_CUSTOM_ID} characters, got {custom_id!r}")
         if "*" in custom_id[:-1]:
             raise RegistrationError(f"'*' is only allowed at the end of a custom_id pattern, got {custom_id!r}")
         return custom_id

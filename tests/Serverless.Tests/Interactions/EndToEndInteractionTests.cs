@@ -111,6 +111,16 @@ public sealed class EndToEndInteractionTests(Azurite azurite, DockerFixture dock
     private Task<FakeDiscordCall> CallbackOf(JsonObject interaction) =>
         _discord.WaitForCallAsync(c => c.Route == FakeDiscord.Routes.InteractionCallback && c.RawPath.Contains(interaction["id"]!.GetValue<string>()), TimeSpan.FromSeconds(30));
 
+    /// <summary>The message the plugin answered with: the initial response, or (when its cold start took longer than the budget and the platform deferred) the edit or follow-up.</summary>
+    private async Task<JsonNode> AnswerOf(JsonObject interaction)
+    {
+        var id = interaction["id"]!.GetValue<string>();
+        var token = interaction["token"]!.GetValue<string>();
+        var call = await _discord.WaitForCallAsync(c => c.Route == FakeDiscord.Routes.InteractionCallback && c.RawPath.Contains(id) && c.Body?["type"]?.GetValue<int>() == 4
+            || c.Route is FakeDiscord.Routes.OriginalEdit or FakeDiscord.Routes.FollowupCreate && c.RawPath.Contains(token), TimeSpan.FromSeconds(30));
+        return call.Route == FakeDiscord.Routes.InteractionCallback ? call.Body!["data"]! : call.Body!;
+    }
+
     private static string NewId() => "e2e_" + Guid.NewGuid().ToString("N")[..10];
 
     private static string NewGuild() => Random.Shared.NextInt64(100_000_000_000, 900_000_000_000).ToString();
@@ -134,16 +144,34 @@ public sealed class EndToEndInteractionTests(Azurite azurite, DockerFixture dock
         Assert.Single(_discord.Calls, c => c.Route == FakeDiscord.Routes.InteractionCallback && c.RawPath.Contains(interaction["id"]!.GetValue<string>()));
     }
 
+    /// <summary>The seed plugin with its /menu and /feedback commands declared too.</summary>
+    private static byte[] SeedWithMenuAndFeedback(string id)
+    {
+        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "sandbox", "sdk", "tests", "seed_examples", "01_manifest.json")))!.AsObject();
+        manifest["id"] = id;
+        manifest["slash_commands"]!.AsArray().Add(new JsonObject { ["name"] = "menu", ["description"] = "Buttons" });
+        manifest["slash_commands"]!.AsArray().Add(new JsonObject { ["name"] = "feedback", ["description"] = "Send feedback" });
+        return PluginZip.Build(new Dictionary<string, object>
+        {
+            ["manifest.json"] = manifest,
+            ["plugin.py"] = File.ReadAllText(Path.Combine(RepoPaths.Root, "sandbox", "sdk", "tests", "seed_examples", "seed_plugin", "plugin.py")),
+        });
+    }
+
     [Fact]
     public async Task Buttons_MenuThenClick_CustomIdsNamespacedAndRoutedBack()
     {
         var id = NewId();
         var guild = NewGuild();
-        await PublishAndInstallAsync(PluginInvokerTests.SeedPluginZip(id), id, guild);
-        // The seed's /menu sends buttons whose ids the platform tagged (PluginMessagesTests); a click carries the tagged id.
-        var wrapped = CustomIds.Wrap(id, "yes");
-        var click = Interaction(3, guild, new JsonObject { ["custom_id"] = wrapped, ["component_type"] = 2 });
-        click["message"] = new JsonObject { ["id"] = "555" };
+        await PublishAndInstallAsync(SeedWithMenuAndFeedback(id), id, guild);
+        var menu = Interaction(2, guild, JsonNode.Parse("""{"id":"2","name":"menu","type":1}""")!.AsObject());
+        await PostAsync(menu);
+        var buttons = PluginMessagesTests.CustomIdsIn(await AnswerOf(menu)).Select(i => i.CustomId).ToList();
+        Assert.Equal(2, buttons.Count);
+        Assert.All(buttons, b => Assert.Matches("^p[a-z2-7]{13}:(yes|no)$", b));
+
+        // A click carries the id the platform sent.
+        var click = Click(guild, buttons.Single(b => b.EndsWith(":yes", StringComparison.Ordinal)));
         var (status, _) = await PostAsync(click);
 
         Assert.Equal(HttpStatusCode.Accepted, status);
@@ -152,32 +180,110 @@ public sealed class EndToEndInteractionTests(Azurite azurite, DockerFixture dock
         Assert.Equal(64, callback.Body["data"]!["flags"]!.GetValue<int>());
     }
 
+    /// <summary>
+    /// A plugin that wants its buttons to run another plugin's handler: it copies the victim's custom_id
+    /// (seen on the victim's own buttons), and one with the victim's tag computed the old way, into places
+    /// the platform did not look before (a Section's accessory, a row inside a Container), and bypasses
+    /// the SDK to send them as they are, as a reply and as a channel message.
+    /// </summary>
+    [Fact]
+    public async Task CustomIds_LayoutComponentsAndForgedClicks_NoPluginReachesAnothersHandler()
+    {
+        var guild = NewGuild();
+        var victim = NewId();
+        const string victimCode = """
+            @plugin.on_slash_command("panel")
+            def panel(ctx, event):
+                ctx.interaction.respond(content="Admin panel", components=[ActionRow(Button("Reset", custom_id="admin_reset", style="danger"))])
+
+            @plugin.on_component("admin_reset")
+            def reset(ctx, event):
+                ctx.interaction.respond(content="victim handler ran", ephemeral=True)
+            """;
+        var victimManifest = PluginZip.Manifest(victim, "1.0.0", JsonNode.Parse("""{"slash_commands":[{"name":"panel","description":"panel"}]}""")!.AsObject());
+        await PublishAndInstallAsync(PluginZip.Build(new Dictionary<string, object> { ["manifest.json"] = victimManifest, ["plugin.py"] = victimCode }), victim, guild);
+        var panel = Interaction(2, guild, JsonNode.Parse("""{"id":"6","name":"panel","type":1}""")!.AsObject());
+        await PostAsync(panel);
+        var victimButton = Assert.Single(PluginMessagesTests.CustomIdsIn(await AnswerOf(panel))).CustomId;
+        var victimPrefix = victimButton[..CustomIds.PrefixLength];
+
+        var attacker = NewId();
+        var lure = $$$"""
+            [{"type":9,"components":[{"type":10,"content":"Free nitro"}],"accessory":{"type":2,"style":1,"label":"Claim","custom_id":"{{{victimButton}}}"}},
+             {"type":17,"components":[{"type":1,"components":[{"type":2,"style":1,"label":"Claim too","custom_id":"{{{CustomIdsTests.OldPrefix(victim)}}}admin_reset"}]}]}]
+            """;
+        var attackerCode = $$"""
+            import json
+            LURE = json.loads('''{{lure}}''')
+
+            @plugin.on_slash_command("lure")
+            def lure(ctx, event):
+                ctx._call("interaction.respond", {"content": "Free nitro", "components": LURE})
+                ctx._call("discord.send_message", {"channel_id": event["channel_id"], "content": "Free nitro", "components": LURE})
+            """;
+        var attackerManifest = PluginZip.Manifest(attacker, "1.0.0", JsonNode.Parse("""{"capabilities_required":["interaction:respond","messages:send"],"slash_commands":[{"name":"lure","description":"lure"}]}""")!.AsObject());
+        await PublishAndInstallAsync(PluginZip.Build(new Dictionary<string, object> { ["manifest.json"] = attackerManifest, ["plugin.py"] = attackerCode }), attacker, guild, "interaction:respond", "messages:send");
+        var lureCommand = Interaction(2, guild, JsonNode.Parse("""{"id":"7","name":"lure","type":1}""")!.AsObject());
+        await PostAsync(lureCommand);
+        var lureAnswer = await AnswerOf(lureCommand);
+        var lureMessage = await _discord.WaitForCallAsync(c => c.Route == FakeDiscord.Routes.MessageCreate && c.RawPath.Contains("/channels/700/"), TimeSpan.FromSeconds(30));
+
+        // Every custom_id that went out, in the reply and in the channel message, carries the attacker's own prefix.
+        var sent = PluginMessagesTests.CustomIdsIn(lureAnswer).Concat(PluginMessagesTests.CustomIdsIn(lureMessage.Body)).ToList();
+        Assert.Equal(4, sent.Count);
+        var attackerPrefix = sent[0].CustomId[..CustomIds.PrefixLength];
+        Assert.NotEqual(victimPrefix, attackerPrefix);
+        Assert.All(sent, s => Assert.StartsWith(attackerPrefix, s.CustomId));
+        Assert.Contains(sent, s => s.Path.EndsWith(".accessory.custom_id", StringComparison.Ordinal) && s.CustomId == attackerPrefix + victimButton);
+
+        // Clicking the lure runs the attacker's code (which has no handler for it), never the victim's.
+        var clickLure = Click(guild, sent[0].CustomId);
+        var (lureStatus, _) = await PostAsync(clickLure);
+        Assert.Equal(HttpStatusCode.Accepted, lureStatus);
+        Assert.Equal($"⚠️ {attacker} has no handler for this.", (await AnswerOf(clickLure))["content"]!.GetValue<string>());
+
+        // Forged clicks: the bare id, the victim's tag computed the old way, the victim's tag one bit off.
+        foreach (var forged in new[] { "admin_reset", CustomIdsTests.OldPrefix(victim) + "admin_reset", CustomIdsTests.FlipOneBit(victimPrefix) + "admin_reset" })
+        {
+            var (status, body) = await PostAsync(Click(guild, forged));
+            Assert.True(status == HttpStatusCode.OK, $"{forged}: {status}");
+            Assert.Equal("No plugin installed in this server handles this.", body!["data"]!["content"]!.GetValue<string>());
+        }
+
+        // The victim's own button still runs the victim's handler, and only that click did.
+        var real = Click(guild, victimButton);
+        await PostAsync(real);
+        Assert.Equal("victim handler ran", (await AnswerOf(real))["content"]!.GetValue<string>());
+        Assert.Single(_discord.Calls, c => (c.Body as JsonObject)?["data"]?["content"]?.GetValue<string>() == "victim handler ran" || (c.Body as JsonObject)?["content"]?.GetValue<string>() == "victim handler ran");
+    }
+
+    private static JsonObject Click(string guild, string customId)
+    {
+        var click = Interaction(3, guild, new JsonObject { ["custom_id"] = customId, ["component_type"] = 2 });
+        click["message"] = new JsonObject { ["id"] = "555" };
+        return click;
+    }
+
     [Fact]
     public async Task FeedbackModal_SentFromCodeThenSubmitted_ModalIsInitialResponseAndSubmitWritesKv()
     {
         var id = NewId();
         var guild = NewGuild();
-        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "sandbox", "sdk", "tests", "seed_examples", "01_manifest.json")))!.AsObject();
-        manifest["id"] = id;
-        manifest["slash_commands"]!.AsArray().Add(new JsonObject { ["name"] = "feedback", ["description"] = "Send feedback" });
-        var zip = PluginZip.Build(new Dictionary<string, object>
-        {
-            ["manifest.json"] = manifest,
-            ["plugin.py"] = File.ReadAllText(Path.Combine(RepoPaths.Root, "sandbox", "sdk", "tests", "seed_examples", "seed_plugin", "plugin.py")),
-        });
-        var installId = await PublishAndInstallAsync(zip, id, guild);
+        var installId = await PublishAndInstallAsync(SeedWithMenuAndFeedback(id), id, guild);
 
         var command = Interaction(2, guild, JsonNode.Parse("""{"id":"3","name":"feedback","type":1}""")!.AsObject());
         await PostAsync(command);
         var modal = await CallbackOf(command);
         Assert.Equal(9, modal.Body!["type"]!.GetValue<int>());
-        var modalId = modal.Body["data"]!["custom_id"]!.GetValue<string>();
-        Assert.Equal(CustomIds.Wrap(id, "feedback_form"), modalId);
+        var ids = PluginMessagesTests.CustomIdsIn(modal.Body["data"]).Select(i => i.CustomId).ToList();
+        var prefix = ids[0][..CustomIds.PrefixLength];
+        Assert.Equal([prefix + "feedback_form", prefix + "subject", prefix + "details"], ids);
 
+        // Discord sends the inputs back with the ids it was given; the handler sees its own.
         var submit = Interaction(5, guild, JsonNode.Parse($$"""
-            {"custom_id":"{{modalId}}","components":[
-              {"type":1,"components":[{"type":4,"custom_id":"subject","value":"Great"}]},
-              {"type":1,"components":[{"type":4,"custom_id":"details","value":"More cats"}]}]}
+            {"custom_id":"{{ids[0]}}","components":[
+              {"type":1,"components":[{"type":4,"custom_id":"{{ids[1]}}","value":"Great"}]},
+              {"type":1,"components":[{"type":4,"custom_id":"{{ids[2]}}","value":"More cats"}]}]}
             """)!.AsObject());
         await PostAsync(submit);
         var thanks = await CallbackOf(submit);

@@ -28,7 +28,8 @@ public sealed class InteractionSessionTests(Azurite azurite) : IAsyncLifetime
         var discord = new DiscordRestClient(new HttpClient(), new DiscordOptions { BaseUrl = new Uri(_discord.BaseUrl), BotToken = FakeDiscord.BotToken, ApplicationId = FakeDiscord.ApplicationId });
         var install = new PluginInstall("g1", "p_" + Guid.NewGuid().ToString("N")[..8], "i1", "*", PluginVersion.Parse("1.0.0"), capabilities, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow);
         var @event = new JsonObject { ["channel_id"] = "777" };
-        var route = new RoutedInteraction(install, new PluginManifest { Id = install.PluginId, Version = install.Version }, PluginInvocation.SlashCommand, "greet", @event);
+        var customIds = await CustomIdsTests.OnAzuriteAsync(azurite);
+        var route = new RoutedInteraction(install, new PluginManifest { Id = install.PluginId, Version = install.Version }, await customIds.ForPluginAsync(install.PluginId, CancellationToken.None), PluginInvocation.SlashCommand, "greet", @event);
         var token = "tok-" + Guid.NewGuid().ToString("N");
         var reference = new InteractionRef(Random.Shared.NextInt64(1, long.MaxValue).ToString(), FakeDiscord.ApplicationId, token);
         var logs = new PluginLogs(tables, TimeProvider.System);
@@ -37,7 +38,7 @@ public sealed class InteractionSessionTests(Azurite azurite) : IAsyncLifetime
         var catalog = new PluginCatalog(tables, blobs);
         var files = new PluginFiles(catalog, new PackageValidator(), new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
         var customEvents = new Serverless.Functions.Events.CustomEvents(new Serverless.Functions.Events.EventListeners(new InstallStore(tables, TimeProvider.System), catalog, files), new Events.RecordingWorkQueue(), logs);
-        var session = new InteractionSession(route, reference, DateTimeOffset.UtcNow - age, ledger, discord, new DiscordActions(discord, new ChannelGuilds(discord, TimeProvider.System), logs), customEvents, logs, TimeProvider.System);
+        var session = new InteractionSession(route, reference, DateTimeOffset.UtcNow - age, ledger, discord, new DiscordActions(discord, new ChannelGuilds(discord, TimeProvider.System), logs, customIds), customEvents, logs, TimeProvider.System);
         return (session, new PluginInvocation("inv", PluginInvocation.SlashCommand, "greet", @event, install.ToContext()), logs, token);
     }
 

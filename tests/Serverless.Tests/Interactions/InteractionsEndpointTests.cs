@@ -59,7 +59,7 @@ public sealed class InteractionsEndpointTests : IClassFixture<InteractionsEndpoi
     [Fact]
     public async Task Post_CommandForNothingInstalled_AnswersEphemeralExplanation()
     {
-        var (status, body) = await SendAsync(Signed("""{"id":"1","type":2,"token":"t","guild_id":"9","data":{"id":"5","name":"greet","type":1}}"""));
+        var (status, body) = await SendAsync(Signed("""{"id":"1","application_id":"2","type":2,"token":"t","guild_id":"9","data":{"id":"5","name":"greet","type":1}}"""));
 
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal(4, body!["type"]!.GetValue<int>());

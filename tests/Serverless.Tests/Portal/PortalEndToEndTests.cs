@@ -219,6 +219,10 @@ public sealed class PortalEndToEndTests(Azurite azurite, DockerFixture docker) :
         Assert.Equal("responded", json.Json["invocation"]!["status"]!.GetValue<string>());
         Assert.NotNull(json.Json["invocation"]!["margin_ms"]);
 
+        // A click by the plugin's own custom_id reaches the plugin: the app gives the CLI the install's prefix.
+        var click = await cli.RunAsync("invoke", "--component", "not_a_handler", "--guild", guild);
+        Assert.Contains($"{id} has no handler for this.", click.Out);
+
         var logs = await cli.RunAsync("logs", id, "--guild", guild);
         Assert.True(logs.ExitCode == 0, logs.ToString());
         Assert.Contains("greeting 555", logs.Out);

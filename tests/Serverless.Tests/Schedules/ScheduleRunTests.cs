@@ -27,7 +27,7 @@ public sealed class ScheduleRunTests(Azurite azurite, DockerFixture docker) : IA
         _rig = await ScheduleRig.StartAsync(azurite);
         _discord = await FakeDiscord.StartAsync();
         var discord = new DiscordRestClient(new HttpClient(), new DiscordOptions { BaseUrl = new Uri(_discord.BaseUrl), BotToken = FakeDiscord.BotToken, ApplicationId = FakeDiscord.ApplicationId });
-        _handler = _rig.Handler(_invocations.Invoker, new DiscordActions(discord, new ChannelGuilds(discord, TimeProvider.System), _invocations.Logs), _invocations.Logs);
+        _handler = _rig.Handler(_invocations.Invoker, new DiscordActions(discord, new ChannelGuilds(discord, TimeProvider.System), _invocations.Logs, await Interactions.CustomIdsTests.OnAzuriteAsync(azurite)), _invocations.Logs);
     }
 
     public async ValueTask DisposeAsync()

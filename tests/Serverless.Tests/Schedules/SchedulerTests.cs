@@ -212,7 +212,7 @@ public sealed class SchedulerTests(Azurite azurite)
         var driver = new DockerSandboxDriver(new DockerEngineClient("unix:///nonexistent/docker.sock"), new DockerSandboxOptions { PlatformName = "none" }, NullLogger<DockerSandboxDriver>.Instance);
         var invoker = new PluginInvoker(new SandboxPool(driver, new SandboxPoolOptions(), NullLogger<SandboxPool>.Instance), driver, rig.Files, new HostApi(new KvStore(rig.Tables, new KvQuotas()), logs), logs, NullLogger<PluginInvoker>.Instance);
         var rest = new DiscordRestClient(new HttpClient(), new DiscordOptions());
-        var handler = rig.Handler(invoker, new DiscordActions(rest, new ChannelGuilds(rest, rig.Clock), logs), logs);
+        var handler = rig.Handler(invoker, new DiscordActions(rest, new ChannelGuilds(rest, rig.Clock), logs, await Interactions.CustomIdsTests.OnAzuriteAsync(azurite)), logs);
 
         await rig.UninstallAsync(guild, plugin);
         var orphan = Assert.Single(await rig.TickAsync(ScheduleRig.Start.AddSeconds(60)));
