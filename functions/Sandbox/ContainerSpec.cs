@@ -18,6 +18,7 @@ public static class ContainerSpec
 
     /// <summary>The host process that started it (<see cref="HostInstance.Label"/>).</summary>
     public const string OwnerLabel = "org.serverless.owner";
+
     public const string PluginLabel = "org.serverless.plugin";
     public const string VersionLabel = "org.serverless.plugin-version";
     public const string InstallLabel = "org.serverless.install";
