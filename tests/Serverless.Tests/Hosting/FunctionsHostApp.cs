@@ -12,18 +12,16 @@ namespace Serverless.Tests.Hosting;
 /// </summary>
 public sealed class FunctionsHostApp : IAsyncDisposable
 {
+    private readonly WebApplicationFactory<Program> _factory;
+
     private FunctionsHostApp(WebApplicationFactory<Program> factory, int port)
     {
-        Factory = factory;
+        _factory = factory;
         Host = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}") };
     }
 
-    public WebApplicationFactory<Program> Factory { get; }
-
     /// <summary>What the Functions host calls the handler with: a loopback connection to the handler port.</summary>
     public HttpClient Host { get; }
-
-    public IServiceProvider Services => Factory.Services;
 
     public static FunctionsHostApp Start(Action<IWebHostBuilder> configure)
     {
@@ -42,6 +40,6 @@ public sealed class FunctionsHostApp : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Host.Dispose();
-        await Factory.DisposeAsync();
+        await _factory.DisposeAsync();
     }
 }

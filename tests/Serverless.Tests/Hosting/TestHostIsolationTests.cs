@@ -60,7 +60,7 @@ public sealed partial class TestHostIsolationTests(Azurite azurite, DockerFixtur
         });
         using var http = app.CreateClient();
 
-        Assert.True(await ExistsAsync(developersContainer.Id), "the test host's crash recovery removed the developer's container");
+        Assert.True(await docker.ExistsAsync(developersContainer.Id), "the test host's crash recovery removed the developer's container");
         Assert.Equal(TestApp.DefaultStack, app.Services.GetRequiredService<DockerSandboxOptions>().PlatformName);
         Assert.Equal(azurite.Account.BlobEndpoint, app.Services.GetRequiredService<StorageAccount>().BlobEndpoint);
         Assert.True(app.Services.GetRequiredService<DiscordOptions>().UsesRecorder, "the test host would call Discord with the developer's bot token");
@@ -145,19 +145,6 @@ public sealed partial class TestHostIsolationTests(Azurite azurite, DockerFixtur
         using var request = new HttpRequestMessage(HttpMethod.Get, "/api/admin/guilds");
         request.Headers.Add("x-functions-key", key);
         return await http.SendAsync(request, Ct);
-    }
-
-    private async Task<bool> ExistsAsync(string id)
-    {
-        try
-        {
-            await docker.Client.InspectContainerAsync(id, Ct);
-            return true;
-        }
-        catch (DockerEngineException e) when (e.Status == 404)
-        {
-            return false;
-        }
     }
 
     private sealed class TempFile : IDisposable

@@ -37,7 +37,7 @@ public sealed class CrashRecoveryTests(Azurite azurite, DockerFixture docker)
             _ = secondHost.Services; // starts it: recovery runs before the host serves
 
             Assert.True(await IsRunningAsync(running.Id), "the first stack's running sandbox was removed");
-            Assert.True(await ExistsAsync(firstStackOrphan.Id), "the second stack judged the first stack's containers");
+            Assert.True(await docker.ExistsAsync(firstStackOrphan.Id), "the second stack judged the first stack's containers");
             Assert.True(await IsRunningAsync(otherHostsWorker.Id), "a live host's sandbox of the same stack was removed");
         }
         finally
@@ -57,7 +57,7 @@ public sealed class CrashRecoveryTests(Azurite azurite, DockerFixture docker)
         await using var host = Host(stack);
         _ = host.Services;
 
-        Assert.False(await ExistsAsync(orphan.Id), "a dead host's container of this stack was left behind");
+        Assert.False(await docker.ExistsAsync(orphan.Id), "a dead host's container of this stack was left behind");
     }
 
     [Fact]
@@ -86,17 +86,4 @@ public sealed class CrashRecoveryTests(Azurite azurite, DockerFixture docker)
     });
 
     private async Task<bool> IsRunningAsync(string id) => (await docker.Client.InspectContainerAsync(id, Ct)).State?.Running == true;
-
-    private async Task<bool> ExistsAsync(string id)
-    {
-        try
-        {
-            await docker.Client.InspectContainerAsync(id, Ct);
-            return true;
-        }
-        catch (DockerEngineException e) when (e.Status == 404)
-        {
-            return false;
-        }
-    }
 }

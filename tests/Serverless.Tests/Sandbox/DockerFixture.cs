@@ -29,6 +29,20 @@ public sealed class DockerFixture : IAsyncLifetime
     public DockerSandboxDriver DriverOwnedBy(HostInstance owner, string? stack = null) =>
         new(Client, Options with { Owner = owner, PlatformName = stack ?? PlatformName }, NullLogger<DockerSandboxDriver>.Instance);
 
+    /// <summary>Whether the engine still has the container (running or not).</summary>
+    public async Task<bool> ExistsAsync(string containerId)
+    {
+        try
+        {
+            await Client.InspectContainerAsync(containerId, TestContext.Current.CancellationToken);
+            return true;
+        }
+        catch (DockerEngineException e) when (e.Status == 404)
+        {
+            return false;
+        }
+    }
+
     /// <summary>A host process that has ended, as a crashed host's containers name it: a real process, started and killed.</summary>
     public static async Task<HostInstance> EndedHostAsync()
     {
