@@ -148,7 +148,9 @@ release_docker() {
 # This stack's name (SANDBOX_PLATFORM_NAME) unless set: one per state folder and storage, so two stacks on
 # one machine label their sandbox containers and name their plugin caches apart.
 default_stack_name() {
-  printf 'serverless-%s' "$(printf '%s|%s' "$STATE_DIR" "$1" | sha256sum | cut -c1-10)"
+  local dir
+  dir=$(cd "$STATE_DIR" 2>/dev/null && pwd -P) || dir="$STATE_DIR"
+  printf 'serverless-%s' "$(printf '%s|%s' "$dir" "$1" | sha256sum | cut -c1-10)"
 }
 
 # The sandbox runner image, built offline (sandbox/build-image skips the work when nothing changed).
