@@ -14,7 +14,7 @@ using Serverless.Functions.Storage;
 using Serverless.Functions.WorkQueue;
 
 var builder = WebApplication.CreateSlimBuilder(args);
-builder.Configuration.AddPlatformSettings(builder.Environment.ContentRootPath);
+builder.Configuration.AddPlatformSettings(builder.Environment.ContentRootPath, args);
 builder.WebHost.ListenOnHandlerPort(builder.Configuration);
 
 builder.Services.AddSingleton(TimeProvider.System);

@@ -55,9 +55,41 @@ port_owner() {
 
 docker_ok() { docker info >/dev/null 2>&1; }
 
+# --- One Docker engine shared by every stack on this machine -----------------------------------
+# local/up and local/test register in $DOCKERD_SHARE_DIR while they run (users/PID, holding the
+# process's start time). A dockerd one of them started is recorded there (dockerd.pid) and stopped
+# by the last of them to leave; a dockerd none of them started is never stopped.
+DOCKERD_SHARE_DIR="${LOCAL_DOCKERD_DIR:-/tmp/serverless-local-dockerd}"
+
+# Field 22 of /proc/PID/stat: when the process started (clock ticks since boot); empty if it is gone
+# or has exited and waits to be reaped (a zombie).
+proc_start() {
+  local fields
+  fields=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 0
+  case "$fields" in Z*|X*|"") return 0 ;; esac
+  printf '%s' "$fields" | cut -d' ' -f20
+}
+
+docker_share_lock() {
+  mkdir -p "$DOCKERD_SHARE_DIR/users"
+  chmod 1777 "$DOCKERD_SHARE_DIR" "$DOCKERD_SHARE_DIR/users" 2>/dev/null || true
+  exec {DOCKERD_LOCK_FD}>>"$DOCKERD_SHARE_DIR/lock"
+  chmod 666 "$DOCKERD_SHARE_DIR/lock" 2>/dev/null || true
+  flock "$DOCKERD_LOCK_FD"
+}
+
+docker_share_unlock() { exec {DOCKERD_LOCK_FD}>&-; }
+
 # A Docker engine for the sandbox. On Debian as root we install and start one; elsewhere we say how.
+# Either way this script is then registered as one of the engine's users until release_docker.
 ensure_docker() {
-  if docker_ok; then return; fi
+  docker_share_lock
+  if ! docker_ok; then start_docker; fi
+  proc_start $$ >"$DOCKERD_SHARE_DIR/users/$$"
+  docker_share_unlock
+}
+
+start_docker() {
   if ! command -v dockerd >/dev/null; then
     if is_root && command -v apt-get >/dev/null; then
       apt_install docker.io
@@ -71,14 +103,54 @@ ensure_docker() {
   mkdir -p "$STATE_DIR"
   say "starting dockerd (no bridge, no iptables; log: $STATE_DIR/dockerd.log)"
   # The bridge stays off: plugin containers run with --network none and nothing else needs one.
-  setsid dockerd --bridge=none --iptables=false >"$STATE_DIR/dockerd.log" 2>&1 </dev/null &
-  echo $! >"$STATE_DIR/dockerd.pid"
-  STARTED_DOCKERD=$!
+  # It must not inherit the lock (flock holds while any copy of the descriptor is open).
+  setsid dockerd --bridge=none --iptables=false >"$STATE_DIR/dockerd.log" 2>&1 </dev/null {DOCKERD_LOCK_FD}>&- &
+  local pid=$!
+  echo "$pid $(proc_start "$pid")" >"$DOCKERD_SHARE_DIR/dockerd.pid"
   for _ in $(seq 1 60); do
     docker_ok && return
     sleep 0.5
   done
   die "dockerd did not come up in 30 s; see $STATE_DIR/dockerd.log"
+}
+
+# This script no longer uses the engine. When no other registered script (any stack) is still running,
+# a dockerd that local/up or local/test started is stopped; one they did not start is left alone.
+release_docker() {
+  [ -f "$DOCKERD_SHARE_DIR/users/$$" ] || return 0
+  docker_share_lock
+  rm -f "$DOCKERD_SHARE_DIR/users/$$"
+  local user others=0
+  for user in "$DOCKERD_SHARE_DIR"/users/*; do
+    [ -e "$user" ] || continue
+    if [ -n "$(proc_start "${user##*/}")" ] && [ "$(proc_start "${user##*/}")" = "$(cat "$user")" ]; then
+      others=$((others + 1))
+    else
+      rm -f "$user"  # its script ended without releasing (killed)
+    fi
+  done
+  local pid="" started=""
+  [ -f "$DOCKERD_SHARE_DIR/dockerd.pid" ] && read -r pid started <"$DOCKERD_SHARE_DIR/dockerd.pid"
+  if [ -n "$pid" ] && [ "$others" = 0 ]; then
+    if [ -n "$started" ] && [ "$(proc_start "$pid")" = "$started" ]; then
+      say "stopping the Docker engine local/up or local/test started (no stack uses it any more)"
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 1 60); do [ -n "$(proc_start "$pid")" ] || break; sleep 0.5; done
+      wait "$pid" 2>/dev/null || true  # reaps it when this script started it
+    fi
+    rm -f "$DOCKERD_SHARE_DIR/dockerd.pid"
+  elif [ -n "$pid" ]; then
+    say "leaving the Docker engine running: $others other local/up or local/test use it"
+  fi
+  docker_share_unlock
+}
+
+# This stack's name (SANDBOX_PLATFORM_NAME) unless set: one per state folder and storage, so two stacks on
+# one machine label their sandbox containers and name their plugin caches apart.
+default_stack_name() {
+  local dir
+  dir=$(cd "$STATE_DIR" 2>/dev/null && pwd -P) || dir="$STATE_DIR"
+  printf 'serverless-%s' "$(printf '%s|%s' "$dir" "$1" | sha256sum | cut -c1-10)"
 }
 
 # The sandbox runner image, built offline (sandbox/build-image skips the work when nothing changed).

@@ -7,7 +7,10 @@ namespace Serverless.Functions.Hosting;
 
 public static class HostingRegistration
 {
-    /// <summary>The non-HTTP functions, each served at <c>POST /{name}</c> for the Functions host.</summary>
+    /// <summary>
+    /// The non-HTTP functions: called in-process by the local drivers, and served at <c>POST /{name}</c>
+    /// to the Functions host only (<see cref="TriggeredFunctionEndpoints.MapTriggeredFunctions"/>).
+    /// </summary>
     public static IServiceCollection AddTriggeredFunctions(this IServiceCollection services)
     {
         services.AddSingleton<DispatchFunction>();

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Serverless.Functions.Hosting;
 using Serverless.Functions.Packages;
 
 namespace Serverless.Functions.Invocations;
@@ -9,10 +10,14 @@ public sealed record PluginPackage(PluginManifest Manifest, string Directory);
 /// <summary>
 /// Unpacks published versions once per host into <c>PLUGIN_CACHE_DIR/{id}/{version}</c>, readable by the
 /// sandbox's non-root user and mounted read-only into it. Versions are immutable, so the cache never goes stale.
+/// The default folder is per stack (<c>{temp}/serverless-plugins/{stack}</c>): another stack's catalog may hold
+/// a different zip under the same id and version.
 /// </summary>
 public sealed class PluginFiles(PluginCatalog catalog, PackageValidator validator, IConfiguration configuration)
 {
-    private readonly string _root = configuration["PLUGIN_CACHE_DIR"] is { Length: > 0 } dir ? dir : Path.Combine(Path.GetTempPath(), "serverless-plugins");
+    /// <summary>The folder this host unpacks into.</summary>
+    public string Root { get; } = configuration["PLUGIN_CACHE_DIR"] is { Length: > 0 } dir ? dir : Path.Combine(Path.GetTempPath(), "serverless-plugins", configuration.StackName());
+
     private readonly ConcurrentDictionary<string, Lazy<Task<PluginPackage>>> _packages = new();
 
     public Task<PluginPackage> GetAsync(string pluginId, PluginVersion version, CancellationToken cancellationToken)
@@ -32,7 +37,7 @@ public sealed class PluginFiles(PluginCatalog catalog, PackageValidator validato
 
     private async Task<PluginPackage> LoadAsync(string pluginId, PluginVersion version, CancellationToken cancellationToken)
     {
-        var directory = Path.Combine(_root, pluginId, version.Text);
+        var directory = Path.Combine(Root, pluginId, version.Text);
         var complete = Path.Combine(directory, ".unpacked");
         if (!File.Exists(complete))
         {

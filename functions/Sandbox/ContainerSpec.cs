@@ -13,7 +13,12 @@ public static class ContainerSpec
     public const string PluginMountPath = "/plugin";
     public const string SandboxUser = "10001:10001";
 
+    /// <summary>The stack the container belongs to (<see cref="DockerSandboxOptions.PlatformName"/>).</summary>
     public const string PlatformLabel = "org.serverless.platform";
+
+    /// <summary>The host process that started it (<see cref="HostInstance.Label"/>).</summary>
+    public const string OwnerLabel = "org.serverless.owner";
+
     public const string PluginLabel = "org.serverless.plugin";
     public const string VersionLabel = "org.serverless.plugin-version";
     public const string InstallLabel = "org.serverless.install";
@@ -51,6 +56,7 @@ public static class ContainerSpec
         var labels = new Dictionary<string, string>
         {
             [PlatformLabel] = options.PlatformName,
+            [OwnerLabel] = options.Owner.Label,
             [PluginLabel] = spec.PluginId,
             [VersionLabel] = spec.PluginVersion,
         };

@@ -34,13 +34,21 @@ public sealed class DockerSandboxDriver(DockerEngineClient client, DockerSandbox
         }
     }
 
+    /// <summary>
+    /// Removes this stack's containers whose owning host process has ended (a crash leaves them behind).
+    /// Containers of other stacks, of live hosts (this one, or another sharing the stack and the engine)
+    /// and without an owner label are never touched: nothing removes what it cannot show it owns.
+    /// </summary>
     public async Task<int> RemoveLeftoversAsync(CancellationToken cancellationToken)
     {
-        var leftovers = await client.ListContainersAsync([$"{ContainerSpec.PlatformLabel}={options.PlatformName}"], cancellationToken);
+        var containers = await client.ListContainersAsync([$"{ContainerSpec.PlatformLabel}={options.PlatformName}"], cancellationToken);
+        var leftovers = containers
+            .Where(container => HostInstance.Parse(container.Labels?.GetValueOrDefault(ContainerSpec.OwnerLabel)) is { } owner && owner.HasEnded())
+            .ToList();
         await Task.WhenAll(leftovers.Select(container => RemoveQuietlyAsync(container.Id)));
         if (leftovers.Count > 0)
         {
-            logger.LogWarning("Removed {Count} sandbox containers left over by an earlier run of platform {Platform}", leftovers.Count, options.PlatformName);
+            logger.LogWarning("Removed {Count} sandbox containers of stack {Platform} whose host process has ended", leftovers.Count, options.PlatformName);
         }
         return leftovers.Count;
     }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Serverless.Functions.Hosting;
 
 namespace Serverless.Functions.Sandbox;
 
@@ -11,10 +12,13 @@ public sealed record DockerSandboxOptions
     public string Image { get; init; } = DefaultImage;
 
     /// <summary>
-    /// Value of the platform label on every container. Crash recovery removes all
-    /// containers carrying it, so two hosts sharing one engine need different names.
+    /// The stack's name (<c>SANDBOX_PLATFORM_NAME</c>), the platform label on every container. Crash
+    /// recovery looks at this stack's containers only, and of those removes the ones whose owner has ended.
     /// </summary>
-    public string PlatformName { get; init; } = "serverless";
+    public string PlatformName { get; init; } = PlatformSettings.DefaultStackName;
+
+    /// <summary>This host process, the owner label on every container it starts.</summary>
+    public HostInstance Owner { get; init; } = HostInstance.Current;
 
     public IReadOnlyList<string> Command { get; init; } = ["python3", "-m", "serverless_sdk.runner", "--plugin-dir", ContainerSpec.PluginMountPath];
 
@@ -58,12 +62,18 @@ public sealed record DockerSandboxOptions
         };
         errors.AddRange(limits.Validate());
 
+        var stack = configuration.StackName();
+        if (!IsFolderName(stack))
+        {
+            errors.Add($"{PlatformSettings.StackNameKey} must be 1-63 letters, digits, '.', '_' or '-' (it names the stack's plugin cache folder), got '{stack}'");
+        }
+
         var allow = configuration["SANDBOX_ENV_ALLOW"];
         var options = defaults with
         {
             DockerHost = configuration["DOCKER_HOST"] is { Length: > 0 } host ? host : defaults.DockerHost,
             Image = configuration["SANDBOX_IMAGE"] is { Length: > 0 } image ? image : defaults.Image,
-            PlatformName = configuration["SANDBOX_PLATFORM_NAME"] is { Length: > 0 } platform ? platform : defaults.PlatformName,
+            PlatformName = stack,
             EnvironmentAllowList = string.IsNullOrWhiteSpace(allow)
                 ? defaults.EnvironmentAllowList
                 : new HashSet<string>(allow.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), StringComparer.Ordinal),
@@ -75,4 +85,7 @@ public sealed record DockerSandboxOptions
         }
         return options;
     }
+
+    private static bool IsFolderName(string name) =>
+        name.Length is > 0 and <= 63 && name[0] != '.' && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
 }

@@ -12,7 +12,7 @@ public interface ISandboxDriver
 
     Task<SandboxWorker> StartWorkerAsync(SandboxWorkerSpec spec, CancellationToken cancellationToken);
 
-    /// <summary>Removes workers a previous (crashed) host left behind; returns how many.</summary>
+    /// <summary>Removes workers that ended (crashed) hosts of this stack left behind, never a live host's; returns how many.</summary>
     Task<int> RemoveLeftoversAsync(CancellationToken cancellationToken);
 }
 

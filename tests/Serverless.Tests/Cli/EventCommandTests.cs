@@ -29,7 +29,7 @@ public sealed class EventCommandTests(Azurite azurite) : IAsyncLifetime
         _plugins = new EventPlugins(tables, blobs);
         _cacheDir = Directory.CreateTempSubdirectory("cli-events-cache-").FullName;
         var port = FreePorts.Next();
-        _app = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        _app = new TestApp().WithWebHostBuilder(b =>
         {
             b.UseSetting("AzureWebJobsStorage", azurite.ConnectionString);
             b.UseSetting("LOCAL_TRIGGERS", "off");

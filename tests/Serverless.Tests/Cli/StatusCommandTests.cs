@@ -31,7 +31,7 @@ public sealed class StatusCommandTests(Azurite azurite) : IDisposable
     public async Task Status_RealApp_PrintsEveryCheckAndExitMatchesHealth()
     {
         var port = FreePorts.Next();
-        await using var app = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
+        await using var app = new TestApp().WithWebHostBuilder(builder =>
         {
             builder.UseSetting("AzureWebJobsStorage", azurite.ConnectionString);
             builder.UseSetting("LOCAL_TRIGGERS", "off");

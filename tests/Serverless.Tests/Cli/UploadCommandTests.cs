@@ -25,7 +25,7 @@ public sealed class UploadCommandTests(Azurite azurite, DockerFixture docker) : 
     {
         // Publishing boots SDK plugins in the sandbox; the app's worker containers carry the fixture's platform name.
         docker.Require();
-        var app = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
+        var app = new TestApp().WithWebHostBuilder(builder =>
         {
             builder.UseSetting("AzureWebJobsStorage", azurite.ConnectionString);
             builder.UseSetting("SANDBOX_PLATFORM_NAME", docker.PlatformName);
@@ -177,7 +177,7 @@ public sealed class UploadCommandTests(Azurite azurite, DockerFixture docker) : 
         docker.Require();
         const string adminKey = "upload-tests-admin-key";
         var port = FreePorts.Next();
-        var app = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
+        var app = new TestApp().WithWebHostBuilder(builder =>
         {
             builder.UseSetting("AzureWebJobsStorage", azurite.ConnectionString);
             builder.UseSetting("SANDBOX_PLATFORM_NAME", docker.PlatformName);

@@ -156,10 +156,9 @@ public sealed class DiscordRecorderTests
 
     private static async Task<WebApplication> StartAppAsync(Dictionary<string, string?> settings)
     {
-        var builder = WebApplication.CreateSlimBuilder();
+        var builder = TestApp.CreateSlimBuilder(settings);
         builder.WebHost.UseTestServer();
         builder.Logging.ClearProviders();
-        builder.Configuration.AddInMemoryCollection(settings);
         builder.Services.AddDiscord(builder.Configuration);
         var app = builder.Build();
         app.MapDiscordRecorder();

@@ -3,7 +3,9 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using Serverless.Functions.Events;
+using Serverless.Functions.Hosting;
 using Serverless.Functions.Invocations;
 using Serverless.Functions.Packages;
 using Serverless.Tests.Discord;
@@ -35,7 +37,7 @@ public sealed class EndToEndEventTests(Azurite azurite, DockerFixture docker) : 
         docker.Require();
         _discord = await FakeDiscord.StartAsync();
         _cacheDir = Directory.CreateTempSubdirectory("events-e2e-cache-").FullName;
-        _app = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        _app = new TestApp().WithWebHostBuilder(b =>
         {
             b.UseSetting("AzureWebJobsStorage", azurite.ConnectionString);
             b.UseSetting("SANDBOX_PLATFORM_NAME", docker.PlatformName);
@@ -74,9 +76,9 @@ public sealed class EndToEndEventTests(Azurite azurite, DockerFixture docker) : 
         var blobs = new Serverless.Functions.Storage.BlobServiceClient(azurite.Account);
         await blobs.GetBlobContainerClient(UploadRef.Container).CreateIfNotExistsAsync();
         await blobs.GetBlobContainerClient(UploadRef.Container).GetBlobClient($"acme/{id}.zip").UploadAsync(BinaryData.FromBytes(zip), overwrite: true);
-        var published = await _http.PostAsync("/packages", new StringContent(
-            new JsonObject { ["Data"] = new JsonObject(), ["Metadata"] = new JsonObject { ["publisher"] = "acme", ["name"] = id } }.ToJsonString(), Encoding.UTF8, "application/json"));
-        var report = JsonNode.Parse(await published.Content.ReadAsStringAsync())!["ReturnValue"]!;
+        // The packages function in-process, as the local upload watcher runs it.
+        var report = (await _app.Services.GetRequiredService<PackagesFunction>().RunAsync(
+            new FunctionInvocationRequest([], new JsonObject { ["publisher"] = "acme", ["name"] = id }), TestContext.Current.CancellationToken)).ReturnValue!;
         Assert.True(report["status"]!.GetValue<string>() == "published", report.ToJsonString());
     }
 

@@ -42,7 +42,7 @@ public sealed class EventsEndpointTests(Azurite azurite) : IAsyncLifetime
     }
 
     private static WebApplicationFactory<Program> App(Azurite azurite, string cacheDir, string? secret) =>
-        new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        new TestApp().WithWebHostBuilder(b =>
         {
             b.UseSetting("AzureWebJobsStorage", azurite.ConnectionString);
             b.UseSetting("LOCAL_TRIGGERS", "off");

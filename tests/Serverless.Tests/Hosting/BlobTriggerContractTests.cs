@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Serverless.Functions.Hosting;
 using Serverless.Functions.Packages;
@@ -12,7 +11,7 @@ using Serverless.Tests.Sandbox;
 
 namespace Serverless.Tests.Hosting;
 
-/// <summary>The blob trigger's custom-handler payload, as the Functions host sends it, against a real Azurite.</summary>
+/// <summary>The blob trigger's custom-handler payload, as the Functions host sends it (over loopback, to the app under the host), against a real Azurite.</summary>
 [Collection("Docker")]
 public sealed class BlobTriggerContractTests(Azurite azurite, DockerFixture docker)
 {
@@ -20,10 +19,9 @@ public sealed class BlobTriggerContractTests(Azurite azurite, DockerFixture dock
     public async Task Packages_BlobTriggerPayload_PublishesAndAnswersHostFormat()
     {
         docker.Require();
-        await using var app = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        await using var app = FunctionsHostApp.Start(b =>
         {
             b.UseSetting("AzureWebJobsStorage", azurite.ConnectionString);
-            b.UseSetting("LOCAL_TRIGGERS", "off");
             b.UseSetting("SANDBOX_PLATFORM_NAME", docker.PlatformName);
         });
         var blobs = new BlobServiceClient(azurite.Account);
@@ -46,7 +44,7 @@ public sealed class BlobTriggerContractTests(Azurite azurite, DockerFixture dock
             }
             """;
 
-        var response = await app.CreateClient().PostAsync("/packages", new StringContent(payload, Encoding.UTF8, "application/json"));
+        var response = await app.Host.PostAsync("/packages", new StringContent(payload, Encoding.UTF8, "application/json"));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;

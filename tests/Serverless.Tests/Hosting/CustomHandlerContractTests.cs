@@ -2,19 +2,21 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using Serverless.Functions.Dispatch;
+using Serverless.Functions.Hosting;
+using Serverless.Functions.Storage;
 using Serverless.Functions.WorkQueue;
 using Serverless.Tests.Infrastructure;
-
 
 namespace Serverless.Tests.Hosting;
 
 /// <summary>
 /// The Functions host's custom-handler wire format, as documented: non-HTTP triggers POST
-/// <c>{"Data":…,"Metadata":…}</c> to <c>/{function}</c> and read back <c>{"Outputs","Logs","ReturnValue"}</c>.
+/// <c>{"Data":…,"Metadata":…}</c> to <c>/{function}</c> on the handler port over loopback and read back
+/// <c>{"Outputs","Logs","ReturnValue"}</c>. The app runs as under the host (<see cref="FunctionsHostApp"/>).
 /// </summary>
 public sealed class CustomHandlerContractTests : IClassFixture<CustomHandlerContractTests.App>
 {
@@ -23,17 +25,32 @@ public sealed class CustomHandlerContractTests : IClassFixture<CustomHandlerCont
     public CustomHandlerContractTests(App app) => _app = app;
 
     /// <summary>On Azurite: the schedules function reads its due index there.</summary>
-    public sealed class App(Azurite azurite) : WebApplicationFactory<Program>
+    public sealed class App(Azurite azurite) : IAsyncLifetime
     {
+        private FunctionsHostApp? _host;
+
         public RecordingHandler Handler { get; } = new();
 
-        protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+        public HttpClient Host => _host!.Host;
+
+        public async ValueTask InitializeAsync()
         {
-            builder.UseSetting("AzureWebJobsStorage", azurite.ConnectionString);
-            builder.UseSetting("LOCAL_TRIGGERS", "off");
-            builder.UseSetting("AzureWebJobsStorage", azurite.ConnectionString);
-            builder.UseSetting("SANDBOX_PLATFORM_NAME", "contract-tests-" + Guid.NewGuid().ToString("N")[..8]);
-            builder.ConfigureTestServices(services => services.AddSingleton<IWorkItemHandler>(Handler));
+            // Under the host infra/ creates storage; here the test does.
+            await new StorageLayout(new BlobServiceClient(azurite.Account), new QueueServiceClient(azurite.Account), new TableServiceClient(azurite.Account), NullLogger<StorageLayout>.Instance)
+                .EnsureAsync(CancellationToken.None);
+            _host = FunctionsHostApp.Start(builder =>
+            {
+                builder.UseSetting("AzureWebJobsStorage", azurite.ConnectionString);
+                builder.ConfigureTestServices(services => services.AddSingleton<IWorkItemHandler>(Handler));
+            });
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_host is not null)
+            {
+                await _host.DisposeAsync();
+            }
         }
     }
 
@@ -73,7 +90,7 @@ public sealed class CustomHandlerContractTests : IClassFixture<CustomHandlerCont
             },
         };
 
-        var response = await _app.CreateClient().PostAsJsonAsync("/dispatch", payload, TestContext.Current.CancellationToken);
+        var response = await _app.Host.PostAsJsonAsync("/dispatch", payload, TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var body = JsonNode.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken))!.AsObject();
@@ -96,7 +113,7 @@ public sealed class CustomHandlerContractTests : IClassFixture<CustomHandlerCont
             ["Metadata"] = new JsonObject(),
         };
 
-        var response = await _app.CreateClient().PostAsJsonAsync("/dispatch", payload, TestContext.Current.CancellationToken);
+        var response = await _app.Host.PostAsJsonAsync("/dispatch", payload, TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Single(_app.Handler.Calls, c => c.Item.Id == "sb-2" && c.Delivery.Count == 1);
@@ -110,7 +127,7 @@ public sealed class CustomHandlerContractTests : IClassFixture<CustomHandlerCont
              "Metadata":{"sys":{"MethodName":"schedules","UtcNow":"2026-11-21T10:00:10Z","RandGuid":"6a8f8b5e-1d7c-4c43-9b1d-0f6c6f4e2a11"}}}
             """;
 
-        var response = await _app.CreateClient().PostAsync("/schedules", new StringContent(payload, Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
+        var response = await _app.Host.PostAsync("/schedules", new StringContent(payload, Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var body = JsonNode.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken))!.AsObject();
@@ -130,7 +147,7 @@ public sealed class CustomHandlerContractTests : IClassFixture<CustomHandlerCont
     [InlineData("/packages", """{"Data":{"upload":null},"Metadata":{"publisher":"a/b","name":"x"}}""", "not a valid upload name")]
     public async Task TriggeredFunction_BadPayload_Returns400WithReason(string path, string payload, string reason)
     {
-        var response = await _app.CreateClient().PostAsync(path, new StringContent(payload, Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
+        var response = await _app.Host.PostAsync(path, new StringContent(payload, Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var error = JsonNode.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken))!["error"]!.GetValue<string>();

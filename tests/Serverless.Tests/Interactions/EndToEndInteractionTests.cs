@@ -4,6 +4,8 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Org.BouncyCastle.Crypto.Parameters;
+using Microsoft.Extensions.DependencyInjection;
+using Serverless.Functions.Hosting;
 using Serverless.Functions.Interactions;
 using Serverless.Functions.Invocations;
 using Serverless.Functions.Packages;
@@ -41,7 +43,7 @@ public sealed class EndToEndInteractionTests(Azurite azurite, DockerFixture dock
     }
 
     private WebApplicationFactory<Program> NewApp(bool localTriggers) =>
-        new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        new TestApp().WithWebHostBuilder(b =>
         {
             b.UseSetting("LOCAL_TRIGGERS", localTriggers ? "on" : "off");
             b.UseSetting("AzureWebJobsStorage", azurite.ConnectionString);
@@ -65,9 +67,7 @@ public sealed class EndToEndInteractionTests(Azurite azurite, DockerFixture dock
     private async Task<string> PublishAndInstallAsync(byte[] zip, string id, string guild, params string[] capabilities)
     {
         await UploadAsync(id, zip);
-        var published = await _http.PostAsync("/packages", new StringContent(
-            new JsonObject { ["Data"] = new JsonObject(), ["Metadata"] = new JsonObject { ["publisher"] = "acme", ["name"] = id } }.ToJsonString(), Encoding.UTF8, "application/json"));
-        var report = JsonNode.Parse(await published.Content.ReadAsStringAsync())!["ReturnValue"]!;
+        var report = await PublishAsync(id);
         Assert.True(report["status"]!.GetValue<string>() == "published", report.ToJsonString());
 
         var install = await _http.PutAsJsonAsync($"/api/admin/guilds/{guild}/plugins/{id}", new JsonObject { ["version"] = "^1.0", ["capabilities"] = new JsonArray(capabilities.Select(c => (JsonNode)c).ToArray()) });
@@ -75,6 +75,11 @@ public sealed class EndToEndInteractionTests(Azurite azurite, DockerFixture dock
         Assert.True(install.StatusCode == HttpStatusCode.Created, installed.ToJsonString());
         return installed["install_id"]!.GetValue<string>();
     }
+
+    /// <summary>The packages function run in-process on the upload, as the local upload watcher runs it; returns the report.</summary>
+    private async Task<JsonObject> PublishAsync(string id) =>
+        (await _app.Services.GetRequiredService<PackagesFunction>().RunAsync(
+            new FunctionInvocationRequest([], new JsonObject { ["publisher"] = "acme", ["name"] = id }), TestContext.Current.CancellationToken)).ReturnValue!;
 
     private async Task UploadAsync(string id, byte[] zip)
     {
@@ -386,7 +391,7 @@ public sealed class EndToEndInteractionTests(Azurite azurite, DockerFixture dock
         var guild = NewGuild();
         await PublishAndInstallAsync(PluginInvokerTests.SeedPluginZip(first), first, guild);
         await UploadAsync(second, PluginInvokerTests.SeedPluginZip(second));
-        await _http.PostAsync("/packages", new StringContent(new JsonObject { ["Data"] = new JsonObject(), ["Metadata"] = new JsonObject { ["publisher"] = "acme", ["name"] = second } }.ToJsonString(), Encoding.UTF8, "application/json"));
+        await PublishAsync(second);
 
         var response = await _http.PutAsJsonAsync($"/api/admin/guilds/{guild}/plugins/{second}", new JsonObject { ["version"] = "*" });
         var error = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;

@@ -15,7 +15,7 @@ public sealed class InteractionsEndpointTests : IClassFixture<InteractionsEndpoi
 
     public InteractionsEndpointTests(App app) => _app = app;
 
-    public sealed class App(Azurite azurite) : WebApplicationFactory<Program>
+    public sealed class App(Azurite azurite) : TestApp
     {
         private static readonly (string PublicKeyHex, Ed25519PrivateKeyParameters PrivateKey) Keys = InteractionSignatureTests.NewKeyPair();
 
@@ -23,6 +23,7 @@ public sealed class InteractionsEndpointTests : IClassFixture<InteractionsEndpoi
 
         protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
         {
+            base.ConfigureWebHost(builder);
             builder.UseSetting("LOCAL_TRIGGERS", "off");
             builder.UseSetting("SANDBOX_PLATFORM_NAME", "contract-tests-" + Guid.NewGuid().ToString("N")[..8]);
             builder.UseSetting("DISCORD_PUBLIC_KEY", Keys.PublicKeyHex);

@@ -23,7 +23,7 @@ public sealed class MalformedInteractionTests(MalformedInteractionTests.App app)
 {
     public const string Guild = "424242424242";
 
-    public sealed class App(Azurite azurite) : WebApplicationFactory<Program>, IAsyncLifetime
+    public sealed class App(Azurite azurite) : TestApp, IAsyncLifetime
     {
         private const string AdminKey = "malformed-admin-key";
         private static readonly (string PublicKeyHex, Ed25519PrivateKeyParameters PrivateKey) Keys = InteractionSignatureTests.NewKeyPair();
@@ -33,6 +33,7 @@ public sealed class MalformedInteractionTests(MalformedInteractionTests.App app)
 
         protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
         {
+            base.ConfigureWebHost(builder);
             builder.UseSetting("LOCAL_TRIGGERS", "off");
             builder.UseSetting("SANDBOX_PLATFORM_NAME", "malformed-tests-" + Guid.NewGuid().ToString("N")[..8]);
             builder.UseSetting("DISCORD_PUBLIC_KEY", Keys.PublicKeyHex);

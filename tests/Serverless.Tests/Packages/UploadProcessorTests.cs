@@ -194,7 +194,7 @@ public sealed class UploadProcessorTests(Azurite azurite, DockerFixture docker) 
     public async Task LocalWatcher_UploadedZip_ReportAppearsWithinSeconds()
     {
         docker.Require();
-        await using var app = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        await using var app = new TestApp().WithWebHostBuilder(b =>
         {
             b.UseSetting("AzureWebJobsStorage", azurite.ConnectionString);
             b.UseSetting("SANDBOX_PLATFORM_NAME", docker.PlatformName);

@@ -53,7 +53,7 @@ public sealed class PortalApp : IAsyncDisposable
         var publicKey = DevSigningKey.Load(new CliConsole(TextWriter.Null, TextWriter.Null, false, false, _ => null, directory), keyFile).PublicKeyHex;
         var port = FreePorts.Next();
         var baseUrl = $"http://127.0.0.1:{port}";
-        var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        var factory = new TestApp().WithWebHostBuilder(b =>
         {
             b.UseSetting("urls", baseUrl);
             b.UseSetting("AzureWebJobsStorage", azurite.ConnectionString);

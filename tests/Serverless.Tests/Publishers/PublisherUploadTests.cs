@@ -26,7 +26,7 @@ public sealed class PublisherUploadTests(Azurite azurite) : IAsyncLifetime
 
     public ValueTask InitializeAsync()
     {
-        _app = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
+        _app = new TestApp().WithWebHostBuilder(builder =>
         {
             builder.UseSetting("AzureWebJobsStorage", azurite.ConnectionString);
             builder.UseSetting("LOCAL_TRIGGERS", "off");

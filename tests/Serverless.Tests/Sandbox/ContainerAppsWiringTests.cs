@@ -71,7 +71,7 @@ public sealed class ContainerAppsWiringTests(Azurite azurite)
     public async Task App_SandboxDriverContainerApps_HealthReportsDriverAndJob()
     {
         await using var arm = await FakeArm.StartAsync();
-        await using var app = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
+        await using var app = new TestApp().WithWebHostBuilder(builder =>
         {
             builder.UseSetting("AzureWebJobsStorage", azurite.ConnectionString);
             builder.UseSetting("LOCAL_TRIGGERS", "off");

@@ -18,12 +18,41 @@ public sealed class DockerFixture : IAsyncLifetime
 
     public DockerEngineClient Client { get; } = new(Environment.GetEnvironmentVariable("DOCKER_HOST"));
 
-    /// <summary>A platform name of our own, so crash recovery in tests only touches our containers.</summary>
+    /// <summary>A stack of our own, so crash recovery in tests only looks at our containers.</summary>
     public string PlatformName { get; } = "serverless-tests-" + Guid.NewGuid().ToString("N")[..8];
 
     public DockerSandboxOptions Options => new() { PlatformName = PlatformName, DockerHost = Client.Host };
 
     public DockerSandboxDriver Driver => new(Client, Options, NullLogger<DockerSandboxDriver>.Instance);
+
+    /// <summary>A driver whose containers name <paramref name="owner"/> as their host, on stack <paramref name="stack"/> (ours by default).</summary>
+    public DockerSandboxDriver DriverOwnedBy(HostInstance owner, string? stack = null) =>
+        new(Client, Options with { Owner = owner, PlatformName = stack ?? PlatformName }, NullLogger<DockerSandboxDriver>.Instance);
+
+    /// <summary>Whether the engine still has the container (running or not).</summary>
+    public async Task<bool> ExistsAsync(string containerId)
+    {
+        try
+        {
+            await Client.InspectContainerAsync(containerId, TestContext.Current.CancellationToken);
+            return true;
+        }
+        catch (DockerEngineException e) when (e.Status == 404)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>A host process that has ended, as a crashed host's containers name it: a real process, started and killed.</summary>
+    public static async Task<HostInstance> EndedHostAsync()
+    {
+        using var process = Process.Start(new ProcessStartInfo("sleep", "60"))!;
+        var owner = new HostInstance(Environment.MachineName, process.Id, HostInstance.StartTicksOf(process.Id) ?? 0);
+        process.Kill();
+        await process.WaitForExitAsync();
+        Assert.True(owner.HasEnded(), $"process {owner.ProcessId} still counts as running");
+        return owner;
+    }
 
     public string RepoRoot { get; } = FindRepoRoot();
 
@@ -71,7 +100,17 @@ public sealed class DockerFixture : IAsyncLifetime
     {
         if (unavailable is null)
         {
-            await Driver.RemoveLeftoversAsync(CancellationToken.None);
+            // The stack is ours alone: whatever a test left of it goes, whichever process it names as owner.
+            foreach (var container in await Client.ListContainersAsync([$"{ContainerSpec.PlatformLabel}={PlatformName}"]))
+            {
+                try
+                {
+                    await Client.RemoveContainerAsync(container.Id, force: true);
+                }
+                catch (DockerEngineException)
+                {
+                }
+            }
         }
         Client.Dispose();
     }

@@ -211,8 +211,8 @@ public sealed class SandboxPoolTests(DockerFixture docker)
     public async Task RecoverAsync_LeftoverContainers_AreRemovedAndDisposeStopsAll()
     {
         docker.Require();
-        // A worker nobody disposes stands for one a crashed host left running.
-        var orphan = await docker.Driver.StartWorkerAsync(EchoPlugin.Spec(install: "orphan"), Ct);
+        // A worker nobody disposes, owned by a host process that has ended: what a crashed host leaves running.
+        var orphan = await docker.DriverOwnedBy(await DockerFixture.EndedHostAsync()).StartWorkerAsync(EchoPlugin.Spec(install: "orphan"), Ct);
         var pool = NewPool();
         Assert.True(await pool.RecoverAsync(Ct) >= 1);
         await AssertRemovedAsync(orphan.Id);

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Serverless.Functions.Hosting;
 using Serverless.Functions.Packages;
 using Serverless.Functions.Schedules;
 using Serverless.Functions.Storage;
@@ -33,7 +34,7 @@ public sealed class SchedulesEndToEndTests(Azurite azurite, DockerFixture docker
         docker.Require();
         _cacheDir = Directory.CreateTempSubdirectory("schedules-e2e-").FullName;
         await new TableServiceClient(azurite.Account).GetTableClient(_table).CreateIfNotExistsAsync();
-        _app = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        _app = new TestApp().WithWebHostBuilder(b =>
         {
             b.UseSetting("AzureWebJobsStorage", azurite.ConnectionString);
             b.UseSetting("SANDBOX_PLATFORM_NAME", docker.PlatformName);
@@ -66,8 +67,10 @@ public sealed class SchedulesEndToEndTests(Azurite azurite, DockerFixture docker
         var blobs = new BlobServiceClient(azurite.Account);
         await blobs.GetBlobContainerClient(UploadRef.Container).CreateIfNotExistsAsync();
         await blobs.GetBlobContainerClient(UploadRef.Container).GetBlobClient($"acme/{id}.zip").UploadAsync(BinaryData.FromBytes(PluginInvokerTests.SeedPluginZip(id)), overwrite: true);
-        var published = await PostJsonAsync("/packages", new JsonObject { ["Data"] = new JsonObject(), ["Metadata"] = new JsonObject { ["publisher"] = "acme", ["name"] = id } });
-        Assert.True(published["ReturnValue"]!["status"]!.GetValue<string>() == "published", published.ToJsonString());
+        // Published as the local upload watcher does: the packages function in-process (no HTTP route outside the Functions host).
+        var published = (await _app.Services.GetRequiredService<PackagesFunction>().RunAsync(
+            new FunctionInvocationRequest([], new JsonObject { ["publisher"] = "acme", ["name"] = id }), TestContext.Current.CancellationToken)).ReturnValue!;
+        Assert.True(published["status"]!.GetValue<string>() == "published", published.ToJsonString());
         var install = await _http.PutAsJsonAsync($"/api/admin/guilds/{guild}/plugins/{id}", new JsonObject { ["version"] = "^1.0" });
         Assert.Equal(HttpStatusCode.Created, install.StatusCode);
 
@@ -77,23 +80,15 @@ public sealed class SchedulesEndToEndTests(Azurite azurite, DockerFixture docker
         await TickAsync(ScheduleRig.Start.AddSeconds(600));
         await WaitForLogAsync(id, guild, "heartbeat #2");
 
-        Assert.Equal(0, early["ReturnValue"]!["fired"]!.GetValue<int>());
+        Assert.Equal(0, early.ReturnValue!["fired"]!.GetValue<int>());
         Assert.Equal(["heartbeat #1", "heartbeat #2"], (await LogsAsync(id, guild)).Where(m => m.StartsWith("heartbeat", StringComparison.Ordinal)));
     }
 
-    private async Task<JsonNode> TickAsync(DateTimeOffset at)
+    /// <summary>The host's timer payload for one tick, run in-process as the local timer runs it.</summary>
+    private async Task<FunctionInvocationResponse> TickAsync(DateTimeOffset at)
     {
         _clock.Set(at);
-        var payload = LocalTimer.TimerPayload(at - LocalTimer.Period, at, isPastDue: false);
-        return await PostJsonAsync("/" + SchedulesFunction.FunctionName, new JsonObject { ["Data"] = payload.Data.DeepClone(), ["Metadata"] = payload.Metadata.DeepClone() });
-    }
-
-    private async Task<JsonNode> PostJsonAsync(string path, JsonObject body)
-    {
-        var response = await _http.PostAsync(path, new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"));
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode} {text}");
-        return JsonNode.Parse(text)!;
+        return await _app.Services.GetRequiredService<SchedulesFunction>().RunAsync(LocalTimer.TimerPayload(at - LocalTimer.Period, at, isPastDue: false), TestContext.Current.CancellationToken);
     }
 
     private async Task<List<string>> LogsAsync(string id, string guild)

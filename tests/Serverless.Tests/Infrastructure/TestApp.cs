@@ -1,0 +1,42 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Serverless.Functions.Hosting;
+
+namespace Serverless.Tests.Infrastructure;
+
+/// <summary>
+/// The function app as every test hosts it (use it wherever a test would write
+/// <c>new WebApplicationFactory&lt;Program&gt;()</c>; <c>TestHostIsolationTests</c> fails on any other). Its settings are
+/// the test's <c>UseSetting</c> values and nothing else: the developer's environment and local.settings.json
+/// are ignored (<see cref="PlatformSettings.CommandLineOnlySwitch"/>), so an exported real
+/// <c>AzureWebJobsStorage</c>, bot token or stack name never reaches a test. Unless the test names one, the
+/// stack is this test run's own, so its crash recovery and plugin cache touch nothing of a running stack.
+/// </summary>
+public class TestApp : WebApplicationFactory<Program>
+{
+    /// <summary>The stack of every test host that names none.</summary>
+    public static string DefaultStack { get; } = "tests-" + Guid.NewGuid().ToString("N")[..8];
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting(PlatformSettings.CommandLineOnlySwitch, "true");
+        builder.UseSetting(PlatformSettings.StackNameKey, DefaultStack);
+    }
+
+    /// <summary>
+    /// A partial host (one feature's services and endpoints) under the same rule: its configuration is
+    /// <paramref name="settings"/> and nothing from the machine.
+    /// </summary>
+    public static WebApplicationBuilder CreateSlimBuilder(IReadOnlyDictionary<string, string?> settings)
+    {
+        string[] args =
+        [
+            $"--{PlatformSettings.CommandLineOnlySwitch}=true",
+            .. settings.Where(setting => setting.Value is not null).Select(setting => $"--{setting.Key}={setting.Value}"),
+        ];
+        var builder = WebApplication.CreateSlimBuilder(args);
+        builder.Configuration.AddPlatformSettings(builder.Environment.ContentRootPath, args);
+        return builder;
+    }
+}
