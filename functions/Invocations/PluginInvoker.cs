@@ -28,7 +28,7 @@ public sealed class PluginInvoker(SandboxPool pool, ISandboxDriver driver, Plugi
         SandboxLease lease;
         try
         {
-            lease = await pool.AcquireAsync(spec, hostApi.HandlerFor(invocation, router), cancellationToken);
+            lease = await pool.AcquireAsync(spec, hostApi.CallsFor(invocation, router), cancellationToken);
         }
         catch (Exception ex) when (ex is SandboxWorkerExitedException or DockerEngineException or ContainerAppsException)
         {
@@ -39,7 +39,8 @@ public sealed class PluginInvoker(SandboxPool pool, ISandboxDriver driver, Plugi
         {
             var parameters = new JsonObject
             {
-                ["invocation_id"] = invocation.Id,
+                // The run's random id, which every plugin call must carry; invocation.Id (a work item's) stays the one logs show.
+                ["invocation_id"] = lease.Invocation.Id,
                 ["kind"] = invocation.Kind,
                 ["name"] = invocation.Name,
                 ["event"] = invocation.Event?.DeepClone(),
