@@ -60,9 +60,9 @@ public sealed class PluginInvoker(SandboxPool pool, ISandboxDriver driver, Plugi
             {
                 parameters["context"]!["manifest_cron"] = manifestCron;
             }
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lease.Invocation.WallClockToken);
             try
             {
-                using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lease.Invocation.WallClockToken);
                 var result = await lease.Rpc.SendRequestAsync("invoke", parameters, limit.Token) as JsonObject;
                 await lease.Rpc.DrainAsync(limit.Token);
                 var status = result?["skipped"]?.GetValue<bool>() == true ? InvocationStatus.Skipped
@@ -72,6 +72,8 @@ public sealed class PluginInvoker(SandboxPool pool, ISandboxDriver driver, Plugi
             }
             catch (JsonRpcException ex) when (ex.Code != JsonRpcException.ConnectionClosed)
             {
+                // The runner logs a failed handler just before its error reply: serve that log while the invocation still runs.
+                await lease.Rpc.DrainAsync(limit.Token);
                 return await FinishAsync(invocation, started, lease.IsWarm, InvocationStatus.Failed, ex.Message, null, lease.Worker.DrainLog());
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is JsonRpcException or OperationCanceledException or SandboxWorkerExitedException)

@@ -118,7 +118,7 @@ public sealed class JsonRpcPeer : IAsyncDisposable
         lock (invocationsGate)
         {
             running.Remove(invocationId);
-            finished[invocationId] = new FinishedInvocation(calls);
+            finished[invocationId] = new FinishedInvocation(calls.Refused);
             finishedOrder.Enqueue(invocationId);
             while (finishedOrder.Count > RememberedFinished)
             {
@@ -424,7 +424,7 @@ public sealed class JsonRpcPeer : IAsyncDisposable
     private async Task ReportRefusalAsync(JsonRpcRequest request, string reason, FinishedInvocation? late)
     {
         logger.LogDebug("Refused a plugin call: {Reason}", reason);
-        if (late?.Calls.Refused is not { } refused)
+        if (late?.Refused is not { } refused)
         {
             return;
         }
@@ -506,9 +506,10 @@ public sealed class JsonRpcPeer : IAsyncDisposable
             && (value.TryGetValue(out key) || (value.TryGetValue<string>(out var text) && long.TryParse(text, out key)));
     }
 
-    private sealed class FinishedInvocation(InvocationCalls calls)
+    /// <summary>Only who hears of its refusals: the handler (and what it holds) is let go.</summary>
+    private sealed class FinishedInvocation(JsonRpcRefusalHandler? refused)
     {
-        public InvocationCalls Calls { get; } = calls;
+        public JsonRpcRefusalHandler? Refused { get; } = refused;
 
         public int Refusals;
     }
