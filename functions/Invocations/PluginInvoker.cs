@@ -63,18 +63,24 @@ public sealed class PluginInvoker(SandboxPool pool, ISandboxDriver driver, Plugi
             using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lease.Invocation.WallClockToken);
             try
             {
-                var result = await lease.Rpc.SendRequestAsync("invoke", parameters, limit.Token) as JsonObject;
+                JsonObject? result = null;
+                string? failure = null;
+                try
+                {
+                    result = await lease.Rpc.SendRequestAsync("invoke", parameters, limit.Token) as JsonObject;
+                }
+                catch (JsonRpcException ex) when (ex.Code != JsonRpcException.ConnectionClosed)
+                {
+                    failure = ex.Message;
+                }
+                // What the plugin sent before its answer (its last logs, the runner's report of a failure) is served
+                // while the invocation still runs: once it ends, calls naming it are refused.
                 await lease.Rpc.DrainAsync(limit.Token);
-                var status = result?["skipped"]?.GetValue<bool>() == true ? InvocationStatus.Skipped
+                var status = failure is not null ? InvocationStatus.Failed
+                    : result?["skipped"]?.GetValue<bool>() == true ? InvocationStatus.Skipped
                     : result?["handled"]?.GetValue<bool>() == true ? InvocationStatus.Handled
                     : InvocationStatus.NotHandled;
-                return await FinishAsync(invocation, started, lease.IsWarm, status, null, result, lease.Worker.DrainLog());
-            }
-            catch (JsonRpcException ex) when (ex.Code != JsonRpcException.ConnectionClosed)
-            {
-                // The runner logs a failed handler just before its error reply: serve that log while the invocation still runs.
-                await lease.Rpc.DrainAsync(limit.Token);
-                return await FinishAsync(invocation, started, lease.IsWarm, InvocationStatus.Failed, ex.Message, null, lease.Worker.DrainLog());
+                return await FinishAsync(invocation, started, lease.IsWarm, status, failure, result, lease.Worker.DrainLog());
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is JsonRpcException or OperationCanceledException or SandboxWorkerExitedException)
             {
