@@ -90,10 +90,11 @@ async Task<(double ToResult, double Total)> ColdAsync(SandboxWorkerSpec workerSp
     double toResult;
     await using (var worker = await driver.StartWorkerAsync(workerSpec, CancellationToken.None))
     {
-        await using var rpc = JsonRpcPeer.Over(worker, NullLogger.Instance, Responder(responded));
+        await using var rpc = JsonRpcPeer.Over(worker, NullLogger.Instance);
         using var invocation = worker.BeginInvocation();
+        using var serving = rpc.Serve(invocation.Id, Responder(responded));
         await rpc.SendRequestAsync("describe", new JsonObject(), invocation.WallClockToken);
-        var result = await rpc.SendRequestAsync("invoke", Invoke(), invocation.WallClockToken);
+        var result = await rpc.SendRequestAsync("invoke", Invoke(invocation.Id), invocation.WallClockToken);
         await responded.Task;
         toResult = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         if (result?["handled"]?.GetValue<bool>() != true)
@@ -119,7 +120,7 @@ async Task<double> OneWarmAsync(SandboxPool warmPool, SandboxWorkerSpec workerSp
     var responded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
     await using var lease = await warmPool.AcquireAsync(workerSpec, Responder(responded), CancellationToken.None);
     var started = Stopwatch.GetTimestamp();
-    var call = lease.Rpc.SendRequestAsync("invoke", Invoke(), lease.Invocation.WallClockToken);
+    var call = lease.Rpc.SendRequestAsync("invoke", Invoke(lease.Invocation.Id), lease.Invocation.WallClockToken);
     await responded.Task;
     var roundTrip = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
     await call;
@@ -146,7 +147,7 @@ async Task<(int Completed, TimeSpan Elapsed, List<double> Latencies)> Throughput
             var responded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             await using (var lease = await throughputPool.AcquireAsync(installSpec, Responder(responded), CancellationToken.None))
             {
-                await lease.Rpc.SendRequestAsync("invoke", Invoke(), lease.Invocation.WallClockToken);
+                await lease.Rpc.SendRequestAsync("invoke", Invoke(lease.Invocation.Id), lease.Invocation.WallClockToken);
             }
             mine.Add(Stopwatch.GetElapsedTime(one).TotalMilliseconds);
             Interlocked.Increment(ref completed);
@@ -159,18 +160,18 @@ async Task<(int Completed, TimeSpan Elapsed, List<double> Latencies)> Throughput
     return (completed, Stopwatch.GetElapsedTime(started), latencies);
 }
 
-static JsonRpcRequestHandler Responder(TaskCompletionSource responded) => (request, _) =>
+static InvocationCalls Responder(TaskCompletionSource responded) => new((request, _) =>
 {
     if (request.Method == "interaction.respond")
     {
         responded.TrySetResult();
     }
     return Task.FromResult<JsonNode?>(null);
-};
+});
 
-static JsonObject Invoke() => new()
+static JsonObject Invoke(string invocationId) => new()
 {
-    ["invocation_id"] = "bench",
+    ["invocation_id"] = invocationId,
     ["kind"] = "slash_command",
     ["name"] = "ping",
     ["event"] = new JsonObject { ["interaction_id"] = "1", ["options"] = new JsonArray() },

@@ -10,6 +10,7 @@ public sealed record EventTarget(string PluginId, string InstallId);
 /// The body of a work item of kind <c>event</c>: one event for one or more installs of a guild, invoked one
 /// after the other in the listed order. A Discord event gets one item per install (their payloads differ by
 /// capability, and they need no order); a custom event gets one item carrying its listeners in priority order.
+/// <see cref="Budget"/> is what its invocations may still spend on emits (<see cref="EventChain"/>).
 /// </summary>
 public sealed record EventWork(
     string GuildId,
@@ -18,7 +19,8 @@ public sealed record EventWork(
     IReadOnlyList<EventTarget> Targets,
     string? SourcePluginId,
     int Depth,
-    string? EventId)
+    string? EventId,
+    int Budget)
 {
     public const string WorkKind = "event";
 
@@ -31,6 +33,7 @@ public sealed record EventWork(
         ["source_plugin_id"] = SourcePluginId,
         ["depth"] = Depth,
         ["event_id"] = EventId,
+        ["budget"] = Budget,
     }, id);
 
     public static EventWork FromWorkItem(WorkItem item)
@@ -45,7 +48,8 @@ public sealed record EventWork(
                 (body["targets"] as JsonArray ?? []).Select(t => new EventTarget(t!["plugin_id"]!.GetValue<string>(), t["install_id"]!.GetValue<string>())).ToList(),
                 body["source_plugin_id"]?.GetValue<string>(),
                 body["depth"]?.GetValue<int>() ?? 0,
-                body["event_id"]?.GetValue<string>());
+                body["event_id"]?.GetValue<string>(),
+                body["budget"]?.GetValue<int>() ?? CustomEvents.ChainBudget);
         }
         catch (Exception ex) when (ex is NullReferenceException or InvalidOperationException or FormatException)
         {

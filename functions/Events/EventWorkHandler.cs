@@ -10,14 +10,14 @@ using Serverless.Functions.WorkQueue;
 namespace Serverless.Functions.Events;
 
 /// <summary>
-/// The calls an event (or lifecycle) handler can make that leave its install: Discord actions as anywhere
-/// else, and <c>events.emit</c>, which carries the depth of the event being handled so loops end.
+/// The calls an event, schedule or lifecycle handler can make that leave its install: Discord actions as
+/// anywhere else, and <c>events.emit</c>, drawing on the chain of the event being handled so loops end.
 /// </summary>
-public sealed class EventCallRouter(DiscordActions discord, CustomEvents events, int depth) : IPluginCallRouter
+public sealed class EventCallRouter(DiscordActions discord, CustomEvents events, EventChain chain) : IPluginCallRouter
 {
     public async Task<RoutedCall?> TryHandleAsync(PluginInvocation invocation, string method, JsonObject parameters, CancellationToken cancellationToken) =>
         method == CustomEvents.EmitMethod
-            ? await events.HandleEmitAsync(invocation, parameters, depth, cancellationToken)
+            ? await events.HandleEmitAsync(invocation, parameters, chain, cancellationToken)
             : await discord.TryHandleAsync(invocation, method, parameters, cancellationToken);
 }
 
@@ -49,7 +49,7 @@ public sealed class EventWorkHandler(
         {
             channels.Learn(channelId, work.GuildId);
         }
-        var router = new EventCallRouter(discord, events, work.Depth);
+        var router = new EventCallRouter(discord, events, new EventChain(work.Depth, work.Budget));
         for (var i = 0; i < work.Targets.Count; i++)
         {
             var target = work.Targets[i];

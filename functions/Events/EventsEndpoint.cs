@@ -101,7 +101,7 @@ public sealed class EventIntake(EventDedup dedup, EventListeners listeners, IWor
             {
                 var install = listener.Install;
                 var payload = EventContent.ForInstall(gatewayEvent.Event, gatewayEvent.Payload, install.Capabilities.ToHashSet(StringComparer.Ordinal));
-                var work = new EventWork(gatewayEvent.GuildId, gatewayEvent.Event, payload, [new EventTarget(install.PluginId, install.InstallId)], null, 0, gatewayEvent.Id);
+                var work = new EventWork(gatewayEvent.GuildId, gatewayEvent.Event, payload, [new EventTarget(install.PluginId, install.InstallId)], null, 0, gatewayEvent.Id, CustomEvents.ChainBudget);
                 await queue.EnqueueAsync(work.ToWorkItem(), token);
             });
             PurgeNowAndThen();

@@ -98,7 +98,7 @@ public sealed class LifecycleWorkHandler(InstallStore installs, PluginInvoker in
         }
         var context = new InstallContext(guildId, pluginId, installId, version, granted);
         var invocation = new PluginInvocation(item.Id, PluginInvocation.Lifecycle, hook, LifecycleEvents.EventFor(hook, version.Text, fromVersion), context);
-        await invoker.InvokeAsync(invocation, new EventCallRouter(discord, events, depth: 0), cancellationToken);
+        await invoker.InvokeAsync(invocation, new EventCallRouter(discord, events, EventChain.Start()), cancellationToken);
     }
 
     public async Task DeadLetteredAsync(WorkItem item, string reason, CancellationToken cancellationToken)

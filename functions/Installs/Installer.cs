@@ -41,7 +41,8 @@ public sealed class Installer(InstallStore store, PluginCatalog catalog, PluginF
         var manifest = (await files.GetAsync(pluginId, chosen.Version, cancellationToken)).Manifest;
 
         var requested = manifest.EffectiveCapabilities.Order(StringComparer.Ordinal).ToList();
-        var granted = (request.Capabilities ?? []).Distinct(StringComparer.Ordinal).ToList();
+        // "kv" is no capability any more (every install has its own store): a client that still grants it is not refused for that.
+        var granted = (request.Capabilities ?? []).Where(c => c != Capabilities.Kv).Distinct(StringComparer.Ordinal).ToList();
         var unasked = granted.Except(requested).ToList();
         if (unasked.Count > 0)
         {

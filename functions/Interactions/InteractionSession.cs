@@ -25,6 +25,7 @@ public sealed class InteractionSession(
     /// <summary>Discord's interaction tokens stop working after 15 minutes.</summary>
     public static readonly TimeSpan TokenLifetime = TimeSpan.FromMinutes(15);
 
+    private readonly Events.EventChain _chain = Events.EventChain.Start();
     private int _sequence;
 
     /// <summary>True once the plugin made any interaction call.</summary>
@@ -36,7 +37,7 @@ public sealed class InteractionSession(
     {
         if (method == Events.CustomEvents.EmitMethod)
         {
-            return await customEvents.HandleEmitAsync(invocation, parameters, depth: 0, cancellationToken);
+            return await customEvents.HandleEmitAsync(invocation, parameters, _chain, cancellationToken);
         }
         if (!method.StartsWith("interaction.", StringComparison.Ordinal))
         {

@@ -25,8 +25,13 @@ public sealed class HostApi(KvStore kv, PluginLogs logs)
         _ => null,
     };
 
-    public JsonRpcRequestHandler HandlerFor(PluginInvocation invocation, IPluginCallRouter? router) =>
-        (request, cancellationToken) => HandleAsync(invocation, router, request, cancellationToken);
+    /// <summary>
+    /// Answers <paramref name="invocation"/>'s calls; the sandbox hands over only the calls that carry its id
+    /// while it runs (<see cref="JsonRpcPeer.Serve"/>), and a call refused once it finished goes to its log.
+    /// </summary>
+    public InvocationCalls CallsFor(PluginInvocation invocation, IPluginCallRouter? router) => new(
+        (request, cancellationToken) => HandleAsync(invocation, router, request, cancellationToken),
+        (_, reason, cancellationToken) => logs.AppendAsync(invocation.Install.PluginId, invocation.Install.GuildId, "warning", reason, invocation.Id, cancellationToken));
 
     private async Task<JsonNode?> HandleAsync(PluginInvocation invocation, IPluginCallRouter? router, JsonRpcRequest request, CancellationToken cancellationToken)
     {

@@ -29,7 +29,7 @@ public sealed class PluginInvoker(SandboxPool pool, ISandboxDriver driver, Plugi
         SandboxLease lease;
         try
         {
-            lease = await pool.AcquireAsync(spec, hostApi.HandlerFor(invocation, router), cancellationToken);
+            lease = await pool.AcquireAsync(spec, hostApi.CallsFor(invocation, router), cancellationToken);
         }
         catch (Exception ex) when (ex is SandboxWorkerExitedException or DockerEngineException or ContainerAppsException)
         {
@@ -40,7 +40,8 @@ public sealed class PluginInvoker(SandboxPool pool, ISandboxDriver driver, Plugi
         {
             var parameters = new JsonObject
             {
-                ["invocation_id"] = invocation.Id,
+                // The run's random id, which every plugin call must carry; invocation.Id (a work item's) stays the one logs show.
+                ["invocation_id"] = lease.Invocation.Id,
                 ["kind"] = invocation.Kind,
                 ["name"] = invocation.Name,
                 ["event"] = invocation.Event?.DeepClone(),
@@ -60,19 +61,27 @@ public sealed class PluginInvoker(SandboxPool pool, ISandboxDriver driver, Plugi
             {
                 parameters["context"]!["manifest_cron"] = manifestCron;
             }
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lease.Invocation.WallClockToken);
             try
             {
-                using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lease.Invocation.WallClockToken);
-                var result = await lease.Rpc.SendRequestAsync("invoke", parameters, limit.Token) as JsonObject;
+                JsonObject? result = null;
+                string? failure = null;
+                try
+                {
+                    result = await lease.Rpc.SendRequestAsync("invoke", parameters, limit.Token) as JsonObject;
+                }
+                catch (JsonRpcException ex) when (ex.Code != JsonRpcException.ConnectionClosed)
+                {
+                    failure = ex.Message;
+                }
+                // What the plugin sent before its answer (its last logs, the runner's report of a failure) is served
+                // while the invocation still runs: once it ends, calls naming it are refused.
                 await lease.Rpc.DrainAsync(limit.Token);
-                var status = result?["skipped"]?.GetValue<bool>() == true ? InvocationStatus.Skipped
+                var status = failure is not null ? InvocationStatus.Failed
+                    : result?["skipped"]?.GetValue<bool>() == true ? InvocationStatus.Skipped
                     : result?["handled"]?.GetValue<bool>() == true ? InvocationStatus.Handled
                     : InvocationStatus.NotHandled;
-                return await FinishAsync(invocation, logCap, started, lease.IsWarm, status, null, result, lease.Worker.DrainLog());
-            }
-            catch (JsonRpcException ex) when (ex.Code != JsonRpcException.ConnectionClosed)
-            {
-                return await FinishAsync(invocation, logCap, started, lease.IsWarm, InvocationStatus.Failed, ex.Message, null, lease.Worker.DrainLog());
+                return await FinishAsync(invocation, logCap, started, lease.IsWarm, status, failure, result, lease.Worker.DrainLog());
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is JsonRpcException or OperationCanceledException or SandboxWorkerExitedException)
             {

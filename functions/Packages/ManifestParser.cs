@@ -491,7 +491,11 @@ public static partial class ManifestParser
         {
             var capability = items![i];
             var path = Index("$.capabilities_required", i);
-            if (!Capabilities.Known.Contains(capability))
+            if (capability == Capabilities.Kv)
+            {
+                issues.Warning(IssueCodes.KvNeedsNoCapability, "kv needs no capability; every install has its own store. Remove it from capabilities_required", path);
+            }
+            else if (!Capabilities.Known.Contains(capability))
             {
                 issues.Error(IssueCodes.UnknownCapability, $"unknown capability '{capability}'; known: {string.Join(", ", Capabilities.Known.Order(StringComparer.Ordinal))}", path);
             }

@@ -42,6 +42,7 @@ public static class IssueCodes
     public const string InvalidVersion = "invalid_version";
     public const string InvalidRequirement = "invalid_requirement";
     public const string UnknownCapability = "unknown_capability";
+    public const string KvNeedsNoCapability = "kv_needs_no_capability";
     public const string UnknownEvent = "unknown_event";
     public const string DuplicateValue = "duplicate_value";
     public const string InvalidHook = "invalid_hook";

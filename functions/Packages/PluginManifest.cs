@@ -134,14 +134,21 @@ public sealed record DeferResponse(bool Ephemeral) : DeclaredResponse;
 /// <summary>A server-side cron (seed 000: pool workers cannot run <c>@plugin.cron</c>, so the manifest declares it).</summary>
 public sealed record ManifestCron(string Id, string Spec, string Handler);
 
+/// <summary>What an install can be granted; each gates something (the host API's method table, message content at fan-out).</summary>
 public static class Capabilities
 {
     public const string InteractionRespond = "interaction:respond";
 
+    /// <summary>
+    /// Once listed, but it never gated anything, and the SDK's own examples use <c>ctx.kv</c> without it: every install
+    /// has its own store. A manifest may still list it (a warning); it is never requested, shown or granted.
+    /// </summary>
+    public const string Kv = "kv";
+
     public static IReadOnlySet<string> Known { get; } = new HashSet<string>(StringComparer.Ordinal)
     {
         InteractionRespond, "messages:send", "messages:read_content", "reactions:add", "reactions:remove",
-        "roles:add", "roles:remove", "kv", "events:emit",
+        "roles:add", "roles:remove", "events:emit",
     };
 }
 

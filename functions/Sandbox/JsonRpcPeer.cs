@@ -16,6 +16,15 @@ public sealed record JsonRpcRequest(string Method, JsonNode? Params, JsonNode? I
 /// <summary>Answers one incoming request; throw <see cref="JsonRpcException"/> to answer with an error.</summary>
 public delegate Task<JsonNode?> JsonRpcRequestHandler(JsonRpcRequest request, CancellationToken cancellationToken);
 
+/// <summary>Hears of a call refused because it named an invocation that has finished; <paramref name="reason"/> is what the plugin was told.</summary>
+public delegate Task JsonRpcRefusalHandler(JsonRpcRequest request, string reason, CancellationToken cancellationToken);
+
+/// <summary>
+/// Who answers the plugin's calls for one invocation, and who hears of calls refused for it after it
+/// finished (its plugin log).
+/// </summary>
+public sealed record InvocationCalls(JsonRpcRequestHandler Handler, JsonRpcRefusalHandler? Refused = null);
+
 public sealed class JsonRpcException(int code, string message, JsonNode? data = null, Exception? innerException = null)
     : Exception(message, innerException)
 {
@@ -28,6 +37,9 @@ public sealed class JsonRpcException(int code, string message, JsonNode? data = 
     /// <summary>Ours (server-error range): the channel closed before the answer came.</summary>
     public const int ConnectionClosed = -32099;
 
+    /// <summary>docs/protocol.md §4: the call names no invocation that is running on this worker.</summary>
+    public const int InvocationNotRunning = -32002;
+
     public int Code { get; } = code;
 
     public JsonNode? ErrorData { get; } = data;
@@ -37,14 +49,25 @@ public sealed class JsonRpcException(int code, string message, JsonNode? data = 
 /// JSON-RPC 2.0, one message per line, over any line channel (a container's stdio
 /// here, an HTTPS callback for Container Apps). Both sides may call: our requests
 /// await their responses by id; the other side's requests and notifications go, in
-/// arrival order, to <see cref="RequestHandler"/>. Bad lines from the plugin are
-/// counted and logged, never thrown: a plugin cannot crash the host with garbage.
-/// Batches are not used by the protocol and count as malformed.
+/// arrival order, to the handler of the invocation their <c>params.invocation_id</c>
+/// names (<see cref="Serve"/>). This is the one place a plugin's call is tied to an
+/// invocation: a call naming none, or one that is not running here (finished, never
+/// started, another worker's), is refused with <see cref="JsonRpcException.InvocationNotRunning"/>,
+/// a notification dropped, so a thread left over from one invocation can never act
+/// in the next (in pool mode, another guild's). Bad lines from the plugin are counted
+/// and logged, never thrown: a plugin cannot crash the host with garbage. Batches are
+/// not used by the protocol and count as malformed.
 /// </summary>
 public sealed class JsonRpcPeer : IAsyncDisposable
 {
     private const int LoggedMalformedLines = 20;
     private const int IncomingQueueCapacity = 1024;
+
+    /// <summary>Finished invocations remembered, so a late call is told (and logged) as late rather than unknown.</summary>
+    private const int RememberedFinished = 64;
+
+    /// <summary>Refusals passed to an invocation's <see cref="InvocationCalls.Refused"/>; a stray thread in a loop must not flood its log.</summary>
+    private const int ReportedRefusals = 5;
 
     private readonly Func<string, CancellationToken, Task> writeLine;
     private readonly ILogger logger;
@@ -55,28 +78,53 @@ public sealed class JsonRpcPeer : IAsyncDisposable
     private long nextId;
     private long malformed;
     private volatile bool closed;
-    private volatile JsonRpcRequestHandler? requestHandler;
-
-    public JsonRpcPeer(Func<string, CancellationToken, Task> writeLine, IAsyncEnumerable<string> lines, ILogger logger, JsonRpcRequestHandler? handler = null)
-    {
-        this.writeLine = writeLine;
-        this.logger = logger;
-        requestHandler = handler;
-        Completion = Task.WhenAll(Task.Run(() => ReadLoopAsync(lines)), Task.Run(HandleLoopAsync));
-    }
-
-    public static JsonRpcPeer Over(SandboxWorker worker, ILogger logger, JsonRpcRequestHandler? handler = null) =>
-        new(worker.WriteLineAsync, worker.ReadLinesAsync(), logger, handler);
-
-    /// <summary>Who answers the other side's calls; swap it per invocation on a reused worker.</summary>
+    private readonly Lock invocationsGate = new();
+    private readonly Dictionary<string, InvocationCalls> running = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, FinishedInvocation> finished = new(StringComparer.Ordinal);
+    private readonly Queue<string> finishedOrder = new();
     private readonly List<(long Target, TaskCompletionSource Waiter)> drainWaiters = [];
     private long received;
     private long handled;
 
-    public JsonRpcRequestHandler? RequestHandler
+    public JsonRpcPeer(Func<string, CancellationToken, Task> writeLine, IAsyncEnumerable<string> lines, ILogger logger)
     {
-        get => requestHandler;
-        set => requestHandler = value;
+        this.writeLine = writeLine;
+        this.logger = logger;
+        Completion = Task.WhenAll(Task.Run(() => ReadLoopAsync(lines)), Task.Run(HandleLoopAsync));
+    }
+
+    public static JsonRpcPeer Over(SandboxWorker worker, ILogger logger) =>
+        new(worker.WriteLineAsync, worker.ReadLinesAsync(), logger);
+
+    /// <summary>
+    /// Answers the plugin's calls whose <c>params.invocation_id</c> is <paramref name="invocationId"/> with
+    /// <paramref name="calls"/> until the returned registration is disposed (the invocation is over); from
+    /// then on they are refused, and the first few refusals reported to <see cref="InvocationCalls.Refused"/>.
+    /// </summary>
+    public IDisposable Serve(string invocationId, InvocationCalls calls)
+    {
+        lock (invocationsGate)
+        {
+            if (!running.TryAdd(invocationId, calls))
+            {
+                throw new InvalidOperationException($"invocation {invocationId} is already being served");
+            }
+        }
+        return new Registration(this, invocationId, calls);
+    }
+
+    private void Finish(string invocationId, InvocationCalls calls)
+    {
+        lock (invocationsGate)
+        {
+            running.Remove(invocationId);
+            finished[invocationId] = new FinishedInvocation(calls.Refused);
+            finishedOrder.Enqueue(invocationId);
+            while (finishedOrder.Count > RememberedFinished)
+            {
+                finished.Remove(finishedOrder.Dequeue());
+            }
+        }
     }
 
     public long MalformedLines => Interlocked.Read(ref malformed);
@@ -295,18 +343,28 @@ public sealed class JsonRpcPeer : IAsyncDisposable
 
     private async Task HandleAsync(JsonRpcRequest request)
     {
-        var handler = requestHandler;
         JsonNode? result = null;
         JsonRpcException? failure = null;
         try
         {
-            if (handler is null)
+            var invocationId = request.Params is JsonObject parameters && parameters["invocation_id"] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+            InvocationCalls? calls = null;
+            FinishedInvocation? late = null;
+            lock (invocationsGate)
             {
-                failure = new JsonRpcException(JsonRpcException.MethodNotFound, $"no host handler for '{request.Method}' right now");
+                if (invocationId is not null && !running.TryGetValue(invocationId, out calls))
+                {
+                    late = finished.GetValueOrDefault(invocationId);
+                }
+            }
+            if (calls is not null)
+            {
+                result = await calls.Handler(request, lifetime.Token);
             }
             else
             {
-                result = await handler(request, lifetime.Token);
+                failure = new JsonRpcException(JsonRpcException.InvocationNotRunning, Refusal(request.Method, invocationId, late is not null));
+                await ReportRefusalAsync(request, failure.Message, late);
             }
         }
         catch (JsonRpcException e)
@@ -355,6 +413,33 @@ public sealed class JsonRpcPeer : IAsyncDisposable
         catch (OperationCanceledException)
         {
             // Disposed.
+        }
+    }
+
+    private static string Refusal(string method, string? invocationId, bool finished) =>
+        invocationId is null ? $"{method} refused: params.invocation_id is missing; every call to the host must name the invocation whose handler makes it"
+        : finished ? $"{method} refused: invocation {invocationId} has finished; code it left running (a thread, a timer) can no longer call the host"
+        : $"{method} refused: invocation {invocationId} is not running; the host answers only the invocation whose handler is running";
+
+    private async Task ReportRefusalAsync(JsonRpcRequest request, string reason, FinishedInvocation? late)
+    {
+        logger.LogDebug("Refused a plugin call: {Reason}", reason);
+        if (late?.Refused is not { } refused)
+        {
+            return;
+        }
+        var count = Interlocked.Increment(ref late.Refusals);
+        if (count > ReportedRefusals)
+        {
+            return;
+        }
+        try
+        {
+            await refused(request, count == ReportedRefusals ? reason + " (further refusals for this invocation are not logged)" : reason, lifetime.Token);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning("Could not report a refused plugin call: {Message}", e.Message);
         }
     }
 
@@ -419,6 +504,27 @@ public sealed class JsonRpcPeer : IAsyncDisposable
         key = 0;
         return id is JsonValue value
             && (value.TryGetValue(out key) || (value.TryGetValue<string>(out var text) && long.TryParse(text, out key)));
+    }
+
+    /// <summary>Only who hears of its refusals: the handler (and what it holds) is let go.</summary>
+    private sealed class FinishedInvocation(JsonRpcRefusalHandler? refused)
+    {
+        public JsonRpcRefusalHandler? Refused { get; } = refused;
+
+        public int Refusals;
+    }
+
+    private sealed class Registration(JsonRpcPeer peer, string invocationId, InvocationCalls calls) : IDisposable
+    {
+        private int disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref disposed, 1) == 0)
+            {
+                peer.Finish(invocationId, calls);
+            }
+        }
     }
 
     private static void WriteParams(Utf8JsonWriter writer, JsonNode? parameters)

@@ -106,10 +106,12 @@ public sealed class SandboxPool : IAsyncDisposable
 
     /// <summary>
     /// A worker for <paramref name="spec"/>, warm if one is, with an invocation begun
-    /// (its wall clock armed). <paramref name="handler"/> answers the plugin's calls
-    /// during this invocation. Dispose the lease when the invocation is done.
+    /// (its wall clock armed). <paramref name="calls"/> answers the plugin's calls that
+    /// carry this invocation's id (<see cref="SandboxInvocation.Id"/>, the one to send in
+    /// <c>invoke</c>) until the lease is disposed, when the invocation is done; every
+    /// other call is refused (<see cref="JsonRpcPeer.Serve"/>).
     /// </summary>
-    public async Task<SandboxLease> AcquireAsync(SandboxWorkerSpec spec, JsonRpcRequestHandler? handler, CancellationToken cancellationToken)
+    public async Task<SandboxLease> AcquireAsync(SandboxWorkerSpec spec, InvocationCalls? calls, CancellationToken cancellationToken)
     {
         var key = KeyFor(spec);
         if (options.Mode == SandboxPoolMode.PerVersion)
@@ -153,8 +155,8 @@ public sealed class SandboxPool : IAsyncDisposable
             {
                 var invocation = warm.Worker.BeginInvocation();
                 entry.Invocations++;
-                warm.Rpc.RequestHandler = handler;
-                return new SandboxLease(this, entry, warm, invocation, isWarm: entry.Invocations > 1);
+                var serving = calls is null ? null : warm.Rpc.Serve(invocation.Id, calls);
+                return new SandboxLease(this, entry, warm, invocation, serving, isWarm: entry.Invocations > 1);
             }
             catch (SandboxWorkerExitedException)
             {
@@ -185,7 +187,7 @@ public sealed class SandboxPool : IAsyncDisposable
     internal async ValueTask ReleaseAsync(SandboxLease lease)
     {
         var entry = lease.Entry;
-        lease.Warm.Rpc.RequestHandler = null;
+        lease.Serving?.Dispose();
         lease.Invocation.Dispose();
         entry.LastUsed = Stopwatch.GetTimestamp();
         var retire = lease.Warm.Worker.IsStopping || entry.Invocations >= options.MaxInvocationsPerWorker;
@@ -359,12 +361,13 @@ public sealed class SandboxLease : IAsyncDisposable
     private readonly SandboxPool pool;
     private int released;
 
-    internal SandboxLease(SandboxPool pool, SandboxPool.Entry entry, SandboxPool.Warm warm, SandboxInvocation invocation, bool isWarm)
+    internal SandboxLease(SandboxPool pool, SandboxPool.Entry entry, SandboxPool.Warm warm, SandboxInvocation invocation, IDisposable? serving, bool isWarm)
     {
         this.pool = pool;
         Entry = entry;
         Warm = warm;
         Invocation = invocation;
+        Serving = serving;
         IsWarm = isWarm;
     }
 
@@ -380,6 +383,9 @@ public sealed class SandboxLease : IAsyncDisposable
     internal SandboxPool.Entry Entry { get; }
 
     internal SandboxPool.Warm Warm { get; }
+
+    /// <summary>The plugin's calls for this invocation being answered; disposed with the lease.</summary>
+    internal IDisposable? Serving { get; }
 
     public async ValueTask DisposeAsync()
     {

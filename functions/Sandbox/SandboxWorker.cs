@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 using System.Threading.Channels;
 
@@ -426,6 +427,12 @@ public sealed class SandboxInvocation : IDisposable
         kill = wallClock.Token.Register(() => _ = worker.KillAsync(SandboxExitReason.WallTimeExceeded,
             $"killed: the invocation ran past its wall time of {wallTime.TotalSeconds:0.###} s"));
     }
+
+    /// <summary>
+    /// The <c>invocation_id</c> the host sends the plugin: 128 random bits, so code left running from an
+    /// earlier invocation cannot guess the id of the next one (docs/protocol.md §4).
+    /// </summary>
+    public string Id { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 
     public TimeSpan WallTime { get; }
 

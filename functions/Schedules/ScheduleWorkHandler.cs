@@ -71,7 +71,7 @@ public sealed class ScheduleWorkHandler(
         try
         {
             var invocation = new PluginInvocation(item.Id, task.Kind, task.Name, null, install.ToContext()) { ManifestCron = task.ManifestCron };
-            var outcome = await invoker.InvokeAsync(invocation, new Events.EventCallRouter(actions, customEvents, depth: 0), cancellationToken);
+            var outcome = await invoker.InvokeAsync(invocation, new Events.EventCallRouter(actions, customEvents, Events.EventChain.Start()), cancellationToken);
             switch (outcome.Status)
             {
                 case InvocationStatus.Skipped:

@@ -27,6 +27,7 @@ public sealed class EndToEndEventTests(Azurite azurite, DockerFixture docker) : 
     private const string Secret = "events-e2e-shared-secret-0123456789";
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
 
+    private readonly RecordingWorkQueue _enqueued = new();
     private FakeDiscord _discord = null!;
     private WebApplicationFactory<Program> _app = null!;
     private HttpClient _http = null!;
@@ -47,6 +48,7 @@ public sealed class EndToEndEventTests(Azurite azurite, DockerFixture docker) : 
             b.UseSetting("DISCORD_BOT_TOKEN", FakeDiscord.BotToken);
             b.UseSetting("DISCORD_APPLICATION_ID", FakeDiscord.ApplicationId);
             b.UseSetting(EventsOptions.SecretSetting, Secret);
+            b.WithQueueRecordedInto(_enqueued);
         });
         _http = _app.CreateClient();
         _http.DefaultRequestHeaders.Add("x-functions-key", AdminKey);
@@ -325,5 +327,72 @@ public sealed class EndToEndEventTests(Azurite azurite, DockerFixture docker) : 
         Assert.True(upgraded["lifecycle_hook"]!.GetValue<bool>());
         Assert.True(JsonNode.Parse(await removed.Content.ReadAsStringAsync())!["lifecycle_hook"]!.GetValue<bool>());
         Assert.Equal(3, _discord.CallsTo(FakeDiscord.Routes.MessageCreate).Count(c => c.Body?["content"]?.GetValue<string>()?.StartsWith(id + " ") == true));
+    }
+
+    [Fact]
+    public async Task CustomEvents_TwoPluginsEmitToEachOtherAsFastAsTheyCan_WorkStaysWithinTheChainBudget()
+    {
+        var guild = EventPlugins.NewGuild();
+        var (ping, pong) = (NewId(), NewId());
+        // Each answers the other's ball with as many balls as it is allowed; ping serves on a message, pong shouts
+        // into the void (an event nobody listens to) as often as it can.
+        string Player(string other, string onMessage) => $$"""
+            def volley(ctx):
+                for n in range(100):
+                    try:
+                        ctx.emit(ctx.plugin_id + ".ball", {"n": n})
+                    except PluginError as error:
+                        ctx.log(f"stopped after {n}: {error.message}")
+                        return
+
+            def shout(ctx):
+                for n in range(100):
+                    try:
+                        ctx.emit(ctx.plugin_id + ".shout", {"n": n})
+                    except PluginError as error:
+                        ctx.log(f"stopped after {n}: {error.message}")
+                        return
+
+            @plugin.on_event("message_create")
+            def on_message(ctx, event):
+                {{onMessage}}(ctx)
+
+            @plugin.on_event("{{other}}.ball")
+            def on_ball(ctx, event):
+                volley(ctx)
+            """;
+        await PublishAsync(ping, Zip(ping, "1.0.0", Player(pong, "volley"), "events:emit"));
+        await PublishAsync(pong, Zip(pong, "1.0.0", Player(ping, "shout"), "events:emit"));
+        await InstallAsync(guild, ping, "^1.0", "events:emit");
+        await InstallAsync(guild, pong, "^1.0", "events:emit");
+
+        await PostEventAsync(guild, "message_create", EventsEndpointTests.MessageCreate("serve"));
+
+        // Wait until the rally is over: nothing new enqueued for a while (or, unbounded, far past the budget).
+        List<EventWork> Emitted() => _enqueued.EventsFor(guild).Where(w => w.SourcePluginId is not null).ToList();
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
+        var (count, quietSince) = (-1, DateTime.UtcNow);
+        while (DateTime.UtcNow < deadline && Emitted().Count <= CustomEvents.ChainBudget)
+        {
+            var now = Emitted().Count;
+            if (now != count)
+            {
+                (count, quietSince) = (now, DateTime.UtcNow);
+            }
+            else if (count > 0 && DateTime.UtcNow - quietSince > TimeSpan.FromSeconds(8))
+            {
+                break;
+            }
+            await Task.Delay(250);
+        }
+
+        var emitted = Emitted();
+        Assert.InRange(emitted.Sum(w => w.Targets.Count), CustomEvents.MaxDepth, CustomEvents.ChainBudget);
+        Assert.InRange(emitted.Count, CustomEvents.MaxDepth, CustomEvents.ChainBudget);
+        Assert.Equal(CustomEvents.MaxDepth, emitted.Max(w => w.Depth));
+        var pingLog = await WaitForLogAsync(ping, guild, e => e.Level == "warning" && e.Message.Contains("has spent its budget"));
+        Assert.Contains(pingLog, e => e.Message.StartsWith("stopped after ", StringComparison.Ordinal) && e.Message.Contains($"spent its budget of {CustomEvents.ChainBudget} deliveries"));
+        var pongLog = await WaitForLogAsync(pong, guild, e => e.Message.StartsWith($"stopped after {CustomEvents.MaxEmitsPerInvocation}: ", StringComparison.Ordinal));
+        Assert.Contains(pongLog, e => e.Level == "warning" && e.Message.Contains($"has already emitted {CustomEvents.MaxEmitsPerInvocation} events"));
     }
 }

@@ -70,6 +70,65 @@ public sealed class EventRulesTests
         }
     }
 
+    /// <summary>
+    /// Runs a work item of <paramref name="targets"/> invocations sharing <paramref name="chain"/>: each emits all it
+    /// may, every emit reaching <paramref name="listeners"/> installs. Returns the deliveries of the item and its descendants.
+    /// </summary>
+    private static int Run(EventChain chain, int targets, int listeners, string path = "root")
+    {
+        var deliveries = targets;
+        for (var t = 0; t < targets; t++)
+        {
+            var invocation = $"{path}.{t}";
+            while (chain.Depth < CustomEvents.MaxDepth && chain.CountEmit(invocation) <= CustomEvents.MaxEmitsPerInvocation && chain.TrySpend(listeners, out var share))
+            {
+                if (listeners > 0)
+                {
+                    deliveries += Run(new EventChain(chain.Depth + 1, share), listeners, listeners, invocation + "/" + Guid.NewGuid().ToString("N")[..6]);
+                }
+            }
+        }
+        return deliveries;
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(5)]
+    public void TrySpend_EveryInvocationEmitsAllItMay_ChainCausesAtMostTheBudget(int listeners)
+    {
+        var emitted = Run(EventChain.Start(), targets: 1, listeners) - 1;
+
+        Assert.InRange(emitted, listeners, CustomEvents.ChainBudget);
+    }
+
+    [Fact]
+    public void TrySpend_ChainOfSingleEmits_ReachesTheDepthLimit()
+    {
+        var chain = EventChain.Start();
+        var hops = 0;
+        while (chain.Depth < CustomEvents.MaxDepth && chain.TrySpend(1, out var share))
+        {
+            hops++;
+            chain = new EventChain(chain.Depth + 1, share);
+        }
+
+        Assert.Equal(CustomEvents.MaxDepth, hops);
+    }
+
+    [Fact]
+    public void TrySpend_EmitReachingNobody_CostsOneAndPassesNothing()
+    {
+        var chain = new EventChain(0, 2);
+
+        Assert.True(chain.TrySpend(0, out var first));
+        Assert.True(chain.TrySpend(0, out var second));
+        Assert.False(chain.TrySpend(0, out _));
+        Assert.Equal([0, 0], new[] { first, second });
+        Assert.False(new EventChain(0, 2).TrySpend(3, out _));
+    }
+
     [Fact]
     public void Read_RegistrationsAndManifest_PrioritiesWithDefault1000()
     {

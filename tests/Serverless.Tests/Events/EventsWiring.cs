@@ -13,6 +13,22 @@ public static class EventsWiring
     /// <summary>Replaces the work queue with one that only records, for tests about what gets enqueued.</summary>
     public static IWebHostBuilder WithRecordingQueue(this IWebHostBuilder builder, RecordingWorkQueue queue) =>
         builder.ConfigureServices(services => services.AddSingleton<IWorkQueue>(queue));
+
+    /// <summary>Keeps the real queue (and so the pump), recording a copy of everything enqueued into <paramref name="seen"/>.</summary>
+    public static IWebHostBuilder WithQueueRecordedInto(this IWebHostBuilder builder, RecordingWorkQueue seen) =>
+        builder.ConfigureServices(services => services.AddSingleton<IWorkQueue>(sp => new TeeWorkQueue(sp.GetRequiredService<StorageWorkQueue>(), seen)));
+}
+
+/// <summary>Enqueues on <paramref name="inner"/> and records in <paramref name="seen"/>.</summary>
+public sealed class TeeWorkQueue(IWorkQueue inner, RecordingWorkQueue seen) : IWorkQueue
+{
+    public string Name => inner.Name;
+
+    public async Task EnqueueAsync(WorkItem item, CancellationToken cancellationToken)
+    {
+        await seen.EnqueueAsync(item, cancellationToken);
+        await inner.EnqueueAsync(item, cancellationToken);
+    }
 }
 
 public sealed class RecordingWorkQueue : IWorkQueue

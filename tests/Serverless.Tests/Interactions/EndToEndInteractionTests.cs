@@ -384,6 +384,43 @@ public sealed class EndToEndInteractionTests(Azurite azurite, DockerFixture dock
     }
 
     [Fact]
+    public async Task Install_ManifestStillListsKv_PublishedWithWarningNeverShownOrGrantedAndKvWorksWithoutIt()
+    {
+        var id = NewId();
+        var guild = NewGuild();
+        var manifest = PluginZip.GreetManifest(id);
+        manifest["capabilities_required"] = new JsonArray("interaction:respond", "kv");
+        manifest["slash_commands"]![0]!["name"] = "count";
+        manifest["slash_commands"]![0]!["options"] = new JsonArray();
+        const string code = """
+            @plugin.on_slash_command("count")
+            def count(ctx, event):
+                ctx.kv.set("n", (ctx.kv.get("n") or 0) + 1)
+                ctx.interaction.respond(content=f"n={ctx.kv.get('n')}")
+            """;
+        await UploadAsync(id, PluginZip.Build(new Dictionary<string, object> { ["manifest.json"] = manifest, ["plugin.py"] = code }));
+        var report = await PublishAsync(id);
+
+        // An older client that still grants kv is not refused for it; kv is simply not a grant.
+        var install = await _http.PutAsJsonAsync($"/api/admin/guilds/{guild}/plugins/{id}", new JsonObject { ["version"] = "*", ["capabilities"] = new JsonArray("interaction:respond", "kv") });
+        var installed = JsonNode.Parse(await install.Content.ReadAsStringAsync())!;
+        var versions = JsonNode.Parse(await _http.GetStringAsync($"/api/admin/plugins/{id}/versions"))!.AsArray();
+        var interaction = Interaction(2, guild, JsonNode.Parse("""{"id":"1","name":"count","type":1,"options":[]}""")!.AsObject());
+        await PostAsync(interaction);
+        var callback = await CallbackOf(interaction);
+
+        Assert.Equal("published", report["status"]!.GetValue<string>());
+        var warning = Assert.Single(report["warnings"]!.AsArray(), w => w!["code"]!.GetValue<string>() == "kv_needs_no_capability")!;
+        Assert.Equal("$.capabilities_required[1]", warning["path"]!.GetValue<string>());
+        Assert.StartsWith("kv needs no capability; every install has its own store", warning["message"]!.GetValue<string>());
+        Assert.True(install.StatusCode == HttpStatusCode.Created, installed.ToJsonString());
+        Assert.Equal(["interaction:respond"], installed["capabilities"]!["requested"]!.AsArray().Select(c => c!.GetValue<string>()));
+        Assert.Equal(["interaction:respond"], installed["capabilities"]!["granted"]!.AsArray().Select(c => c!.GetValue<string>()));
+        Assert.Equal(["interaction:respond"], versions.Single()!["capabilities"]!.AsArray().Select(c => c!.GetValue<string>()));
+        Assert.Equal("n=1", callback.Body!["data"]!["content"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Install_CollidingCommand_RefusedNamingBothPlugins()
     {
         var first = NewId();

@@ -51,7 +51,7 @@ public sealed class InvocationRig : IAsyncDisposable
     public PluginLogs Logs { get; }
     public KvStore Kv { get; }
 
-    public static async Task<InvocationRig> StartAsync(Azurite azurite, DockerFixture docker, TimeSpan? wallTime = null)
+    public static async Task<InvocationRig> StartAsync(Azurite azurite, DockerFixture docker, TimeSpan? wallTime = null, SandboxPoolMode poolMode = SandboxPoolMode.PerInstall)
     {
         docker.Require();
         var blobs = new BlobServiceClient(azurite.Account);
@@ -63,7 +63,7 @@ public sealed class InvocationRig : IAsyncDisposable
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["PLUGIN_CACHE_DIR"] = cacheDir }).Build();
         var options = docker.Options with { Limits = SandboxLimits.Default with { WallTime = wallTime ?? TimeSpan.FromSeconds(10) } };
         var driver = new DockerSandboxDriver(docker.Client, options, NullLogger<DockerSandboxDriver>.Instance);
-        var pool = new SandboxPool(driver, new SandboxPoolOptions(), NullLogger<SandboxPool>.Instance);
+        var pool = new SandboxPool(driver, new SandboxPoolOptions { Mode = poolMode }, NullLogger<SandboxPool>.Instance);
         var logs = new PluginLogs(tables, TimeProvider.System);
         var kv = new KvStore(tables, new KvQuotas());
         var invoker = new PluginInvoker(pool, driver, new PluginFiles(catalog, validator, configuration), new HostApi(kv, logs), logs, NullLogger<PluginInvoker>.Instance);

@@ -67,8 +67,21 @@ public class ManifestParserTests
     [Fact]
     public void EffectiveCapabilities_NoCommands_IsWhatIsDeclared()
     {
+        var result = Parse("""{"id":"a","version":"1.0","capabilities_required":["events:emit","messages:send"]}""");
+        Assert.Equal(["events:emit", "messages:send"], result.Manifest!.EffectiveCapabilities);
+    }
+
+    [Fact]
+    public void Parse_KvListedAsCapability_ValidWithWarningAndNotRequested()
+    {
         var result = Parse("""{"id":"a","version":"1.0","capabilities_required":["kv","messages:send"]}""");
-        Assert.Equal(["kv", "messages:send"], result.Manifest!.EffectiveCapabilities);
+
+        Assert.True(result.IsValid);
+        Assert.Empty(result.Errors);
+        var warning = Assert.Single(result.Warnings);
+        Assert.Equal((IssueCodes.KvNeedsNoCapability, "$.capabilities_required[0]"), (warning.Code, warning.Path));
+        Assert.StartsWith("kv needs no capability; every install has its own store", warning.Message);
+        Assert.Equal(["messages:send"], result.Manifest!.EffectiveCapabilities);
     }
 
     [Theory]

@@ -50,8 +50,11 @@ public class ManifestSchemaTests
     public void Schema_CapabilitiesAndEvents_EqualParserLists()
     {
         var properties = Schema.Value.RootElement.GetProperty("properties");
-        var capabilities = properties.GetProperty("capabilities_required").GetProperty("items").GetProperty("enum").EnumerateArray().Select(e => e.GetString()!);
+        var capabilityItems = properties.GetProperty("capabilities_required").GetProperty("items").GetProperty("anyOf");
+        var capabilities = capabilityItems[0].GetProperty("enum").EnumerateArray().Select(e => e.GetString()!);
         Assert.Equal(Capabilities.Known.ToHashSet(), capabilities.ToHashSet());
+        Assert.Equal(Capabilities.Kv, capabilityItems[1].GetProperty("const").GetString());
+        Assert.True(capabilityItems[1].GetProperty("deprecated").GetBoolean());
         var events = properties.GetProperty("events").GetProperty("items").GetProperty("anyOf")[0].GetProperty("enum").EnumerateArray().Select(e => e.GetString()!);
         Assert.Equal(DiscordEvents.Known.ToHashSet(), events.ToHashSet());
     }

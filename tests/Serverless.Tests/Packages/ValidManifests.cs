@@ -40,7 +40,7 @@ public static class ValidManifests
           "subcommands": { "export": "Export data" },
           "protocol_version": 1,
           "raw_transfer": false,
-          "capabilities_required": ["kv", "messages:send", "events:emit"],
+          "capabilities_required": ["messages:send", "events:emit"],
           "slash_commands": [
             {
               "name": "roll",

@@ -16,6 +16,8 @@ public sealed class ContainerAppsDriverTests
     private const string Plugin = """
         import os
         import sys
+        import threading
+        import time
         from mmo_maid_sdk import Plugin, Context
 
         plugin = Plugin()
@@ -30,11 +32,26 @@ public sealed class ContainerAppsDriverTests
         def spin(ctx: Context, event: dict):
             while True:
                 pass
+
+        @plugin.on_slash_command("leave")
+        def leave(ctx: Context, event: dict):
+            # Hostile: past the SDK, straight onto the protocol pipe, after the invocation has ended.
+            channel, stale = ctx._host, ctx.invocation_id
+            def later():
+                time.sleep(1.0)
+                channel.send({"jsonrpc": "2.0", "id": "stray-1", "method": "kv.set", "params": {"invocation_id": stale, "key": "stolen", "value": 1}})
+            threading.Thread(target=later, daemon=True).start()
+            ctx.interaction.respond(content="left a thread")
+
+        @plugin.on_slash_command("wait")
+        def wait(ctx: Context, event: dict):
+            time.sleep(2.5)
+            ctx.interaction.respond(content="waited")
         """;
 
-    private static JsonObject Invoke(string name, string value = "x") => new()
+    private static JsonObject Invoke(string invocationId, string name, string value = "x") => new()
     {
-        ["invocation_id"] = "inv-" + Guid.NewGuid().ToString("N")[..8],
+        ["invocation_id"] = invocationId,
         ["kind"] = "slash_command",
         ["name"] = name,
         ["event"] = new JsonObject { ["interaction_id"] = "1", ["options"] = new JsonArray(new JsonObject { ["name"] = "who", ["type"] = 3, ["value"] = value }) },
@@ -54,25 +71,25 @@ public sealed class ContainerAppsDriverTests
         await using var rig = await ContainerAppsRig.StartAsync();
         await using var pool = new SandboxPool(rig.Driver, new SandboxPoolOptions(), NullLogger<SandboxPool>.Instance);
         var calls = new ConcurrentQueue<JsonRpcRequest>();
-        JsonRpcRequestHandler handler = (request, _) =>
+        var handler = new InvocationCalls((request, _) =>
         {
             calls.Enqueue(request);
             return Task.FromResult<JsonNode?>(null);
-        };
+        });
         var spec = Spec(ContainerAppsRig.PluginDirectory(Plugin));
 
         JsonObject? first, second;
         IReadOnlyList<string> log;
         await using (var lease = await pool.AcquireAsync(spec, handler, TestContext.Current.CancellationToken))
         {
-            first = await lease.Rpc.SendRequestAsync("invoke", Invoke("greet", "ada"), TestContext.Current.CancellationToken) as JsonObject;
+            first = await lease.Rpc.SendRequestAsync("invoke", Invoke(lease.Invocation.Id, "greet", "ada"), TestContext.Current.CancellationToken) as JsonObject;
             await lease.Rpc.DrainAsync(TestContext.Current.CancellationToken);
             Assert.False(lease.IsWarm);
             log = lease.Worker.DrainLog();
         }
         await using (var lease = await pool.AcquireAsync(spec, handler, TestContext.Current.CancellationToken))
         {
-            second = await lease.Rpc.SendRequestAsync("invoke", Invoke("greet", "grace"), TestContext.Current.CancellationToken) as JsonObject;
+            second = await lease.Rpc.SendRequestAsync("invoke", Invoke(lease.Invocation.Id, "greet", "grace"), TestContext.Current.CancellationToken) as JsonObject;
             await lease.Rpc.DrainAsync(TestContext.Current.CancellationToken);
             Assert.True(lease.IsWarm);
         }
@@ -95,6 +112,44 @@ public sealed class ContainerAppsDriverTests
         await pool.DisposeAsync();
         Assert.True(await rig.JobsEndedAsync(TimeSpan.FromSeconds(15)), "the job runner kept running after the pool stopped its worker:\n" + rig.JobLog);
         Assert.Equal(0, rig.Driver.Count);
+    }
+
+    [Fact]
+    public async Task Invoke_LeftoverThreadCallsWithFinishedInvocationId_RefusedNotServedByTheNext()
+    {
+        await using var rig = await ContainerAppsRig.StartAsync();
+        await using var pool = new SandboxPool(rig.Driver, new SandboxPoolOptions(), NullLogger<SandboxPool>.Instance);
+        var spec = Spec(ContainerAppsRig.PluginDirectory(Plugin));
+        var served = new ConcurrentQueue<(string Invocation, string Method)>();
+        var refused = new ConcurrentQueue<string>();
+        InvocationCalls CallsFor(string name) => new(
+            (request, _) =>
+            {
+                served.Enqueue((name, request.Method));
+                return Task.FromResult<JsonNode?>(null);
+            },
+            (request, reason, _) =>
+            {
+                refused.Enqueue($"{name}: {reason}");
+                return Task.CompletedTask;
+            });
+
+        await using (var lease = await pool.AcquireAsync(spec, CallsFor("first"), TestContext.Current.CancellationToken))
+        {
+            await lease.Rpc.SendRequestAsync("invoke", Invoke(lease.Invocation.Id, "leave"), TestContext.Current.CancellationToken);
+            await lease.Rpc.DrainAsync(TestContext.Current.CancellationToken);
+        }
+        await using (var lease = await pool.AcquireAsync(spec, CallsFor("second"), TestContext.Current.CancellationToken))
+        {
+            Assert.True(lease.IsWarm);
+            await lease.Rpc.SendRequestAsync("invoke", Invoke(lease.Invocation.Id, "wait"), TestContext.Current.CancellationToken);
+            await lease.Rpc.DrainAsync(TestContext.Current.CancellationToken);
+        }
+
+        Assert.Equal([("first", "interaction.respond"), ("second", "interaction.respond")], served);
+        var refusal = Assert.Single(refused);
+        Assert.StartsWith("first: kv.set refused: invocation ", refusal);
+        Assert.Contains("has finished", refusal);
     }
 
     [Fact]
@@ -127,7 +182,7 @@ public sealed class ContainerAppsDriverTests
         await using var rpc = JsonRpcPeer.Over(worker, NullLogger.Instance);
         using var invocation = worker.BeginInvocation();
 
-        var call = rpc.SendRequestAsync("invoke", Invoke("spin"), invocation.WallClockToken);
+        var call = rpc.SendRequestAsync("invoke", Invoke(invocation.Id, "spin"), invocation.WallClockToken);
         await Assert.ThrowsAnyAsync<Exception>(() => call);
         var exit = await worker.WaitAsync().WaitAsync(TimeSpan.FromSeconds(15), TestContext.Current.CancellationToken);
 

@@ -13,8 +13,8 @@ public sealed class JsonRpcPeerTests
     private readonly Channel<string> toHost = Channel.CreateUnbounded<string>();
     private readonly Channel<string> toPlugin = Channel.CreateUnbounded<string>();
 
-    private JsonRpcPeer NewPeer(JsonRpcRequestHandler? handler = null) =>
-        new((line, ct) => toPlugin.Writer.WriteAsync(line, ct).AsTask(), toHost.Reader.ReadAllAsync(), NullLogger.Instance, handler);
+    private JsonRpcPeer NewPeer() =>
+        new((line, ct) => toPlugin.Writer.WriteAsync(line, ct).AsTask(), toHost.Reader.ReadAllAsync(), NullLogger.Instance);
 
     private async Task<JsonObject> SentAsync() =>
         JsonNode.Parse(await toPlugin.Reader.ReadAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(5), Ct))!.AsObject();
@@ -61,7 +61,8 @@ public sealed class JsonRpcPeerTests
     public async Task HandleLoop_PluginRequests_RoutedInOrderWithErrorsMapped()
     {
         var seen = new List<string>();
-        await using var peer = NewPeer((request, _) =>
+        await using var peer = NewPeer();
+        using var serving = peer.Serve("inv-a", new InvocationCalls((request, _) =>
         {
             seen.Add(request.Method);
             return request.Method switch
@@ -71,11 +72,11 @@ public sealed class JsonRpcPeerTests
                 "boom" => throw new InvalidOperationException("host bug"),
                 _ => Task.FromResult<JsonNode?>(null),
             };
-        });
-        await toHost.Writer.WriteAsync("""{"jsonrpc":"2.0","method":"log","params":{"message":"hi"}}""", Ct);
-        await toHost.Writer.WriteAsync("""{"jsonrpc":"2.0","id":"a","method":"kv.get","params":{"key":"k"}}""", Ct);
-        await toHost.Writer.WriteAsync("""{"jsonrpc":"2.0","id":7,"method":"discord.send_message"}""", Ct);
-        await toHost.Writer.WriteAsync("""{"jsonrpc":"2.0","id":8,"method":"boom"}""", Ct);
+        }));
+        await toHost.Writer.WriteAsync("""{"jsonrpc":"2.0","method":"log","params":{"invocation_id":"inv-a","message":"hi"}}""", Ct);
+        await toHost.Writer.WriteAsync("""{"jsonrpc":"2.0","id":"a","method":"kv.get","params":{"invocation_id":"inv-a","key":"k"}}""", Ct);
+        await toHost.Writer.WriteAsync("""{"jsonrpc":"2.0","id":7,"method":"discord.send_message","params":{"invocation_id":"inv-a"}}""", Ct);
+        await toHost.Writer.WriteAsync("""{"jsonrpc":"2.0","id":8,"method":"boom","params":{"invocation_id":"inv-a"}}""", Ct);
         await toHost.Writer.WriteAsync("""{"jsonrpc":"2.0","id":9,"method":42}""", Ct);
 
         // The read loop answers a malformed request at once, the handle loop the rest in order: the
@@ -101,12 +102,83 @@ public sealed class JsonRpcPeerTests
     }
 
     [Fact]
-    public async Task HandleLoop_NoHandler_AnswersMethodNotFound()
+    public async Task HandleLoop_NoInvocationRunning_RefusedWithInvocationNotRunning()
     {
         await using var peer = NewPeer();
-        await toHost.Writer.WriteAsync("""{"jsonrpc":"2.0","id":1,"method":"kv.get"}""", Ct);
+        await toHost.Writer.WriteAsync("""{"jsonrpc":"2.0","id":1,"method":"kv.get","params":{"invocation_id":"inv-a","key":"k"}}""", Ct);
         var answer = await SentAsync();
-        Assert.Equal(JsonRpcException.MethodNotFound, (int?)answer["error"]?["code"]);
+        Assert.Equal(JsonRpcException.InvocationNotRunning, (int?)answer["error"]?["code"]);
+        Assert.Contains("invocation inv-a is not running", (string?)answer["error"]?["message"]);
+    }
+
+    [Fact]
+    public async Task HandleLoop_CallsNamingAnotherMissingOrFinishedInvocation_RefusedAndOnlyTheFinishedOneHearsOfIt()
+    {
+        await using var peer = NewPeer();
+        var served = new List<string>();
+        var refusedForFirst = new List<string>();
+        var first = peer.Serve("inv-1", new InvocationCalls(
+            (request, _) =>
+            {
+                served.Add("inv-1 " + request.Method);
+                return Task.FromResult<JsonNode?>(null);
+            },
+            (request, reason, _) =>
+            {
+                refusedForFirst.Add(reason);
+                return Task.CompletedTask;
+            }));
+        first.Dispose();
+        using var second = peer.Serve("inv-2", new InvocationCalls((request, _) =>
+        {
+            served.Add("inv-2 " + request.Method);
+            return Task.FromResult<JsonNode?>(null);
+        }));
+
+        // A thread left over from inv-1 writes straight to the pipe while inv-2 runs.
+        await toHost.Writer.WriteAsync("""{"jsonrpc":"2.0","id":"s1","method":"kv.set","params":{"invocation_id":"inv-1","key":"k","value":1}}""", Ct);
+        await toHost.Writer.WriteAsync("""{"jsonrpc":"2.0","method":"log","params":{"invocation_id":"inv-1","message":"late"}}""", Ct);
+        await toHost.Writer.WriteAsync("""{"jsonrpc":"2.0","id":"s2","method":"kv.set","params":{"key":"k","value":1}}""", Ct);
+        await toHost.Writer.WriteAsync("""{"jsonrpc":"2.0","id":"s3","method":"kv.set","params":{"invocation_id":"inv-9","key":"k","value":1}}""", Ct);
+        await toHost.Writer.WriteAsync("""{"jsonrpc":"2.0","id":"ok","method":"kv.get","params":{"invocation_id":"inv-2","key":"k"}}""", Ct);
+
+        var replies = new List<JsonObject>();
+        for (var i = 0; i < 4; i++)
+        {
+            replies.Add(await SentAsync());
+        }
+        string? Error(string id) => (string?)replies.Single(r => (string?)r["id"] == id)["error"]?["message"];
+        Assert.All(replies.Where(r => (string?)r["id"] != "ok"), r => Assert.Equal(JsonRpcException.InvocationNotRunning, (int?)r["error"]?["code"]));
+        Assert.Equal("kv.set refused: invocation inv-1 has finished; code it left running (a thread, a timer) can no longer call the host", Error("s1"));
+        Assert.Contains("params.invocation_id is missing", Error("s2"));
+        Assert.Contains("invocation inv-9 is not running", Error("s3"));
+        Assert.Null(Error("ok"));
+        Assert.Equal(["inv-2 kv.get"], served);
+        Assert.Equal(["kv.set refused: invocation inv-1 has finished; code it left running (a thread, a timer) can no longer call the host",
+            "log refused: invocation inv-1 has finished; code it left running (a thread, a timer) can no longer call the host"], refusedForFirst);
+    }
+
+    [Fact]
+    public async Task HandleLoop_StrayThreadFloods_OnlyTheFirstRefusalsReported()
+    {
+        await using var peer = NewPeer();
+        var reported = new List<string>();
+        peer.Serve("inv-1", new InvocationCalls((_, _) => Task.FromResult<JsonNode?>(null), (_, reason, _) =>
+        {
+            reported.Add(reason);
+            return Task.CompletedTask;
+        })).Dispose();
+
+        for (var i = 0; i < 20; i++)
+        {
+            await toHost.Writer.WriteAsync("""{"jsonrpc":"2.0","id":"s","method":"kv.set","params":{"invocation_id":"inv-1"}}""", Ct);
+        }
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal(JsonRpcException.InvocationNotRunning, (int?)(await SentAsync())["error"]?["code"]);
+        }
+        Assert.Equal(5, reported.Count);
+        Assert.EndsWith("(further refusals for this invocation are not logged)", reported[^1]);
     }
 
     [Fact]

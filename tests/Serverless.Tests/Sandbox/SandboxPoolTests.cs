@@ -24,7 +24,7 @@ internal static class EchoPlugin
                 send({"jsonrpc": "2.0", "id": i, "result": params})
             elif method == "ask":
                 asked += 1
-                send({"jsonrpc": "2.0", "method": "log", "params": {"message": "asking the host"}})
+                send({"jsonrpc": "2.0", "method": "log", "params": {"invocation_id": params.get("invocation_id"), "message": "asking the host"}})
                 send({"jsonrpc": "2.0", "id": "p%d" % asked, "method": "host.lookup", "params": params})
                 answer = json.loads(sys.stdin.readline())
                 send({"jsonrpc": "2.0", "id": i, "result": answer.get("result", answer.get("error"))})
@@ -236,18 +236,23 @@ public sealed class SandboxPoolTests(DockerFixture docker)
         docker.Require();
         await using var pool = NewPool();
         var seen = new List<string>();
-        JsonRpcRequestHandler handler = (request, _) =>
+        var calls = new InvocationCalls((request, _) =>
         {
             lock (seen)
             {
                 seen.Add(request.Method);
             }
             return Task.FromResult<JsonNode?>(request.Method == "host.lookup" ? new JsonObject { ["found"] = request.Params?["key"]?.GetValue<string>() } : null);
-        };
-        await using var lease = await pool.AcquireAsync(EchoPlugin.Spec(), handler, Ct);
+        });
+        await using var lease = await pool.AcquireAsync(EchoPlugin.Spec(), calls, Ct);
 
-        var answer = await lease.Rpc.SendRequestAsync("ask", new JsonObject { ["key"] = "colour" }, Ct);
+        var answer = await lease.Rpc.SendRequestAsync("ask", new JsonObject { ["invocation_id"] = lease.Invocation.Id, ["key"] = "colour" }, Ct);
         Assert.Equal("colour", (string?)answer?["found"]);
+        Assert.Equal(["log", "host.lookup"], seen);
+
+        // Without this invocation's id the same call is refused and never reaches the handler.
+        var stray = await lease.Rpc.SendRequestAsync("ask", new JsonObject { ["invocation_id"] = "0123456789abcdef0123456789abcdef", ["key"] = "colour" }, Ct);
+        Assert.Equal(JsonRpcException.InvocationNotRunning, (int?)stray?["code"]);
         Assert.Equal(["log", "host.lookup"], seen);
 
         Assert.Equal("still here", (string?)await lease.Rpc.SendRequestAsync("garbage", cancellationToken: Ct));
