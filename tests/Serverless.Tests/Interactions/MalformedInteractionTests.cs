@@ -6,6 +6,8 @@ using System.Text.Json.Nodes;
 using FsCheck;
 using FsCheck.Fluent;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Serverless.Functions.Hosting;
 using Org.BouncyCastle.Crypto.Parameters;
 using Serverless.Functions.Packages;
 using Serverless.Functions.Storage;
@@ -67,9 +69,9 @@ public sealed class MalformedInteractionTests(MalformedInteractionTests.App app)
             await uploads.GetBlobClient($"acme/{id}.zip").UploadAsync(BinaryData.FromBytes(PluginZip.Build(new Dictionary<string, object> { ["manifest.json"] = manifest })), overwrite: true);
             var http = CreateClient();
             http.DefaultRequestHeaders.Add("x-functions-key", AdminKey);
-            var published = await http.PostAsync("/packages", new StringContent(
-                new JsonObject { ["Data"] = new JsonObject(), ["Metadata"] = new JsonObject { ["publisher"] = "acme", ["name"] = id } }.ToJsonString(), Encoding.UTF8, "application/json"));
-            var report = JsonNode.Parse(await published.Content.ReadAsStringAsync())!["ReturnValue"]!;
+            // The packages function in-process, as the local upload watcher runs it (it has no HTTP route locally).
+            var report = (await Services.GetRequiredService<PackagesFunction>().RunAsync(
+                new FunctionInvocationRequest([], new JsonObject { ["publisher"] = "acme", ["name"] = id }), CancellationToken.None)).ReturnValue!;
             Assert.True(report["status"]!.GetValue<string>() == "published", report.ToJsonString());
             var install = await http.PutAsJsonAsync($"/api/admin/guilds/{Guild}/plugins/{id}", new JsonObject { ["version"] = "*" });
             Assert.True(install.StatusCode == HttpStatusCode.Created, await install.Content.ReadAsStringAsync());
