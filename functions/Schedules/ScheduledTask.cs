@@ -41,7 +41,7 @@ public sealed record ScheduledTask(string Key, string Kind, string Name, TimeSpa
             }
             foreach (var cron in registrations["crons"]?.AsArray() ?? [])
             {
-                // Publishing rejected invalid specs; one that still fails to parse is left out rather than failing the install.
+                // Publishing rejected invalid specs; one that still fails to parse (published under the former, looser grammar) is left out rather than failing the install.
                 if (cron?["id"]?.GetValue<string>() is { Length: > 0 } id && cron["spec"]?.GetValue<string>() is { } spec && CronSpec.TryParse(spec, out _, out _))
                 {
                     tasks.Add(CodeCron(id, spec));
@@ -71,10 +71,12 @@ public sealed record ScheduledTask(string Key, string Kind, string Name, TimeSpa
         return NextCron(now);
     }
 
+    /// <summary>
+    /// The next cron match; never (<see cref="DateTimeOffset.MaxValue"/>) for a spec the grammar refuses, which a due
+    /// entry stored under the former, looser grammar may hold (<c>0 9 * * MON</c>): it stops, and the tick goes on.
+    /// </summary>
     private DateTimeOffset NextCron(DateTimeOffset after) =>
-        CronSpec.TryParse(Cron!, out var spec, out var problems)
-            ? spec.Next(after)
-            : throw new InvalidOperationException($"cron spec '{Cron}' is invalid: {string.Join("; ", problems)}");
+        CronSpec.TryParse(Cron!, out var spec, out _) ? spec.Next(after) : DateTimeOffset.MaxValue;
 
     public JsonObject ToJson() => new()
     {

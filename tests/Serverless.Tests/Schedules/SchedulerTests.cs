@@ -124,6 +124,23 @@ public sealed class SchedulerTests(Azurite azurite)
     }
 
     [Fact]
+    public async Task Tick_StoredEntryWithASpecTheGrammarNowRefuses_OthersFireAndItStops()
+    {
+        var (rig, guild, plugin) = await InstalledAsync(ScheduleRig.Registrations(crons: [("quarterly", "*/15 * * * *")]));
+        await using var _ = rig;
+        var t0 = ScheduleRig.Start; // Friday 12:00
+        // Due under the former grammar, which took day names; the current one refuses them.
+        await rig.Store.PutDueAsync([new DueEntry(guild, plugin, "former", ScheduledTask.CodeCron("legacy", "0 9 * * MON"), t0.AddMinutes(5))], CancellationToken.None);
+
+        var first = await rig.TickAsync(t0.AddMinutes(15));
+        var monday = await rig.TickAsync(new DateTimeOffset(2026, 11, 23, 9, 0, 0, TimeSpan.Zero));
+
+        // The due legacy tick is still handed on (the handler drops it: its generation is not the install's), once.
+        Assert.Equal([("legacy", t0.AddMinutes(5)), ("quarterly", t0.AddMinutes(15))], first.Select(f => (f.Name, f.ScheduledFor)).OrderBy(f => f.Name));
+        Assert.Equal(["quarterly"], monday.Select(f => f.Name));
+    }
+
+    [Fact]
     public async Task Tick_ThreeInstancesAtOnce_FireEachDueTickExactlyOnce()
     {
         var rig = await ScheduleRig.StartAsync(azurite);
