@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
-using NCrontab;
 using Serverless.Functions.Invocations;
+using Serverless.Functions.Schedules;
 
 namespace Serverless.Functions.Packages;
 
@@ -54,9 +54,9 @@ public sealed class BootCheck(PackageValidator validator, PluginInvoker invoker)
         foreach (var cron in description["crons"]?.AsArray() ?? [])
         {
             var spec = cron?["spec"]?.GetValue<string>() ?? "";
-            if (CrontabSchedule.TryParse(spec) is null)
+            if (!CronSpec.TryParse(spec, out _, out var problems))
             {
-                errors.Add(new PackageIssue(IssueCodes.InvalidCron, $"cron spec '{spec}' of task '{cron?["id"]}' is not a valid 5-field spec", entrypoint));
+                errors.AddRange(problems.Select(problem => new PackageIssue(IssueCodes.InvalidCron, $"cron spec '{spec}' of task '{cron?["id"]}' is invalid: {problem}", entrypoint)));
             }
         }
 

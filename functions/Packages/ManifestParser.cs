@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using System.Text.Unicode;
-using NCrontab;
+using Serverless.Functions.Schedules;
 
 namespace Serverless.Functions.Packages;
 
@@ -591,9 +591,12 @@ public static partial class ManifestParser
                 issues.Error(IssueCodes.DuplicateValue, $"cron id '{id}' is used twice", Child(path, "id"));
                 valid = false;
             }
-            if (spec is not null && CronProblem(spec) is { } problem)
+            if (spec is not null && !CronSpec.TryParse(spec, out _, out var problems))
             {
-                issues.Error(IssueCodes.InvalidCron, $"'{spec}' is not a 5-field cron spec (minute hour day-of-month month day-of-week, day-of-week 0=Sunday to 6=Saturday): {problem}", Child(path, "spec"));
+                foreach (var problem in problems)
+                {
+                    issues.Error(IssueCodes.InvalidCron, $"'{spec}' is not a valid cron spec (minute hour day-of-month month day-of-week, UTC; day-of-week 0=Sunday to 6=Saturday): {problem}", Child(path, "spec"));
+                }
                 valid = false;
             }
             if (handler is not null && !HandlerPattern().IsMatch(handler))
@@ -607,23 +610,6 @@ public static partial class ManifestParser
             }
         }
         return crons;
-    }
-
-    /// <summary>Null when <paramref name="spec"/> is a valid 5-field spec, else why not.</summary>
-    internal static string? CronProblem(string spec)
-    {
-        // NCrontab alone would also take 6 fields with the seconds option, and any whitespace between (or
-        // after) them; seed 000 allows exactly 5, separated by spaces.
-        if (spec.Any(c => char.IsWhiteSpace(c) && c != ' '))
-        {
-            return "separate its fields with spaces only (no tabs or newlines)";
-        }
-        var fields = spec.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        if (fields.Length != 5)
-        {
-            return $"it has {fields.Length} fields";
-        }
-        return CrontabSchedule.TryParse(spec, new CrontabSchedule.ParseOptions { IncludingSeconds = false }, _ => (string?)null, error => error().Message);
     }
 
     private static List<SlashCommand> ReadCommands(JsonElement root, Issues issues)

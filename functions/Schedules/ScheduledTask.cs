@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using NCrontab;
 using Serverless.Functions.Invocations;
 using Serverless.Functions.Packages;
 
@@ -42,14 +41,14 @@ public sealed record ScheduledTask(string Key, string Kind, string Name, TimeSpa
             }
             foreach (var cron in registrations["crons"]?.AsArray() ?? [])
             {
-                // Publishing rejected invalid specs; one that still fails to parse is left out rather than failing the install.
-                if (cron?["id"]?.GetValue<string>() is { Length: > 0 } id && cron["spec"]?.GetValue<string>() is { } spec && ManifestParser.CronProblem(spec) is null)
+                // Publishing rejected invalid specs; one that still fails to parse (published under the former, looser grammar) is left out rather than failing the install.
+                if (cron?["id"]?.GetValue<string>() is { Length: > 0 } id && cron["spec"]?.GetValue<string>() is { } spec && CronSpec.TryParse(spec, out _, out _))
                 {
                     tasks.Add(CodeCron(id, spec));
                 }
             }
         }
-        tasks.AddRange(manifest.Crons.Where(c => ManifestParser.CronProblem(c.Spec) is null).Select(FromManifest));
+        tasks.AddRange(manifest.Crons.Where(c => CronSpec.TryParse(c.Spec, out _, out _)).Select(FromManifest));
         return tasks.DistinctBy(t => t.Key, StringComparer.Ordinal).ToList();
     }
 
@@ -72,12 +71,12 @@ public sealed record ScheduledTask(string Key, string Kind, string Name, TimeSpa
         return NextCron(now);
     }
 
-    private DateTimeOffset NextCron(DateTimeOffset after)
-    {
-        var schedule = CrontabSchedule.Parse(Cron!, new CrontabSchedule.ParseOptions { IncludingSeconds = false });
-        var next = schedule.GetNextOccurrence(after.UtcDateTime);
-        return new DateTimeOffset(DateTime.SpecifyKind(next, DateTimeKind.Utc));
-    }
+    /// <summary>
+    /// The next cron match; never (<see cref="DateTimeOffset.MaxValue"/>) for a spec the grammar refuses, which a due
+    /// entry stored under the former, looser grammar may hold (<c>0 9 * * MON</c>): it stops, and the tick goes on.
+    /// </summary>
+    private DateTimeOffset NextCron(DateTimeOffset after) =>
+        CronSpec.TryParse(Cron!, out var spec, out _) ? spec.Next(after) : DateTimeOffset.MaxValue;
 
     public JsonObject ToJson() => new()
     {

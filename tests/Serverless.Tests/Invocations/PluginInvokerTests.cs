@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Serverless.Functions.Invocations;
+using Serverless.Functions.Packages;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Packages.Fixtures;
 using Serverless.Tests.Sandbox;
@@ -257,6 +258,50 @@ public sealed class BootCheckTests(Azurite azurite, DockerFixture docker)
         Assert.StartsWith("boot_", error["code"]!.GetValue<string>());
         Assert.Contains("61", error["message"]!.GetValue<string>());
         Assert.Contains("plugin.py", error["path"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Publish_CronSpecWithTab_RejectedNamingTheTab()
+    {
+        var report = await PublishAsync("""
+            @plugin.on_slash_command("greet")
+            def greet(ctx, event):
+                ctx.interaction.respond(content="hi")
+
+            @plugin.cron("0\t9 * * 1")
+            def weekly(ctx):
+                pass
+            """);
+
+        Assert.Equal("rejected", report["status"]!.GetValue<string>());
+        var error = Assert.Single(report["errors"]!.AsArray())!;
+        Assert.Equal("boot_registration_error", error["code"]!.GetValue<string>());
+        Assert.Contains("cron spec: U+0009 is not allowed", error["message"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Publish_CodeBypassingTheSdkCheck_NeverFiringCronRejectedNamingTheField()
+    {
+        // The plugin swaps a registered spec for one the SDK refuses: the host judges what describe reports.
+        var report = await PublishAsync("""
+            import dataclasses
+
+            @plugin.on_slash_command("greet")
+            def greet(ctx, event):
+                ctx.interaction.respond(content="hi")
+
+            @plugin.cron("0 9 * * 1")
+            def weekly(ctx):
+                pass
+
+            task = plugin.tasks["weekly"]
+            plugin.tasks["weekly"] = dataclasses.replace(task, cron=dataclasses.replace(task.cron, spec="0 0 30 2 *"))
+            """);
+
+        Assert.Equal("rejected", report["status"]!.GetValue<string>());
+        var error = Assert.Single(report["errors"]!.AsArray())!;
+        Assert.Equal(IssueCodes.InvalidCron, error["code"]!.GetValue<string>());
+        Assert.EndsWith("cron day-of-month: never fires: no selected month has a day 30", error["message"]!.GetValue<string>());
     }
 
     [Fact]

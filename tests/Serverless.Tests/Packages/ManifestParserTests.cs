@@ -510,8 +510,32 @@ public class ManifestParserTests
     [InlineData("0 25 * * *")]
     [InlineData("0 9 * * 8")]
     [InlineData("every monday")]
+    [InlineData("0 9 * * MON")]
+    [InlineData("0 0 1 JAN *")]
+    [InlineData("5/15 * * * *")]
+    [InlineData("*/0 * * * *")]
+    [InlineData("5-1 * * * *")]
+    [InlineData("0 0 30 2 *")]
+    [InlineData("0 0 31 4,6,9,11 *")]
     public void Parse_BadCronSpec_InvalidCron(string spec) =>
         AssertError($$"""{"crons":[{"id":"c","spec":"{{spec}}","handler":"h"}]}""", IssueCodes.InvalidCron, "$.crons[0].spec");
+
+    [Theory]
+    [InlineData("0 0 32 * *", "cron day-of-month: 32 is outside 1-31")]
+    [InlineData("0 0 30 2 *", "cron day-of-month: never fires: no selected month has a day 30")]
+    [InlineData("0 9 * * MON", "cron day-of-week: names such as 'MON' are not supported: use numbers 0-6")]
+    public void Parse_BadCronSpec_MessageNamesTheField(string spec, string problem) =>
+        Assert.EndsWith(": " + problem, SingleError($$"""{"crons":[{"id":"c","spec":"{{spec}}","handler":"h"}]}""").Message, StringComparison.Ordinal);
+
+    [Fact]
+    public void Parse_CronSpecWrongInSeveralFields_OneErrorPerField()
+    {
+        var result = Parse(PluginZip.Manifest(extra: (JsonObject)JsonNode.Parse("""{"crons":[{"id":"c","spec":"60 24 * * 7","handler":"h"}]}""")!));
+        Assert.Collection(result.Errors,
+            e => Assert.EndsWith(": cron minute: 60 is outside 0-59", e.Message, StringComparison.Ordinal),
+            e => Assert.EndsWith(": cron hour: 24 is outside 0-23", e.Message, StringComparison.Ordinal),
+            e => Assert.EndsWith(": cron day-of-week: 7 is outside 0-6", e.Message, StringComparison.Ordinal));
+    }
 
     [Fact]
     public void Parse_DuplicateCronId_Error() =>

@@ -63,7 +63,24 @@ public sealed class SchedulerTests(Azurite azurite)
 
     [Theory]
     [MemberData(nameof(SeedCrons))]
-    public async Task Tick_SeedCronExample_FiresAtItsUtcTimesAndNotBetween(string spec, string start, string end, double stepHours, string[] expected)
+    public Task Tick_SeedCronExample_FiresAtItsUtcTimesAndNotBetween(string spec, string start, string end, double stepHours, string[] expected) =>
+        AssertCronFiresAsync(spec, start, end, stepHours, expected);
+
+    public static TheoryData<string, string, string, double, string[]> DayRuleCrons => new()
+    {
+        // Both day fields restricted: every Friday and every 13th (2026-11-13 is a Friday, 2026-12-13 a Sunday).
+        { "0 0 13 * 5", "2026-11-01T00:00:00Z", "2026-12-14T00:00:00Z", 24,
+          ["2026-11-06T00:00:00Z", "2026-11-13T00:00:00Z", "2026-11-20T00:00:00Z", "2026-11-27T00:00:00Z", "2026-12-04T00:00:00Z", "2026-12-11T00:00:00Z", "2026-12-13T00:00:00Z"] },
+        // 29 February: in leap years only.
+        { "0 0 29 2 *", "2025-03-01T00:00:00Z", "2028-03-02T00:00:00Z", 24 * 30, ["2028-02-29T00:00:00Z"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(DayRuleCrons))]
+    public Task Tick_CronDayRule_FiresAtItsUtcTimesAndNotBetween(string spec, string start, string end, double stepHours, string[] expected) =>
+        AssertCronFiresAsync(spec, start, end, stepHours, expected);
+
+    private async Task AssertCronFiresAsync(string spec, string start, string end, double stepHours, string[] expected)
     {
         var (rig, _, _) = await InstalledAsync(ScheduleRig.Registrations(crons: [("task", spec)]), start: At(start));
         await using var _ = rig;
@@ -104,6 +121,23 @@ public sealed class SchedulerTests(Azurite azurite)
         Assert.Empty(justAfter);
         Assert.Equal([("every_minute", t0.AddHours(3).AddSeconds(60))], resumed.Select(f => (f.Name, f.ScheduledFor)));
         Assert.Contains(("quarterly", t0.AddHours(3).AddMinutes(15)), quarter.Select(f => (f.Name, f.ScheduledFor)));
+    }
+
+    [Fact]
+    public async Task Tick_StoredEntryWithASpecTheGrammarNowRefuses_OthersFireAndItStops()
+    {
+        var (rig, guild, plugin) = await InstalledAsync(ScheduleRig.Registrations(crons: [("quarterly", "*/15 * * * *")]));
+        await using var _ = rig;
+        var t0 = ScheduleRig.Start; // Friday 12:00
+        // Due under the former grammar, which took day names; the current one refuses them.
+        await rig.Store.PutDueAsync([new DueEntry(guild, plugin, "former", ScheduledTask.CodeCron("legacy", "0 9 * * MON"), t0.AddMinutes(5))], CancellationToken.None);
+
+        var first = await rig.TickAsync(t0.AddMinutes(15));
+        var monday = await rig.TickAsync(new DateTimeOffset(2026, 11, 23, 9, 0, 0, TimeSpan.Zero));
+
+        // The due legacy tick is still handed on (the handler drops it: its generation is not the install's), once.
+        Assert.Equal([("legacy", t0.AddMinutes(5)), ("quarterly", t0.AddMinutes(15))], first.Select(f => (f.Name, f.ScheduledFor)).OrderBy(f => f.Name));
+        Assert.Equal(["quarterly"], monday.Select(f => f.Name));
     }
 
     [Fact]
@@ -241,7 +275,7 @@ public sealed class SchedulerTests(Azurite azurite)
     public void For_InvalidOrMissingRegistrations_AreLeftOut()
     {
         var manifest = new PluginManifest { Id = "p", Version = PluginVersion.Parse("1.0.0") };
-        var registrations = JsonNode.Parse("""{"schedules":[{"id":"ok","seconds":30.5},{"id":"","seconds":60},{"id":"zero","seconds":0}],"crons":[{"id":"bad","spec":"61 * * * *"},{"id":"six","spec":"0 0 0 * * *"}]}""")!.AsObject();
+        var registrations = JsonNode.Parse("""{"schedules":[{"id":"ok","seconds":30.5},{"id":"","seconds":60},{"id":"zero","seconds":0}],"crons":[{"id":"bad","spec":"61 * * * *"},{"id":"six","spec":"0 0 0 * * *"},{"id":"never","spec":"0 0 30 2 *"},{"id":"named","spec":"0 9 * * MON"}]}""")!.AsObject();
 
         var tasks = ScheduledTask.For(manifest, registrations);
 
