@@ -12,13 +12,19 @@ public sealed class DockerSandboxDriver(DockerEngineClient client, DockerSandbox
 
     public DockerSandboxOptions Options => options;
 
+    private static readonly TimeSpan CreateTimeout = TimeSpan.FromSeconds(60);
+
     public async Task<SandboxWorker> StartWorkerAsync(SandboxWorkerSpec spec, CancellationToken cancellationToken)
     {
         var request = ContainerSpec.Build(spec, options);
-        var created = await client.CreateContainerAsync(request, cancellationToken: cancellationToken);
+        // The engine may create the container even when the caller gives up mid-request, and then nobody would
+        // know its id to remove it: create with a bounded wait of its own, then honour the caller's token.
+        using var createWait = new CancellationTokenSource(CreateTimeout);
+        var created = await client.CreateContainerAsync(request, cancellationToken: createWait.Token);
         DockerAttachStream? attach = null;
         try
         {
+            cancellationToken.ThrowIfCancellationRequested();
             attach = await client.AttachContainerAsync(created.Id, tty: false, cancellationToken);
             await client.StartContainerAsync(created.Id, cancellationToken);
             return new DockerSandboxWorker(client, created.Id, attach, spec, spec.Limits ?? options.Limits, logger);
