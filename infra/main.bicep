@@ -90,6 +90,7 @@ var storageTables = [
   'schedules'
   'invocations'
   'publisherkeys'
+  'pendinguploads'
 ]
 var deploymentContainerName = 'app-package'
 

@@ -24,7 +24,7 @@ public sealed class StorageLayout(BlobServiceClient blobs, QueueServiceClient qu
 
     public static readonly string[] Queues = [WorkQueueRegistration.QueueName, WorkQueueRegistration.QueueName + "-poison"];
 
-    public static readonly string[] Tables = [PluginCatalog.TableName, PluginLogs.TableName, KvStore.TableName, InstallStore.TableName, InteractionLedger.TableName, EventDedup.TableName, ScheduleStore.TableName, InvocationHistory.TableName, PublisherKeys.TableName];
+    public static readonly string[] Tables = [PluginCatalog.TableName, PluginLogs.TableName, KvStore.TableName, InstallStore.TableName, InteractionLedger.TableName, EventDedup.TableName, ScheduleStore.TableName, InvocationHistory.TableName, PublisherKeys.TableName, PendingUploads.TableName];
 
     public async Task EnsureAsync(CancellationToken cancellationToken)
     {

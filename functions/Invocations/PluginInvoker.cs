@@ -130,20 +130,8 @@ public sealed class PluginInvoker(SandboxPool pool, ISandboxDriver driver, Plugi
         return await FinishAsync(invocation, null, started, false, InvocationStatus.Handled, null, new JsonObject { ["handled"] = true, ["hook"] = invocation.Name }, []);
     }
 
-    /// <summary>The boot check at publish time: start the plugin once and ask what it registered.</summary>
-    public async Task<JsonObject> DescribeAsync(PluginPackage package, string pluginId, PluginVersion version, CancellationToken cancellationToken)
-    {
-        // A one-off worker outside the pool: publishing must never reuse or warm an install's worker.
-        var spec = SpecFor(package, pluginId, version, installId: "describe-" + Guid.NewGuid().ToString("N"));
-        await using var worker = await driver.StartWorkerAsync(spec, cancellationToken);
-        await using var rpc = JsonRpcPeer.Over(worker, logger);
-        using var invocation = worker.BeginInvocation();
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, invocation.WallClockToken);
-        return await rpc.SendRequestAsync("describe", new JsonObject(), limit.Token) as JsonObject
-            ?? throw new InvalidDataException("describe returned no object");
-    }
-
-    private static SandboxWorkerSpec SpecFor(PluginPackage package, string pluginId, PluginVersion version, string? installId)
+    /// <summary>The worker for one plugin version: the SDK runner, or the runner on the manifest's own entrypoint.</summary>
+    internal static SandboxWorkerSpec SpecFor(PluginPackage package, string pluginId, PluginVersion version, string? installId)
     {
         var entrypoint = package.Manifest.Entrypoint ?? PluginManifest.DefaultEntrypoint;
         return new SandboxWorkerSpec(pluginId, version.Text, installId)

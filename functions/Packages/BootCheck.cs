@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Serverless.Functions.Invocations;
+using Serverless.Functions.Sandbox;
 using Serverless.Functions.Schedules;
 
 namespace Serverless.Functions.Packages;
@@ -8,11 +9,17 @@ namespace Serverless.Functions.Packages;
 public sealed record BootCheckResult(IReadOnlyList<PackageIssue> Errors, IReadOnlyList<PackageIssue> Warnings, JsonObject? Registrations);
 
 /// <summary>
+/// The boot check could not run at all: the sandbox is unavailable (engine down, image missing, the driver
+/// timed out). Nothing is known about the plugin yet, so this is no verdict on it.
+/// </summary>
+public sealed class SandboxUnavailableException(string message, Exception innerException) : Exception(message, innerException);
+
+/// <summary>
 /// For plugins with code: start the plugin once in the sandbox and ask what it registered (<c>describe</c>),
 /// so an invalid cron spec, an import error or a handler for an undeclared command shows in the report
-/// instead of at the first invocation.
+/// instead of at the first invocation. The platform runs it on upload, <c>local/plugin validate</c> locally.
 /// </summary>
-public sealed class BootCheck(PackageValidator validator, PluginInvoker invoker)
+public sealed class BootCheck(PackageValidator validator, ISandboxDriver driver, ILogger<BootCheck> logger)
 {
     public async Task<BootCheckResult> RunAsync(Stream zip, PluginManifest manifest, CancellationToken cancellationToken)
     {
@@ -26,7 +33,7 @@ public sealed class BootCheck(PackageValidator validator, PluginInvoker invoker)
                 return new BootCheckResult(extracted.Errors, [], null);
             }
             PluginFiles.MakeReadableBySandbox(directory);
-            var description = await invoker.DescribeAsync(new PluginPackage(manifest, directory), manifest.Id, manifest.Version, cancellationToken);
+            var description = await DescribeAsync(new PluginPackage(manifest, directory), cancellationToken);
             return Judge(manifest, description);
         }
         finally
@@ -36,6 +43,29 @@ public sealed class BootCheck(PackageValidator validator, PluginInvoker invoker)
                 Directory.Delete(directory, recursive: true);
             }
         }
+    }
+
+    /// <summary>A one-off worker outside the pool (publishing must never reuse or warm an install's worker), asked what the code registered.</summary>
+    private async Task<JsonObject> DescribeAsync(PluginPackage package, CancellationToken cancellationToken)
+    {
+        var manifest = package.Manifest;
+        var spec = PluginInvoker.SpecFor(package, manifest.Id, manifest.Version, installId: "describe-" + Guid.NewGuid().ToString("N"));
+        SandboxWorker started;
+        try
+        {
+            started = await driver.StartWorkerAsync(spec, cancellationToken);
+        }
+        catch (Exception ex) when (ex is DockerEngineException or ContainerAppsException or TimeoutException
+            || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            throw new SandboxUnavailableException($"the sandbox ({driver.Name}) could not start the plugin: {ex.Message}", ex);
+        }
+        await using var worker = started;
+        await using var rpc = JsonRpcPeer.Over(worker, logger);
+        using var invocation = worker.BeginInvocation();
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, invocation.WallClockToken);
+        return await rpc.SendRequestAsync("describe", new JsonObject(), limit.Token) as JsonObject
+            ?? throw new InvalidDataException("describe returned no object");
     }
 
     internal static BootCheckResult Judge(PluginManifest manifest, JsonObject description)

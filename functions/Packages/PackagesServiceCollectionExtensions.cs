@@ -10,6 +10,7 @@ public static class PackagesServiceCollectionExtensions
         services.AddSingleton(new PackageValidator(limits));
         services.AddSingleton<PluginCatalog>();
         services.AddSingleton<BootCheck>();
+        services.AddSingleton<PendingUploads>();
         services.AddSingleton<UploadProcessor>();
         return services;
     }

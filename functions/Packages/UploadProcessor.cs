@@ -12,12 +12,15 @@ namespace Serverless.Functions.Packages;
 /// dependencies → copy the zip to <c>plugins/{id}/{version}.zip</c> → record the version → write
 /// the report. The record is written after the copy and the report last, so a restart simply
 /// reprocesses the upload and reaches the same verdict; a rejected upload publishes nothing.
+/// When the boot check cannot run (the sandbox is unavailable) the report says <c>pending</c>, nothing
+/// is published, and <see cref="RecheckPendingAsync"/> judges the upload again later.
 /// </summary>
 public sealed class UploadProcessor(
     BlobServiceClient blobs,
     PluginCatalog catalog,
     PackageValidator validator,
     BootCheck bootCheck,
+    PendingUploads pending,
     TimeProvider clock,
     ILogger<UploadProcessor> logger)
 {
@@ -39,6 +42,7 @@ public sealed class UploadProcessor(
         {
             // Deleted between the trigger and now: nothing to judge, nothing to report.
             logger.LogInformation("Upload {Blob} disappeared before processing", upload.BlobName);
+            await pending.DeleteAsync(upload, cancellationToken);
             return new JsonObject { ["status"] = "gone", ["upload"] = upload.BlobName };
         }
 
@@ -59,15 +63,27 @@ public sealed class UploadProcessor(
         }
 
         JsonObject? registrations = null;
+        string? unavailable = null;
         if (report.IsValid && HasCode(report.Manifest!))
         {
-            var boot = await bootCheck.RunAsync(zip, report.Manifest!, cancellationToken);
-            report = report.With(boot.Errors, boot.Warnings);
-            registrations = boot.Registrations;
+            try
+            {
+                var boot = await bootCheck.RunAsync(zip, report.Manifest!, cancellationToken);
+                report = report.With(boot.Errors, boot.Warnings);
+                registrations = boot.Registrations;
+            }
+            catch (SandboxUnavailableException ex)
+            {
+                unavailable = ex.Message;
+            }
         }
 
         var status = report.IsValid ? "published" : "rejected";
-        if (report.IsValid)
+        if (unavailable is not null)
+        {
+            status = "pending";
+        }
+        else if (report.IsValid)
         {
             report = await PublishAsync(upload, report, zip, sha256, registrations, cancellationToken);
             status = report.IsValid ? "published" : "rejected";
@@ -80,11 +96,48 @@ public sealed class UploadProcessor(
             ["etag"] = etag.ToString(),
             ["sha256"] = sha256,
         };
-        document["processedAt"] = clock.GetUtcNow().ToString("O");
+        var now = clock.GetUtcNow();
+        document["processedAt"] = now.ToString("O");
+        if (unavailable is not null)
+        {
+            // The row first: a crash before the report then costs one more try, never a forgotten upload.
+            var attempts = await pending.AttemptsAsync(upload, cancellationToken) + 1;
+            var next = now + PendingUploads.DelayAfter(attempts);
+            await pending.SaveAsync(new PendingUpload(upload, attempts, next), unavailable, cancellationToken);
+            document["reason"] = $"the boot check could not run: {unavailable}. Nothing is published yet; the platform judges this upload again when the sandbox is back (attempt {attempts}, next at {next:O}), and this report then gives the verdict";
+            document["nextAttemptAt"] = next.ToString("O");
+        }
         await blobs.GetBlobContainerClient(ReportsContainer).GetBlobClient(ReportBlobName(upload))
             .UploadAsync(BinaryData.FromString(document.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true })), new BlobUploadOptions { ContentType = "application/json" }, cancellationToken);
+        if (unavailable is null)
+        {
+            await pending.DeleteAsync(upload, cancellationToken);
+        }
         logger.LogInformation("Upload {Blob}: {Status} with {Errors} errors", upload.BlobName, status, report.Errors.Count);
         return document;
+    }
+
+    /// <summary>
+    /// Judges again every pending upload that is due (the timer calls this): the sandbox may be back. Each
+    /// ends published, rejected, or pending once more with a longer wait.
+    /// </summary>
+    public async Task<int> RecheckPendingAsync(CancellationToken cancellationToken)
+    {
+        var due = await pending.DueAsync(clock.GetUtcNow(), cancellationToken);
+        foreach (var item in due)
+        {
+            logger.LogInformation("Judging pending upload {Blob} again (attempt {Attempt})", item.Upload.BlobName, item.Attempts + 1);
+            try
+            {
+                await ProcessAsync(item.Upload, cancellationToken);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Its row stays: the next tick tries again, and the other pending uploads still get their turn.
+                logger.LogError(ex, "Judging pending upload {Blob} again failed", item.Upload.BlobName);
+            }
+        }
+        return due.Count;
     }
 
     /// <summary>Streams the upload to a temp file, hashing it, and stops one byte past the size limit.</summary>
@@ -129,7 +182,7 @@ public sealed class UploadProcessor(
     }
 
     /// <summary>SDK plugins have an entrypoint; declarative and hook-only plugins have none to boot.</summary>
-    private static bool HasCode(PluginManifest manifest) => manifest.Entrypoint is not null;
+    public static bool HasCode(PluginManifest manifest) => manifest.Entrypoint is not null;
 
     private async Task<PackageReport> PublishAsync(UploadRef upload, PackageReport report, FileStream zip, string sha256, JsonObject? registrations, CancellationToken cancellationToken)
     {

@@ -1,13 +1,15 @@
 using System.Text.Json.Nodes;
 using Serverless.Functions.Hosting;
+using Serverless.Functions.Packages;
 
 namespace Serverless.Functions.Schedules;
 
 /// <summary>
 /// The timer-triggered function (every 10 s in Azure; the local timer locally): fires every due
-/// <c>@schedule</c>/<c>@cron</c>/manifest cron tick through the <see cref="Scheduler"/>.
+/// <c>@schedule</c>/<c>@cron</c>/manifest cron tick through the <see cref="Scheduler"/>, then judges again
+/// the uploads left pending while the sandbox was unavailable (<see cref="UploadProcessor.RecheckPendingAsync"/>).
 /// </summary>
-public sealed class SchedulesFunction(Scheduler scheduler, ILogger<SchedulesFunction> logger) : ITriggeredFunction
+public sealed class SchedulesFunction(Scheduler scheduler, UploadProcessor uploads, ILogger<SchedulesFunction> logger) : ITriggeredFunction
 {
     public const string FunctionName = "schedules";
     public const string TimerBinding = "timer";
@@ -28,6 +30,15 @@ public sealed class SchedulesFunction(Scheduler scheduler, ILogger<SchedulesFunc
         var json = result.ToJson();
         json["tickedAt"] = result.Now.ToString("O");
         json["isPastDue"] = isPastDue;
+        try
+        {
+            json["pendingUploadsRechecked"] = await uploads.RecheckPendingAsync(cancellationToken);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Not the schedules' failure: their tick is done, and the pending uploads stay for the next one.
+            logger.LogError(ex, "Rechecking pending uploads failed");
+        }
         return FunctionInvocationResponse.Done(json);
     }
 }

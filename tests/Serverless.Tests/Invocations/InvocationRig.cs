@@ -67,7 +67,7 @@ public sealed class InvocationRig : IAsyncDisposable
         var logs = new PluginLogs(tables, TimeProvider.System);
         var kv = new KvStore(tables, new KvQuotas());
         var invoker = new PluginInvoker(pool, driver, new PluginFiles(catalog, validator, configuration), new HostApi(kv, logs), logs, NullLogger<PluginInvoker>.Instance);
-        var publisher = new UploadProcessor(blobs, catalog, validator, new BootCheck(validator, invoker), TimeProvider.System, NullLogger<UploadProcessor>.Instance);
+        var publisher = new UploadProcessor(blobs, catalog, validator, new BootCheck(validator, driver, NullLogger<BootCheck>.Instance), new PendingUploads(tables), TimeProvider.System, NullLogger<UploadProcessor>.Instance);
         return new InvocationRig(blobs, tables, catalog, publisher, pool, invoker, logs, kv, cacheDir);
     }
 
