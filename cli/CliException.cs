@@ -12,7 +12,7 @@ public static class ExitCodes
     /// <summary>The command could not run as asked: bad arguments, unreadable or missing input.</summary>
     public const int Usage = 2;
 
-    /// <summary>A service did not answer: storage or the app unreachable, no report within --wait.</summary>
+    /// <summary>A service did not answer: storage or the app unreachable, no report within --wait, the verdict pending (sandbox unavailable).</summary>
     public const int Unavailable = 3;
 
     public const string Help = """
@@ -20,7 +20,8 @@ public static class ExitCodes
           0  done (valid, packed, published, healthy)
           1  the answer is no (invalid package, rejected upload, unhealthy platform)
           2  usage error or unreadable input (bad arguments, missing file)
-          3  a service did not answer (storage or app unreachable, no report within --wait)
+          3  a service did not answer (storage or app unreachable, no report within --wait,
+             upload pending because the platform's sandbox is unavailable)
         """;
 }
 

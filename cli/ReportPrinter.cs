@@ -18,8 +18,15 @@ public static class ReportPrinter
         var plugin = report["plugin"] is JsonObject p
             ? $"{p["id"]?.GetValue<string>()} {p["version"]?.GetValue<string>()}"
             : "(no readable manifest)";
-        var headline = GoodStatuses.Contains(status) ? Output.Green(status, colored) : Output.Red(status, colored);
+        var headline = GoodStatuses.Contains(status) ? Output.Green(status, colored)
+            : status == "pending" ? Output.Yellow(status, colored)
+            : Output.Red(status, colored);
         console.Out.WriteLine($"{Output.Bold(headline, colored)}  {plugin}  {Output.Dim(source, colored)}");
+        if (report["reason"]?.GetValue<string>() is { } reason)
+        {
+            // Why a pending report has no verdict yet.
+            console.Out.WriteLine($"  {reason}");
+        }
 
         var errors = Issues(report, "errors");
         var warnings = Issues(report, "warnings");

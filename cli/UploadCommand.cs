@@ -44,7 +44,10 @@ public static class UploadCommand
             for this very upload counts (its upload.etag matches the uploaded blob's), never an older one.
             With --key (or $PUBLISHER_KEY) the upload goes through the app: the publisher key buys SAS for this
             one upload and its report, so a publisher needs no storage account credentials (docs/publishers.md).
-            Exit 0 published, 1 rejected, 3 no report within --wait (is local/up running?).
+            When the platform's sandbox is unavailable, the report says "pending" with the reason: nothing is
+            published yet and the platform judges the upload again by itself once the sandbox is back; upload
+            keeps waiting for that verdict until --wait ends.
+            Exit 0 published, 1 rejected, 3 still pending or no report within --wait (is local/up running?).
             """);
         command.SetAction((parse, cancellationToken) => RunAsync(
             console,
@@ -127,7 +130,28 @@ public static class UploadCommand
         {
             console.Error.WriteLine($"waiting up to {request.WaitSeconds} s for the platform's report ({UploadProcessor.ReportsContainer}/{UploadProcessor.ReportBlobName(upload)})");
         }
-        var report = await WaitForReportAsync(destination.Report, etag, TimeSpan.FromSeconds(request.WaitSeconds), cancellationToken);
+        var reportName = $"{UploadProcessor.ReportsContainer}/{UploadProcessor.ReportBlobName(upload)}";
+        var report = await WaitForReportAsync(destination.Report, etag, TimeSpan.FromSeconds(request.WaitSeconds), pending =>
+        {
+            if (human)
+            {
+                console.Error.WriteLine($"pending: {pending["reason"]?.GetValue<string>()}");
+                console.Error.WriteLine("waiting for the verdict…");
+            }
+        }, cancellationToken);
+        if (report?["status"]?.GetValue<string>() == "pending")
+        {
+            // The platform got the upload and will judge it: say so, not that local/up may be down.
+            var message = $"the verdict on this upload is pending after {request.WaitSeconds} s: {report["reason"]?.GetValue<string>()}. " +
+                $"See the final verdict in {reportName} (the dev portal's reports, GET /api/admin/reports/{upload.Publisher}/{upload.Name}), or run this upload again with a longer --wait";
+            if (request.Json)
+            {
+                Output.WriteJson(console.Out, report);
+                return ExitCodes.Unavailable;
+            }
+            ReportPrinter.Print(console, report, where);
+            throw CliException.Unavailable(message);
+        }
         if (report is null)
         {
             var message = $"no report for this upload after {request.WaitSeconds} s. Is local/up running? Its upload watcher validates and publishes uploads (in Azure: the packages function). Try again with a longer --wait, or look for {UploadProcessor.ReportsContainer}/{UploadProcessor.ReportBlobName(upload)} later";
@@ -300,10 +324,14 @@ public static class UploadCommand
         return etag;
     }
 
-    /// <summary>Polls the report blob until one written for this upload (same ETag) appears.</summary>
-    public static async Task<JsonObject?> WaitForReportAsync(BlobClient report, ETag etag, TimeSpan wait, CancellationToken cancellationToken)
+    /// <summary>
+    /// Polls the report blob until one written for this upload (same ETag) gives the verdict. A pending one is
+    /// passed to <paramref name="pending"/> once and waited past; at the deadline it is what is returned.
+    /// </summary>
+    public static async Task<JsonObject?> WaitForReportAsync(BlobClient report, ETag etag, TimeSpan wait, Action<JsonObject> pending, CancellationToken cancellationToken)
     {
         var deadline = Stopwatch.StartNew();
+        JsonObject? last = null;
         while (true)
         {
             try
@@ -313,7 +341,15 @@ public static class UploadCommand
                     && document["upload"]?["etag"]?.GetValue<string>() is { } reported
                     && SameETag(reported, etag.ToString()))
                 {
-                    return document;
+                    if (document["status"]?.GetValue<string>() != "pending")
+                    {
+                        return document;
+                    }
+                    if (last is null)
+                    {
+                        pending(document);
+                    }
+                    last = document;
                 }
             }
             catch (StorageRequestFailedException ex) when (ex.Status == 404)
@@ -326,7 +362,7 @@ public static class UploadCommand
             }
             if (deadline.Elapsed >= wait)
             {
-                return null;
+                return last;
             }
             await Task.Delay(Poll, cancellationToken);
         }

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Serverless.Cli;
@@ -123,6 +124,64 @@ public sealed class UploadCommandTests(Azurite azurite, DockerFixture docker) : 
         Assert.Contains("is local/up running?", result.Error, StringComparison.OrdinalIgnoreCase);
         Assert.InRange(DateTime.UtcNow - started, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(30));
         Assert.True(await new BlobServiceClient(lonely.Account).GetBlobContainerClient(UploadRef.Container).GetBlobClient($"acme/{id}.zip").ExistsAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task Upload_SandboxUnavailable_PendingReportThenJudgedOnceTheSandboxIsBack()
+    {
+        docker.Require();
+        // A storage and a Docker endpoint of this test's own: the engine "is down" for this app only (its socket is
+        // missing), and no other test's app judges the pending upload again behind its back.
+        await using var storage = new Azurite();
+        await storage.InitializeAsync();
+        var socket = _cli.PathOf("engine/docker.sock");
+        Directory.CreateDirectory(Path.GetDirectoryName(socket)!);
+        WebApplicationFactory<Program> App() => new TestApp().WithWebHostBuilder(builder =>
+        {
+            builder.UseSetting("AzureWebJobsStorage", storage.ConnectionString);
+            builder.UseSetting("SANDBOX_PLATFORM_NAME", docker.PlatformName);
+            builder.UseSetting("DOCKER_HOST", "unix://" + socket);
+        });
+        var id = NewId();
+        var root = await ScaffoldAsync(id);
+        var blobs = new BlobServiceClient(storage.Account);
+        var catalog = new PluginCatalog(new TableServiceClient(storage.Account), blobs);
+
+        CliResult result;
+        await using (var down = App())
+        {
+            _ = down.Server;
+            result = await _cli.RunAsync("upload", root, "--publisher", "acme", "--connection", storage.ConnectionString, "--wait", "3");
+            // Pending publishes nothing.
+            Assert.Empty(await catalog.GetVersionsAsync(id, TestContext.Current.CancellationToken));
+        }
+
+        Assert.True(result.ExitCode == ExitCodes.Unavailable, result.ToString());
+        Assert.StartsWith($"pending  {id} 0.1.0", result.Out);
+        Assert.Contains($"cannot reach the Docker engine at unix://{socket}", result.Out);
+        Assert.Contains("judges this upload again when the sandbox is back", result.Out);
+        Assert.Contains("the verdict on this upload is pending", result.Error);
+        Assert.Contains($"plugin-reports/acme/{id}.json", result.Error);
+        Assert.DoesNotContain("local/up running", result.Error);
+
+        // The engine is back (its socket appears) and the app restarts: the pending upload is judged without a new upload.
+        File.CreateSymbolicLink(socket, Docker.SocketPath);
+        await using var up = App();
+        _ = up.Server;
+        var reportBlob = blobs.GetBlobContainerClient(UploadProcessor.ReportsContainer).GetBlobClient($"acme/{id}.json");
+        JsonObject report;
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        do
+        {
+            await Task.Delay(500, TestContext.Current.CancellationToken);
+            report = JsonNode.Parse((await reportBlob.DownloadContentAsync(TestContext.Current.CancellationToken)).Content.ToString())!.AsObject();
+        }
+        while (report["status"]!.GetValue<string>() == "pending" && DateTime.UtcNow < deadline);
+
+        Assert.Equal("published", report["status"]!.GetValue<string>());
+        Assert.Null(report["reason"]);
+        Assert.Single(await catalog.GetVersionsAsync(id, TestContext.Current.CancellationToken));
+        Assert.Empty(await new PendingUploads(new TableServiceClient(storage.Account)).DueAsync(DateTimeOffset.UtcNow.AddDays(1), TestContext.Current.CancellationToken));
     }
 
     [Fact]

@@ -42,7 +42,7 @@ public sealed class WrapperTests : IDisposable
         Assert.True(created.ExitCode == ExitCodes.Ok, $"{created.Out}\n{created.Error}");
         Assert.Equal("created", JsonNode.Parse(created.Out)!["status"]!.GetValue<string>());
 
-        var validated = await RunAsync("validate", "wrapped");
+        var validated = await RunAsync("validate", "wrapped", "--no-boot-check");
         var packed = await RunAsync("pack", "wrapped", "--json");
         var usage = await RunAsync("validate");
 
