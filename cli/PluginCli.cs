@@ -41,7 +41,7 @@ public static class PluginCli
 
             Typical loop:
               local/plugin new greeter                       scaffold a working plugin (/greet)
-              local/plugin validate greeter                  the platform's checks, locally
+              local/plugin validate greeter                  the platform's checks and boot check, locally
               local/plugin pack greeter                      a deterministic zip in greeter/dist/
               local/plugin upload greeter -p me              publish to the local platform, print the report
               local/plugin install greeter --guild 1 --yes   install it in a guild (after showing its capabilities)

@@ -135,15 +135,15 @@ public static class UploadCommand
         {
             if (human)
             {
-                console.Error.WriteLine($"pending: {pending["reason"]?.GetValue<string>()}");
-                console.Error.WriteLine("waiting for the verdict…");
+                console.Error.WriteLine("the verdict is pending: the platform's sandbox is unavailable; waiting for it to be judged again…");
             }
         }, cancellationToken);
         if (report?["status"]?.GetValue<string>() == "pending")
         {
             // The platform got the upload and will judge it: say so, not that local/up may be down.
-            var message = $"the verdict on this upload is pending after {request.WaitSeconds} s: {report["reason"]?.GetValue<string>()}. " +
-                $"See the final verdict in {reportName} (the dev portal's reports, GET /api/admin/reports/{upload.Publisher}/{upload.Name}), or run this upload again with a longer --wait";
+            var message = $"the verdict on this upload is still pending after {request.WaitSeconds} s, because the platform's sandbox is unavailable (the report above says why). " +
+                $"Nothing is published yet; the platform judges the upload again by itself once the sandbox is back. See the final verdict in {reportName} " +
+                $"(the dev portal's upload reports, or GET /api/admin/reports/{upload.Publisher}/{upload.Name}), or run this upload again with a longer --wait";
             if (request.Json)
             {
                 Output.WriteJson(console.Out, report);

@@ -395,7 +395,10 @@ function renderReport(report) {
     h("h2", {}, badge(report.status), "  ", report.plugin ? `${report.plugin.id} ${report.plugin.version}` : "(no readable manifest)"),
     issuesList(report),
     published ? h("p", {}, h("a", { href: `#/catalog/${enc(report.plugin.id)}` }, "See it in the catalog"), " · ",
-      h("a", { href: `#/installs?plugin=${enc(report.plugin.id)}` }, "Install it in a guild")) : h("p", { class: "hint" }, "Fix the errors above, bump nothing (a rejected upload publishes nothing) and upload again."));
+      h("a", { href: `#/installs?plugin=${enc(report.plugin.id)}` }, "Install it in a guild"))
+      // Pending: no verdict yet (the sandbox is unavailable); the reason says when it is judged again.
+      : report.status === "pending" ? h("p", { class: "hint" }, report.reason || "The verdict is pending.")
+      : h("p", { class: "hint" }, "Fix the errors above, bump nothing (a rejected upload publishes nothing) and upload again."));
 }
 
 window.addEventListener("hashchange", render);

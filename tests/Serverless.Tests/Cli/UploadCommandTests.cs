@@ -160,7 +160,8 @@ public sealed class UploadCommandTests(Azurite azurite, DockerFixture docker) : 
         Assert.StartsWith($"pending  {id} 0.1.0", result.Out);
         Assert.Contains($"cannot reach the Docker engine at unix://{socket}", result.Out);
         Assert.Contains("judges this upload again when the sandbox is back", result.Out);
-        Assert.Contains("the verdict on this upload is pending", result.Error);
+        Assert.Contains("the verdict is pending: the platform's sandbox is unavailable", result.Error);
+        Assert.Contains("the verdict on this upload is still pending after 3 s", result.Error);
         Assert.Contains($"plugin-reports/acme/{id}.json", result.Error);
         Assert.DoesNotContain("local/up running", result.Error);
 
