@@ -7,7 +7,8 @@ namespace Serverless.Functions.Packages;
 /// <summary>
 /// Locally nothing fires the blob trigger, so this watcher polls <c>plugin-uploads</c> and calls the
 /// <c>packages</c> function for every new or changed zip, once per ETag. The report is the receipt: an
-/// upload whose report names its ETag was judged already, whoever judged it.
+/// upload whose report names its ETag was judged already, whoever judged it (a <c>pending</c> one is
+/// judged again by the timer, <see cref="UploadProcessor.RecheckPendingAsync"/>, not here).
 /// </summary>
 public sealed class LocalUploadWatcher(
     BlobServiceClient blobs,

@@ -27,12 +27,11 @@ public sealed class PendingUploads(TableServiceClient tables)
     public async Task<int> AttemptsAsync(UploadRef upload, CancellationToken cancellationToken) =>
         (await Table.GetEntityIfExistsAsync(upload.Publisher, upload.Name, ["Attempts"], cancellationToken))?.GetInt32("Attempts") ?? 0;
 
-    public async Task SaveAsync(PendingUpload pending, string reason, CancellationToken cancellationToken) =>
+    public async Task SaveAsync(PendingUpload pending, CancellationToken cancellationToken) =>
         await Table.UpsertEntityAsync(new TableEntity(pending.Upload.Publisher, pending.Upload.Name)
         {
             ["Attempts"] = pending.Attempts,
             ["NextAttemptAt"] = pending.NextAttemptAt,
-            ["Reason"] = reason,
         }, TableUpdateMode.Replace, cancellationToken);
 
     public async Task DeleteAsync(UploadRef upload, CancellationToken cancellationToken) =>

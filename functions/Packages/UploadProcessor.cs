@@ -103,7 +103,7 @@ public sealed class UploadProcessor(
             // The row first: a crash before the report then costs one more try, never a forgotten upload.
             var attempts = await pending.AttemptsAsync(upload, cancellationToken) + 1;
             var next = now + PendingUploads.DelayAfter(attempts);
-            await pending.SaveAsync(new PendingUpload(upload, attempts, next), unavailable, cancellationToken);
+            await pending.SaveAsync(new PendingUpload(upload, attempts, next), cancellationToken);
             document["reason"] = $"the boot check could not run: {unavailable}. Nothing is published yet; the platform judges this upload again when the sandbox is back (attempt {attempts}, next at {next:O}), and this report then gives the verdict";
             document["nextAttemptAt"] = next.ToString("O");
         }
