@@ -73,6 +73,8 @@ public static class CatalogEndpoints
                 ["commands"] = new JsonArray(manifest.SlashCommands.Select(c => JsonNode.Parse(c.DiscordJson.GetRawText())).ToArray()),
                 ["events"] = new JsonArray(manifest.Events.Select(e => (JsonNode)e).ToArray()),
                 ["dependencies"] = new JsonObject(version.Dependencies.Select(d => KeyValuePair.Create(d.Key, (JsonNode?)d.Value.Text))),
+                // What the code registered at the boot check (docs/protocol.md describe); null without code.
+                ["registrations"] = version.Registrations?.DeepClone(),
             });
         }
         return Results.Json(result);

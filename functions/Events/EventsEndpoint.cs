@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Serverless.Functions.Dispatch;
@@ -156,6 +157,7 @@ public static class EventsEndpoint
         services.AddSingleton<EventIntake>();
         services.AddSingleton<CustomEvents>();
         services.AddSingleton<LifecycleEvents>();
+        services.TryAddSingleton<Interactions.InvocationHistory>();
         services.AddSingleton<IWorkItemHandler, EventWorkHandler>();
         services.AddSingleton<IWorkItemHandler, LifecycleWorkHandler>();
         return services;
