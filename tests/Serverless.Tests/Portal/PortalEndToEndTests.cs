@@ -381,6 +381,12 @@ public sealed class PortalEndToEndTests(Azurite azurite, DockerFixture docker) :
                 }) && document.documentElement.scrollWidth <= window.innerWidth
                 """), "the header or the page is wider than 375 px");
 
+            // The guild's command counts add up to what the page lists: the platform's two by name, the install's one in the table.
+            await page.GotoAsync($"{_app.BaseUrl}/portal/#/installs?guild={guild}");
+            await page.Locator($"#installs tr[data-plugin={id}]").WaitForAsync();
+            Assert.Equal("/quiet", await page.InnerTextAsync($"#installs tr[data-plugin={id}] td:nth-child(4)"));
+            Assert.Matches(@"^3 declared \(/\w+, /\w+ by the platform, 1 by the installs below\), 3 registered on Discord$", (await page.InnerTextAsync("#command-counts")).Trim());
+
             // Activity: the event's failed run with its error, and the interaction that never answered.
             await page.GotoAsync($"{_app.BaseUrl}/portal/#/activity?plugin={id}&guild={guild}");
             var eventRow = page.Locator("tr[data-kind=event][data-status=failed]");
