@@ -1,7 +1,7 @@
 using System.Globalization;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Serverless.Functions.Dispatch;
 using Serverless.Functions.Hosting;
 using Serverless.Functions.Packages;
