@@ -73,13 +73,18 @@ public static class CatalogEndpoints
                 ["commands"] = new JsonArray(manifest.SlashCommands.Select(c => JsonNode.Parse(c.DiscordJson.GetRawText())).ToArray()),
                 ["events"] = new JsonArray(manifest.Events.Select(e => (JsonNode)e).ToArray()),
                 ["dependencies"] = new JsonObject(version.Dependencies.Select(d => KeyValuePair.Create(d.Key, (JsonNode?)d.Value.Text))),
+                // What the code registered at the boot check (docs/protocol.md describe); null without code.
+                ["registrations"] = version.Registrations?.DeepClone(),
             });
         }
         return Results.Json(result);
     }
 
-    /// <summary>The newest reports (of one publisher, or everyone's), newest first.</summary>
-    private static async Task<IResult> ListReportsAsync(string? publisher, int? limit, BlobServiceClient blobs, CancellationToken cancellationToken)
+    /// <summary>
+    /// The newest reports (of one publisher, or everyone's), newest first; with <c>plugin</c>, only those of that
+    /// plugin id (a report without a readable manifest counts when its upload name is the id).
+    /// </summary>
+    private static async Task<IResult> ListReportsAsync(string? publisher, string? plugin, int? limit, BlobServiceClient blobs, CancellationToken cancellationToken)
     {
         if (publisher is not null && !UploadRef.IsValidSegment(publisher))
         {
@@ -99,9 +104,16 @@ public static class CatalogEndpoints
             // No report was ever written.
         }
         var result = new JsonArray();
-        foreach (var item in items.OrderByDescending(i => i.LastModified).Take(Math.Clamp(limit ?? 50, 1, 500)))
+        var wanted = Math.Clamp(limit ?? 50, 1, 500);
+        plugin = Blank(plugin);
+        foreach (var item in items.OrderByDescending(i => i.LastModified))
         {
-            if (await ReadReportAsync(container.GetBlobClient(item.Name), cancellationToken) is { } report)
+            if (result.Count >= wanted)
+            {
+                break;
+            }
+            if (await ReadReportAsync(container.GetBlobClient(item.Name), cancellationToken) is { } report
+                && (plugin is null || (report["plugin"]?["id"]?.GetValue<string>() ?? report["name"]?.GetValue<string>()) == plugin))
             {
                 result.Add(report);
             }

@@ -34,6 +34,7 @@ public sealed class EventWorkHandler(
     ChannelGuilds channels,
     CustomEvents events,
     PluginLogs logs,
+    InvocationHistory history,
     ILogger<EventWorkHandler> logger) : IWorkItemHandler
 {
     public string Kind => EventWork.WorkKind;
@@ -62,11 +63,24 @@ public sealed class EventWorkHandler(
             var context = install.ToContext();
             // Checked again here: a grant withdrawn after the fan-out must not leak the text.
             var payload = EventContent.ForInstall(work.Event, work.Payload, context.GrantedCapabilities);
-            var invocationId = work.Targets.Count == 1 ? item.Id : $"{item.Id}.{i}";
-            var invocation = new PluginInvocation(invocationId, PluginInvocation.DiscordEvent, work.Event, payload, context) { SourcePluginId = work.SourcePluginId };
-            await invoker.InvokeAsync(invocation, router, cancellationToken);
+            var invocation = new PluginInvocation(InvocationId(item, work, i), PluginInvocation.DiscordEvent, work.Event, payload, context) { SourcePluginId = work.SourcePluginId };
+            InvocationOutcome outcome;
+            try
+            {
+                outcome = await invoker.InvokeAsync(invocation, router, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The queue retries the whole item, and after its last try dead-letters it.
+                var status = delivery.Count >= DispatchFunction.MaxDeliveries ? InvocationHistory.DeadLettered : InvocationHistory.Failed;
+                await history.RecordWorkAsync(context, invocation.Id, item.CreatedAt, invocation.Kind, work.Event, status, null, delivery.Count, ex.Message, CancellationToken.None);
+                throw;
+            }
+            await history.RecordWorkAsync(context, invocation.Id, item.CreatedAt, invocation.Kind, work.Event, InvocationHistory.WorkStatus(outcome.Status), outcome.Duration, delivery.Count, outcome.Error, cancellationToken);
         }
     }
+
+    private static string InvocationId(WorkItem item, EventWork work, int target) => work.Targets.Count == 1 ? item.Id : $"{item.Id}.{target}";
 
     public async Task DeadLetteredAsync(WorkItem item, string reason, CancellationToken cancellationToken)
     {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Serverless.Functions.Dispatch;
 using Serverless.Functions.Hosting;
 using Serverless.Functions.Packages;
@@ -156,6 +157,7 @@ public static class EventsEndpoint
         services.AddSingleton<EventIntake>();
         services.AddSingleton<CustomEvents>();
         services.AddSingleton<LifecycleEvents>();
+        services.TryAddSingleton<Interactions.InvocationHistory>();
         services.AddSingleton<IWorkItemHandler, EventWorkHandler>();
         services.AddSingleton<IWorkItemHandler, LifecycleWorkHandler>();
         return services;

@@ -91,7 +91,7 @@ public sealed class DeadlineProtocol(
             try
             {
                 var initial = await ledger.GetClaimAsync(id, CancellationToken.None) ?? InteractionLedger.Responded;
-                await history.RecordAnswerAsync(route, id, initial, ack, options.Budget, answeredByPlatform ? InvocationHistory.Responded : null, CancellationToken.None);
+                await history.RecordAnswerAsync(route, id, initial, ack, answeredByPlatform ? InvocationHistory.Responded : null, CancellationToken.None);
             }
             catch (Exception ex)
             {

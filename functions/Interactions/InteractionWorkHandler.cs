@@ -58,13 +58,21 @@ public sealed class InteractionWorkHandler(
             await session.FinishAsync(outcome, invocation, cancellationToken);
             var status = outcome.Status switch
             {
+                // The platform's "finished without replying" notice is an answer to the user, not the plugin's.
+                InvocationStatus.Handled when !session.Answered && route.Kind != PluginInvocation.Autocomplete => InvocationHistory.NoResponse,
                 InvocationStatus.Handled => await ledger.GetClaimAsync(id, cancellationToken) is InteractionLedger.Deferred or InteractionLedger.DeferredUpdate
                     ? InvocationHistory.Deferred
                     : InvocationHistory.Responded,
                 InvocationStatus.TimedOut => InvocationHistory.TimedOut,
                 _ => InvocationHistory.Failed,
             };
-            await history.RecordRunAsync(route, id, status, outcome.Duration, delivery.Count, outcome.Error ?? (status == InvocationHistory.Failed ? outcome.Status.ToString() : null), cancellationToken);
+            var error = outcome.Error ?? status switch
+            {
+                InvocationHistory.Failed => outcome.Status.ToString(),
+                InvocationHistory.NoResponse => "the handler returned without answering: call ctx.interaction.respond (or defer, then respond) before it returns; the user was told it finished without replying",
+                _ => null,
+            };
+            await history.RecordRunAsync(route, id, status, outcome.Duration, delivery.Count, error, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

@@ -11,8 +11,8 @@ public sealed record ScheduleRunOptions(TimeSpan RunningMarkerTtl);
 
 /// <summary>
 /// Runs one fired tick: checks the install still has that schedule (an uninstall or upgrade retires it), skips it
-/// while the previous run of the same task is still running, invokes the task with <c>ctx.discord</c> available, and
-/// writes what went wrong to the plugin's log.
+/// while the previous run of the same task is still running, invokes the task with <c>ctx.discord</c> available,
+/// writes what went wrong to the plugin's log and how the run ended to the invocation history.
 /// </summary>
 public sealed class ScheduleWorkHandler(
     ScheduleStore store,
@@ -21,6 +21,7 @@ public sealed class ScheduleWorkHandler(
     DiscordActions actions,
     Events.CustomEvents customEvents,
     PluginLogs logs,
+    InvocationHistory history,
     TimeProvider clock,
     ScheduleRunOptions options,
     ILogger<ScheduleWorkHandler> logger) : IWorkItemHandler
@@ -63,15 +64,30 @@ public sealed class ScheduleWorkHandler(
         }
 
         var marker = await store.TryMarkRunningAsync(guildId, pluginId, task.Key, item.Id, clock.GetUtcNow(), options.RunningMarkerTtl, cancellationToken);
+        var context = install.ToContext();
         if (marker is null)
         {
             await logs.AppendAsync(pluginId, guildId, "info", $"{task.Kind} '{task.Name}' skipped: the previous run is still running", item.Id, cancellationToken);
+            await history.RecordWorkAsync(context, item.Id, item.CreatedAt, task.Kind, task.Name, InvocationHistory.Skipped, null, delivery.Count, null, cancellationToken);
             return;
         }
         try
         {
-            var invocation = new PluginInvocation(item.Id, task.Kind, task.Name, null, install.ToContext()) { ManifestCron = task.ManifestCron };
-            var outcome = await invoker.InvokeAsync(invocation, new Events.EventCallRouter(actions, customEvents, Events.EventChain.Start()), cancellationToken);
+            var invocation = new PluginInvocation(item.Id, task.Kind, task.Name, null, context) { ManifestCron = task.ManifestCron };
+            InvocationOutcome outcome;
+            try
+            {
+                outcome = await invoker.InvokeAsync(invocation, new Events.EventCallRouter(actions, customEvents, Events.EventChain.Start()), cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The queue retries, and after its last try dead-letters the tick.
+                var status = delivery.Count >= DispatchFunction.MaxDeliveries ? InvocationHistory.DeadLettered : InvocationHistory.Failed;
+                await history.RecordWorkAsync(context, item.Id, item.CreatedAt, task.Kind, task.Name, status, null, delivery.Count, ex.Message, CancellationToken.None);
+                throw;
+            }
+            var notHandled = outcome.Status == InvocationStatus.NotHandled ? $"no handler for {task.Kind} '{task.Name}' in {install.PluginId} {install.Version.Text}" : null;
+            await history.RecordWorkAsync(context, item.Id, item.CreatedAt, task.Kind, task.Name, InvocationHistory.WorkStatus(outcome.Status), outcome.Duration, delivery.Count, outcome.Error ?? notHandled, cancellationToken);
             switch (outcome.Status)
             {
                 case InvocationStatus.Skipped:

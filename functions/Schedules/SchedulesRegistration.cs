@@ -20,6 +20,7 @@ public static class SchedulesRegistration
         services.TryAddSingleton<Scheduler>();
         services.TryAddSingleton(sp => new ScheduleRunOptions(
             (sp.GetService<DockerSandboxOptions>()?.Limits.WallTime ?? SandboxLimits.Default.WallTime) + RunningMarkerMargin));
+        services.TryAddSingleton<Interactions.InvocationHistory>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IWorkItemHandler, ScheduleWorkHandler>());
         return services;
     }

@@ -16,7 +16,7 @@ function h(tag, attrs, ...children) {
     if (value === null || value === undefined || value === false) continue;
     if (name.startsWith("on")) el.addEventListener(name.slice(2), value);
     else if (name === "class") el.className = value;
-    else if (name === "dataset") Object.assign(el.dataset, value);
+    else if (name === "dataset") for (const [key, data] of Object.entries(value)) { if (data !== null && data !== undefined) el.dataset[key] = data; }
     else el.setAttribute(name, value === true ? "" : value);
   }
   for (const child of children.flat(Infinity)) {
@@ -26,6 +26,8 @@ function h(tag, attrs, ...children) {
   return el;
 }
 
+// replaceChildren() would show a null as the text "null": what is missing is left out instead.
+const fill = (el, ...children) => el.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
 const badge = (text, kind) => h("span", { class: `badge ${kind || text || ""}`, dataset: { status: text || "" } }, text || "—");
 const chips = (items) => h("div", { class: "chips" }, (items || []).map((c) => h("span", { class: "chip" }, c)));
 const when = (iso) => (iso ? new Date(iso).toLocaleString() : "—");
@@ -169,8 +171,8 @@ function issuesList(report) {
 async function renderPlugin(view, id) {
   const versions = await get(`plugins/${enc(id)}/versions`);
   const latest = versions[versions.length - 1];
-  const reports = await get(`reports?publisher=${enc(latest.publisher)}`);
-  view.replaceChildren(
+  const reports = await get(`reports?publisher=${enc(latest.publisher)}&plugin=${enc(id)}`);
+  fill(view,
     h("p", {}, h("a", { href: "#/catalog" }, "← Catalog")),
     h("h1", {}, `${id}`, latest.name ? h("span", { class: "muted" }, `  ${latest.name}`) : null),
     latest.description ? h("p", {}, latest.description) : null,
@@ -180,10 +182,37 @@ async function renderPlugin(view, id) {
       h("h3", {}, "Requested capabilities"), v.capabilities.length ? chips(v.capabilities) : h("span", { class: "muted" }, "none"),
       h("h3", {}, "Commands"), commandsTable(v.commands),
       v.events.length ? [h("h3", {}, "Events"), chips(v.events)] : null,
+      h("h3", {}, "Registered by its code"), registrationsTable(v.registrations),
+      warningsList(v.warnings),
       Object.keys(v.dependencies).length ? [h("h3", {}, "Dependencies"), chips(Object.entries(v.dependencies).map(([d, r]) => `${d} ${r}`))] : null,
       h("p", { class: "muted mono" }, `sha256 ${v.sha256}`))),
-    h("h2", {}, `Upload reports of ${latest.publisher}`),
+    h("h2", {}, `Upload reports of ${id}`),
     reportsTable(reports));
+}
+
+// What the code registered at the boot check (the describe result stored with the version); null: no code.
+function registrationsTable(r) {
+  if (!r) return h("p", { class: "muted registrations" }, "no code: the platform answers from the manifest alone");
+  const list = (name) => r[name] || [];
+  const rows = [
+    ["Slash commands", list("slash_commands").map((c) => `/${c}`)],
+    ["Autocomplete", list("autocompletes").map((c) => `/${c}`)],
+    ["Components", list("components")],
+    ["Modals", list("modals")],
+    ["Events", list("events")],
+    ["Schedules", list("schedules").map((t) => `${t.id} every ${t.seconds} s`)],
+    ["Crons", list("crons").map((t) => `${t.id} ${t.spec}`)],
+    ["Lifecycle hooks", list("lifecycle")],
+  ].filter(([, items]) => items.length > 0);
+  if (rows.length === 0) return h("p", { class: "muted registrations" }, "nothing: its code registers no handler, so it never runs");
+  return h("table", { class: "registrations" }, h("tbody", {}, rows.map(([label, items]) => h("tr", { dataset: { registration: label } }, h("th", {}, label), h("td", {}, chips(items))))));
+}
+
+// The publish report's warnings, stored with the version: shown wherever consent is asked.
+function warningsList(warnings) {
+  if (!warnings || warnings.length === 0) return null;
+  return h("div", { class: "notice warn warnings" }, h("strong", {}, "Warnings from the publish check"),
+    h("ul", {}, warnings.map((w) => h("li", { dataset: { code: w.code } }, h("span", { class: "mono" }, w.code), " ", w.message, w.path ? h("span", { class: "muted mono" }, ` (${w.path})`) : null))));
 }
 
 function commandsTable(commands) {
@@ -238,7 +267,7 @@ async function renderInstalls(view, params) {
     h("div", { class: "panel" },
       h("div", { class: "row" },
         h("div", {}, "Command sync with Discord: ", badge(commands.status), commands.error ? h("span", { class: "error-text" }, ` ${commands.error}`) : null,
-          h("span", { class: "muted" }, `  ${commands.declared.length} declared, ${commands.registered ?? "?"} registered`)),
+          h("span", { class: "muted", id: "command-counts" }, `  ${commandCounts(commands)}`)),
         h("button", { class: "secondary", id: "sync", onclick: () => act("Sync commands", () => api("POST", `guilds/${enc(guild)}/commands/sync`).then((s) => ({ commands_sync: s }))) }, "Sync now"))),
     status,
     installs.length === 0 ? h("p", { class: "muted" }, `Nothing is installed in guild ${guild}.`)
@@ -246,8 +275,15 @@ async function renderInstalls(view, params) {
     installForm(guild, plugins, params.get("plugin"), act));
 }
 
+// Counts that add up to what the page lists: the platform's own commands are named, the installs' are in the table.
+function commandCounts(commands) {
+  const platform = commands.declared.filter((c) => c.plugin_id === "platform").map((c) => `/${c.name}`);
+  const byInstalls = commands.declared.length - platform.length;
+  return `${commands.declared.length} declared (${platform.length ? `${platform.join(", ")} by the platform, ` : ""}${byInstalls} by the installs below), ${commands.registered ?? "?"} registered on Discord`;
+}
+
 function installForm(guild, plugins, preselect, act) {
-  const select = h("select", { id: "install-plugin" }, h("option", { value: "" }, "choose a plugin"), plugins.map((p) => h("option", { value: p.id, selected: p.id === preselect }, `${p.id} (${p.latest})`)));
+  const select = h("select", { id: "install-plugin" }, h("option", { value: "" }, "choose a plugin"), plugins.map((p) => h("option", { value: p.id, selected: p.id === preselect }, p.latest ? `${p.id} (${p.latest})` : p.id)));
   const requirement = h("input", { id: "install-version", placeholder: "* (newest)", value: "" });
   const details = h("div", { id: "install-details" });
   const button = h("button", { type: "submit", id: "install", disabled: true }, "Install");
@@ -257,11 +293,12 @@ function installForm(guild, plugins, preselect, act) {
     if (!select.value) return;
     const versions = await get(`plugins/${enc(select.value)}/versions`);
     const v = versions[versions.length - 1];
-    details.replaceChildren(
+    fill(details,
       h("h3", {}, `${v.id} ${v.version} requests`),
       v.capabilities.length === 0 ? h("p", { class: "muted" }, "no capabilities") :
         h("div", { class: "chips" }, v.capabilities.map((c) => h("label", { class: "chip" }, h("input", { type: "checkbox", name: "capability", value: c, checked: true }), ` ${c}`))),
       h("h3", {}, "Commands"), commandsTable(v.commands),
+      warningsList(v.warnings),
       h("p", { class: "hint" }, "Installing grants the checked capabilities (the newest version matching the requirement is installed)."));
     button.disabled = false;
   };
@@ -279,31 +316,34 @@ function installForm(guild, plugins, preselect, act) {
 
 // ---- activity -----------------------------------------------------------------------------------------
 async function renderActivity(view, params, current) {
-  const plugins = await get("plugins");
+  const [plugins, guilds] = await Promise.all([get("plugins"), get("guilds")]);
   const plugin = params.get("plugin") || "";
   const guild = params.get("guild") || "";
   const pluginSelect = h("select", { id: "filter-plugin" }, h("option", { value: "" }, "all plugins"), plugins.map((p) => h("option", { value: p.id, selected: p.id === plugin }, p.id)));
-  const guildInput = h("input", { id: "filter-guild", value: guild, placeholder: "all guilds" });
+  const guildInput = h("input", { id: "filter-guild", value: guild, placeholder: "all guilds", list: "activity-guilds" });
   const live = h("input", { type: "checkbox", id: "live", checked: true });
   const invocations = h("div", { id: "invocations" });
   const logs = h("div", { id: "logs" });
   view.replaceChildren(
     h("h1", {}, "Activity"),
     h("form", { class: "panel row", onsubmit: (e) => { e.preventDefault(); go("activity", { plugin: pluginSelect.value, guild: guildInput.value.trim() }); } },
-      h("label", {}, "Plugin", pluginSelect), h("label", {}, "Guild", guildInput), h("button", { type: "submit", id: "apply-filter" }, "Filter"),
+      h("label", {}, "Plugin", pluginSelect), h("label", {}, "Guild", guildInput),
+      h("datalist", { id: "activity-guilds" }, guilds.map((g) => h("option", { value: g.guild_id }))),
+      h("button", { type: "submit", id: "apply-filter" }, "Filter"),
       h("label", { class: "inline" }, live, "live (every 2 s)")),
-    h("h2", {}, "Recent invocations"), invocations,
+    h("h2", {}, "Recent runs"),
+    h("p", { class: "hint" }, "Interactions, events, schedules and crons, newest first."), invocations,
     h("h2", {}, "Plugin log"), logs);
 
   const refresh = async () => {
     const query = new URLSearchParams(Object.entries({ plugin, guild, limit: "50" }).filter(([, v]) => v));
     const rows = await get(`invocations?${query}`);
-    invocations.replaceChildren(rows.length === 0 ? h("p", { class: "muted" }, "No invocations yet. Try local/plugin invoke /COMMAND --guild GUILD.") :
+    invocations.replaceChildren(rows.length === 0 ? h("p", { class: "muted" }, "Nothing has run yet. Try local/plugin invoke /COMMAND --guild GUILD or local/plugin event EVENT --guild GUILD.") :
       h("table", {}, h("thead", {}, h("tr", {}, ["Received", "Plugin", "Guild", "What", "Status", "Initial response", "Ack", "Margin", "Run", "Tries", "Error"].map((t) => h("th", {}, t)))),
-        h("tbody", {}, rows.map((r) => h("tr", { dataset: { interaction: r.interaction_id, status: r.status } },
+        h("tbody", {}, rows.map((r) => h("tr", { dataset: { interaction: r.interaction_id, invocation: r.invocation_id, kind: r.kind, status: r.status } },
           h("td", {}, when(r.received_at)), h("td", {}, r.plugin_id), h("td", { class: "mono" }, r.guild_id || "—"),
           h("td", { class: "mono" }, r.kind === "slash_command" ? `/${r.name}` : `${r.kind || ""} ${r.name || ""}`),
-          h("td", {}, badge(r.status)), h("td", {}, r.initial_response || "—"),
+          h("td", {}, h("span", { class: `badge ${r.status}` }, r.status.replace(/_/g, " "))), h("td", {}, r.initial_response || "—"),
           h("td", { class: "num" }, ms(r.ack_ms)), h("td", { class: "num" }, ms(r.margin_ms)), h("td", { class: "num" }, ms(r.duration_ms)),
           h("td", { class: "num" }, r.attempts ?? "—"), h("td", { class: "error-text" }, printable(r.error)))))));
     if (!plugin) {

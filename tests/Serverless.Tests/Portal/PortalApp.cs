@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Serverless.Cli;
+using Serverless.Functions.Events;
 using Serverless.Functions.Portal;
 using Serverless.Tests.Cli;
 using Serverless.Tests.Infrastructure;
@@ -23,6 +24,7 @@ namespace Serverless.Tests.Portal;
 public sealed class PortalApp : IAsyncDisposable
 {
     public const string AdminKey = "portal-e2e-admin-key";
+    public const string EventsSecret = "portal-e2e-events-secret-0123456789";
 
     private readonly WebApplicationFactory<Program> _factory;
     private readonly string _directory;
@@ -62,6 +64,7 @@ public sealed class PortalApp : IAsyncDisposable
             b.UseSetting("DISCORD_PUBLIC_KEY", publicKey);
             b.UseSetting("ADMIN_API_KEY", AdminKey);
             b.UseSetting("INTERACTION_BUDGET_MS", "2000");
+            b.UseSetting(EventsOptions.SecretSetting, EventsSecret);
             b.ConfigureServices(services => services.AddTransient<IStartupFilter, PortalUntilWired>());
         });
         factory.UseKestrel(port);
@@ -99,6 +102,7 @@ public sealed class PortalApp : IAsyncDisposable
         cli.Variables["APP_URL"] = BaseUrl;
         cli.Variables["ADMIN_API_KEY"] = AdminKey;
         cli.Variables["DEV_DISCORD_PRIVATE_KEY_FILE"] = KeyFile;
+        cli.Variables[EventsOptions.SecretSetting] = EventsSecret;
         cli.Variables["LOCAL_STATE_DIR"] = Path.Combine(_directory, "no-state");
         return cli;
     }

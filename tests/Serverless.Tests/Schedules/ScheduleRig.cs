@@ -83,7 +83,7 @@ public sealed class ScheduleRig : IAsyncDisposable
         new(Store, Catalog, Files, Queue, Clock, options ?? new SchedulerOptions(), NullLogger<Scheduler>.Instance);
 
     public ScheduleWorkHandler Handler(PluginInvoker invoker, DiscordActions actions, PluginLogs logs, TimeSpan? markerTtl = null) =>
-        new(Store, Installs, invoker, actions, new Serverless.Functions.Events.CustomEvents(new Serverless.Functions.Events.EventListeners(Installs, Catalog, Files), Queue, logs), logs, Clock, new ScheduleRunOptions(markerTtl ?? TimeSpan.FromSeconds(70)), NullLogger<ScheduleWorkHandler>.Instance);
+        new(Store, Installs, invoker, actions, new Serverless.Functions.Events.CustomEvents(new Serverless.Functions.Events.EventListeners(Installs, Catalog, Files), Queue, logs), logs, new InvocationHistory(Tables, NullLogger<InvocationHistory>.Instance), Clock, new ScheduleRunOptions(markerTtl ?? TimeSpan.FromSeconds(70)), NullLogger<ScheduleWorkHandler>.Instance);
 
     public static string NewPluginId() => "sch_" + Guid.NewGuid().ToString("N")[..10];
 

@@ -170,6 +170,36 @@ public sealed class ScheduleRunTests(Azurite azurite, DockerFixture docker) : IA
         Assert.Contains(logs, l => l.Level == "error" && l.Invocation == fired.Item.Id && l.Message.StartsWith("schedule 'broken' failed: handler failed: RuntimeError: disk on fire", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task Handle_ScheduleRunsAndCronRaises_BothInTheInvocationHistoryWithStatusAndError()
+    {
+        var plugin = await PublishAsync("""
+            @plugin.schedule(30)
+            def beat(ctx):
+                ctx.log("beat")
+
+            @plugin.cron("* * * * *")
+            def minutely(ctx):
+                raise RuntimeError("the report service is down")
+            """);
+        var guild = ScheduleRig.NewGuild();
+        await _rig.InstallAsync(guild, plugin);
+
+        var fired = await _rig.TickAsync(ScheduleRig.Start.AddSeconds(60));
+        await RunAsync(fired);
+
+        var runs = await new InvocationHistory(_rig.Tables, Microsoft.Extensions.Logging.Abstractions.NullLogger<InvocationHistory>.Instance).ListAsync(plugin, guild, null, 50, CancellationToken.None);
+        var cronTick = Assert.Single(fired, f => f.Kind == "cron");
+        var cron = Assert.Single(runs, r => r.Kind == "cron");
+        Assert.Equal(("minutely", InvocationHistory.Failed, cronTick.Item.Id, 1), (cron.Name, cron.Status, cron.InvocationId, cron.Attempts));
+        Assert.Contains("RuntimeError: the report service is down", cron.Error);
+        Assert.Null(cron.InteractionId);
+        var schedules = runs.Where(r => r.Kind == "schedule").ToList();
+        Assert.Equal(fired.Count(f => f.Kind == "schedule"), schedules.Count);
+        Assert.All(schedules, r => Assert.Equal(("beat", InvocationHistory.Completed, (string?)null), (r.Name, r.Status, r.Error)));
+        Assert.All(runs, r => Assert.True(r.DurationMs > 0 && r.ReceivedAt is not null, r.ToJson().ToJsonString()));
+    }
+
     private static async Task WaitForAsync(Func<Task<bool>> condition)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
