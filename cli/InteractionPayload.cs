@@ -8,7 +8,7 @@ namespace Serverless.Cli;
 public sealed record InteractionOrigin(string GuildId, string ChannelId, string UserId, string ApplicationId);
 
 /// <summary>
-/// Builds Discord's interaction payloads (APPLICATION_COMMAND, MESSAGE_COMPONENT) the way Discord sends
+/// Builds Discord's interaction payloads (APPLICATION_COMMAND, MESSAGE_COMPONENT, MODAL_SUBMIT) the way Discord sends
 /// them, from a command line such as <c>/greet user:@123 message:hi</c>. Option types come from the
 /// command's declaration, so <c>user:@123</c> becomes a type-6 option with value "123" and a resolved user.
 /// </summary>
@@ -55,6 +55,20 @@ public static partial class InteractionPayload
             ["author"] = new JsonObject { ["id"] = origin.ApplicationId, ["username"] = "platform", ["bot"] = true },
         };
         return interaction;
+    }
+
+    /// <summary>
+    /// A MODAL_SUBMIT (type 5) in the legacy form: each text input (type 4) with its value in an action row
+    /// (type 1) of its own, as Discord sends a modal the plugin built from text inputs.
+    /// </summary>
+    public static JsonObject ModalSubmit(InteractionOrigin origin, string wrappedCustomId, IReadOnlyList<(string WrappedId, string Value)> inputs, DateTimeOffset now)
+    {
+        var rows = inputs.Select(input => (JsonNode)new JsonObject
+        {
+            ["type"] = 1,
+            ["components"] = new JsonArray(new JsonObject { ["type"] = 4, ["custom_id"] = input.WrappedId, ["value"] = input.Value }),
+        });
+        return Envelope(origin, 5, new JsonObject { ["custom_id"] = wrappedCustomId, ["components"] = new JsonArray(rows.ToArray()) }, now);
     }
 
     private static JsonObject Envelope(InteractionOrigin origin, int type, JsonObject data, DateTimeOffset now) => new()
