@@ -104,6 +104,68 @@ public static partial class InteractionPayload
         ["avatar"] = null,
     };
 
+    /// <summary>
+    /// The words after <c>/name</c> of an invocation of the declared command that works: its first
+    /// subcommand (group) path, and each required option with an example of its type (its first choice, a
+    /// text within its length limits, a number within its range, true, the invoking user, the channel, the
+    /// guild's @everyone role, whose id is the guild's). Null when a required option cannot be given from the
+    /// command line (an attachment).
+    /// </summary>
+    public static List<string>? ExampleWords(JsonObject definition, InteractionOrigin origin)
+    {
+        var words = new List<string>();
+        var options = definition["options"] as JsonArray ?? [];
+        while (options.OfType<JsonObject>().FirstOrDefault(o => o["type"]?.GetValue<int>() is 1 or 2) is { } nested)
+        {
+            words.Add(nested["name"]!.GetValue<string>());
+            options = nested["options"] as JsonArray ?? [];
+        }
+        foreach (var option in options.OfType<JsonObject>().Where(o => o["required"]?.GetValue<bool>() == true))
+        {
+            if (ExampleValue(option, origin) is not { } value)
+            {
+                return null;
+            }
+            words.Add($"{option["name"]}:{value}");
+        }
+        return words;
+    }
+
+    private static string? ExampleValue(JsonObject option, InteractionOrigin origin)
+    {
+        if (option["choices"] is JsonArray { Count: > 0 } choices && choices[0]?["value"] is JsonValue choice)
+        {
+            return choice.GetValueKind() == System.Text.Json.JsonValueKind.String ? choice.GetValue<string>() : choice.ToJsonString();
+        }
+        var type = option["type"]?.GetValue<int>() ?? 3;
+        return type switch
+        {
+            3 => ExampleText(option["min_length"]?.GetValue<int>() ?? 0, option["max_length"]?.GetValue<int>()),
+            4 or 10 => ExampleNumber(option["min_value"]?.GetValue<double>(), option["max_value"]?.GetValue<double>(), integer: type == 4),
+            5 => "true",
+            6 or 9 => "@" + origin.UserId,
+            7 => "#" + origin.ChannelId,
+            8 => origin.GuildId,
+            _ => null,
+        };
+    }
+
+    private static string ExampleText(int min, int? max)
+    {
+        const string text = "example";
+        return min > text.Length ? new string('x', min) : max < text.Length ? text[..Math.Max(1, max.Value)] : text;
+    }
+
+    private static string ExampleNumber(double? min, double? max, bool integer)
+    {
+        var value = min ?? (max < 1 ? max.Value : 1);
+        if (integer)
+        {
+            value = Math.Ceiling(value);
+        }
+        return value.ToString(CultureInfo.InvariantCulture);
+    }
+
     private static JsonArray BuildOptions(string path, JsonArray declared, IReadOnlyList<string> tokens, JsonObject resolved)
     {
         var result = new JsonArray();

@@ -15,6 +15,11 @@ namespace Serverless.Cli;
 /// </summary>
 public static class InvokeCommand
 {
+    /// <summary>Who invokes, and where, unless --user and --channel say otherwise.</summary>
+    public const string DefaultUser = "100000000000000001";
+
+    public const string DefaultChannel = "100000000000000002";
+
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(200);
 
     /// <summary>How long after the run ended to keep listening for its last calls.</summary>
@@ -29,8 +34,8 @@ public static class InvokeCommand
         var modal = new Option<string?>("--modal") { Description = "Submit a modal by the plugin's own custom_id instead (its text inputs with --field)", HelpName = "CUSTOM_ID" };
         var fields = new Option<string[]>("--field") { Description = "A text input of the --modal: its own custom_id and what the user typed (repeatable)", HelpName = "ID=VALUE" };
         var plugin = new Option<string?>("--plugin", "-p") { Description = "Which installed plugin a --component or --modal belongs to (default: the only one in the guild)", HelpName = "PLUGIN" };
-        var user = new Option<string>("--user") { Description = "The invoking user's id", DefaultValueFactory = _ => "100000000000000001", HelpName = "USER_ID" };
-        var channel = new Option<string>("--channel") { Description = "The channel the interaction comes from", DefaultValueFactory = _ => "100000000000000002", HelpName = "CHANNEL_ID" };
+        var user = new Option<string>("--user") { Description = "The invoking user's id", DefaultValueFactory = _ => DefaultUser, HelpName = "USER_ID" };
+        var channel = new Option<string>("--channel") { Description = "The channel the interaction comes from", DefaultValueFactory = _ => DefaultChannel, HelpName = "CHANNEL_ID" };
         var key = new Option<string?>("--key") { Description = "PEM Ed25519 private key to sign with (default: local/up's .local/discord-dev-key.pem)", HelpName = "FILE" };
         var wait = new Option<int>("--wait", "-w") { Description = "Seconds to follow the plugin's calls at most", DefaultValueFactory = _ => 30, HelpName = "SECONDS" };
         var url = InstallCommand.UrlOption();
