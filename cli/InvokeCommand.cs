@@ -108,6 +108,14 @@ public static class InvokeCommand
         {
             throw CliException.Usage("--wait takes a number of seconds, 0 or more");
         }
+        if (request.Values.Length > 0 && request.Component is null)
+        {
+            throw CliException.Usage("--value is what a select menu's --component picked; pass --component CUSTOM_ID with it");
+        }
+        if (request.Fields.Length > 0 && request.Modal is null)
+        {
+            throw CliException.Usage("--field is a text input of a modal; pass --modal CUSTOM_ID with it");
+        }
         var given = (request.Words.Length > 0 ? 1 : 0) + (request.Component is null ? 0 : 1) + (request.Modal is null ? 0 : 1);
         if (given == 0)
         {
@@ -116,14 +124,6 @@ public static class InvokeCommand
         if (given > 1)
         {
             throw CliException.Usage("give one of a command, --component or --modal, not several");
-        }
-        if (request.Values.Length > 0 && request.Component is null)
-        {
-            throw CliException.Usage("--value is what a select menu's --component picked; pass --component CUSTOM_ID with it");
-        }
-        if (request.Fields.Length > 0 && request.Modal is null)
-        {
-            throw CliException.Usage("--field is a text input of a modal; pass --modal CUSTOM_ID with it");
         }
         var inputs = request.Modal is null ? [] : ModalFields(request.Fields);
         var signingKey = DevSigningKey.Load(console, request.Key);
