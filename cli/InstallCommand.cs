@@ -32,6 +32,9 @@ public static class InstallCommand
             Picks the newest published version matching --version, prints its commands and the capabilities
             it requests, and asks before installing (y/N). The admin key comes from $ADMIN_API_KEY, then
             local.settings.json, then local/up's .local/dev-secrets.env.
+            Then it prints what to try: a local/plugin invoke of its first command that works as printed
+            (required options filled with examples of their type), or for a plugin without commands a
+            local/plugin event line per event it listens to and when its schedules and crons run.
             Exit 0 installed, 1 refused (no such plugin or version, command collision), 2 no consent or
             bad arguments, 3 the app is not running (local/up).
             """);

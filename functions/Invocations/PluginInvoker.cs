@@ -76,8 +76,8 @@ public sealed class PluginInvoker(SandboxPool pool, ISandboxDriver driver, Plugi
                     failure = ex.Message;
                     raised = HandlerError.From(ex);
                 }
-                // What the plugin sent before its answer (its last logs, the runner's report of a failure) is served
-                // while the invocation still runs: once it ends, calls naming it are refused.
+                // What the plugin sent before its answer (its last logs and calls) is served while the invocation
+                // still runs: once it ends, calls naming it are refused.
                 await lease.Rpc.DrainAsync(limit.Token);
                 var status = failure is not null ? InvocationStatus.Failed
                     : result?["skipped"]?.GetValue<bool>() == true ? InvocationStatus.Skipped
@@ -205,18 +205,18 @@ public sealed class PluginInvoker(SandboxPool pool, ISandboxDriver driver, Plugi
         InvocationStatus.Crashed => "crashed",
         _ => "failed",
     };
-}
 
-/// <summary>An exception the handler raised, as the runner reports it (docs/protocol.md, error <c>-32000</c>).</summary>
-internal sealed record HandlerError(string Summary, string Traceback)
-{
-    private const int Code = -32000;
+    /// <summary>An exception the handler raised, as the runner reports it (docs/protocol.md, error <c>-32000</c>).</summary>
+    private sealed record HandlerError(string Summary, string Traceback)
+    {
+        private const int Code = -32000;
 
-    public static HandlerError? From(JsonRpcException error) =>
-        error.Code == Code && error.ErrorData is JsonObject data
-        && data["type"] is JsonValue type && type.TryGetValue<string>(out var name)
-        && data["message"] is JsonValue message && message.TryGetValue<string>(out var text)
-        && data["traceback"] is JsonValue traceback && traceback.TryGetValue<string>(out var lines)
-            ? new HandlerError(text.Length == 0 ? name : $"{name}: {text}", lines.TrimEnd())
-            : null;
+        public static HandlerError? From(JsonRpcException error) =>
+            error.Code == Code && error.ErrorData is JsonObject data
+            && data["type"] is JsonValue type && type.TryGetValue<string>(out var name)
+            && data["message"] is JsonValue message && message.TryGetValue<string>(out var text)
+            && data["traceback"] is JsonValue traceback && traceback.TryGetValue<string>(out var lines)
+                ? new HandlerError(text.Length == 0 ? name : $"{name}: {text}", lines.TrimEnd())
+                : null;
+    }
 }
