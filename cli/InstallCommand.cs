@@ -32,6 +32,9 @@ public static class InstallCommand
             Picks the newest published version matching --version, prints its commands and the capabilities
             it requests, and asks before installing (y/N). The admin key comes from $ADMIN_API_KEY, then
             local.settings.json, then local/up's .local/dev-secrets.env.
+            Then it prints what to try: a local/plugin invoke of its first command that works as printed
+            (required options filled with examples of their type), or for a plugin without commands a
+            local/plugin event line per event it listens to and when its schedules and crons run.
             Exit 0 installed, 1 refused (no such plugin or version, command collision), 2 no consent or
             bad arguments, 3 the app is not running (local/up).
             """);
@@ -126,9 +129,64 @@ public static class InstallCommand
         var verb = status == HttpStatusCode.Created ? "installed" : previous == result?["version"]?.GetValue<string>() ? "reinstalled" : $"upgraded from {previous} to";
         console.Out.WriteLine($"{Output.Green(verb, colored)} {pluginId} {result?["version"]} in guild {guildId}");
         PrintSync(console, result?["commands_sync"]);
-        console.Out.WriteLine($"try it: local/plugin invoke /{(commands.Count > 0 ? commands[0]["name"] : "COMMAND")} --guild {guildId}");
+        foreach (var line in TryIt(pluginId, guildId, chosen.Json))
+        {
+            console.Out.WriteLine(line);
+        }
         return ExitCodes.Ok;
     }
+
+    /// <summary>
+    /// What to run next: an invocation of a command that works as printed (its required options filled), else
+    /// for a plugin without commands how its events are sent and when its schedules and crons run.
+    /// </summary>
+    public static List<string> TryIt(string pluginId, string guildId, JsonObject version)
+    {
+        var origin = new InteractionOrigin(guildId, InvokeCommand.DefaultChannel, InvokeCommand.DefaultUser, "");
+        var commands = version["commands"]?.AsArray().OfType<JsonObject>().ToList() ?? [];
+        foreach (var command in commands)
+        {
+            if (InteractionPayload.ExampleWords(command, origin) is { } words)
+            {
+                return [$"try it: local/plugin invoke {string.Join(" ", words.Prepend("/" + command["name"]).Select(Quote))} --guild {guildId}"];
+            }
+        }
+        if (commands.Count > 0)
+        {
+            return [$"try it in Discord: {string.Join(", ", commands.Select(c => "/" + c["name"]))} {(commands.Count == 1 ? "needs" : "each need")} an attachment, which local/plugin invoke cannot send"];
+        }
+        var registrations = version["registrations"] as JsonObject;
+        var lines = new List<string>();
+        var events = Strings(registrations?["events"]).Concat(Strings(version["events"])).Distinct().ToList();
+        foreach (var name in events.Where(EventCommand.Fields.ContainsKey))
+        {
+            lines.Add($"try it: local/plugin event {name} --guild {guildId}");
+        }
+        var timed = new List<string>();
+        foreach (var schedule in registrations?["schedules"]?.AsArray().OfType<JsonObject>() ?? [])
+        {
+            timed.Add($"schedule '{schedule["id"]}' runs every {schedule["seconds"]} s");
+        }
+        foreach (var cron in registrations?["crons"]?.AsArray().OfType<JsonObject>() ?? [])
+        {
+            timed.Add($"cron '{cron["id"]}' runs at '{cron["spec"]}' (UTC)");
+        }
+        if (timed.Count > 0)
+        {
+            lines.Add($"{pluginId} has no commands; its {string.Join(", ", timed)}: watch them with local/plugin logs {pluginId} --guild {guildId} --follow");
+        }
+        if (lines.Count == 0)
+        {
+            lines.Add(events.Count > 0
+                ? $"{pluginId} has no commands; it listens to {string.Join(", ", events)}: see what it does with local/plugin logs {pluginId} --guild {guildId} --follow"
+                : $"{pluginId} has no commands, events, schedules or crons: nothing in guild {guildId} will run it");
+        }
+        return lines;
+    }
+
+    /// <summary>A word as a POSIX shell reads it back: single-quoted unless it is plain.</summary>
+    private static string Quote(string word) =>
+        word.Length > 0 && word.All(c => char.IsAsciiLetterOrDigit(c) || "@#:/._-+,=".Contains(c)) ? word : "'" + word.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
     public static void PrintSync(CliConsole console, JsonNode? sync)
     {

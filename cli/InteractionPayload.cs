@@ -8,7 +8,7 @@ namespace Serverless.Cli;
 public sealed record InteractionOrigin(string GuildId, string ChannelId, string UserId, string ApplicationId);
 
 /// <summary>
-/// Builds Discord's interaction payloads (APPLICATION_COMMAND, MESSAGE_COMPONENT) the way Discord sends
+/// Builds Discord's interaction payloads (APPLICATION_COMMAND, MESSAGE_COMPONENT, MODAL_SUBMIT) the way Discord sends
 /// them, from a command line such as <c>/greet user:@123 message:hi</c>. Option types come from the
 /// command's declaration, so <c>user:@123</c> becomes a type-6 option with value "123" and a resolved user.
 /// </summary>
@@ -57,6 +57,20 @@ public static partial class InteractionPayload
         return interaction;
     }
 
+    /// <summary>
+    /// A MODAL_SUBMIT (type 5) in the legacy form: each text input (type 4) with its value in an action row
+    /// (type 1) of its own, as Discord sends a modal the plugin built from text inputs.
+    /// </summary>
+    public static JsonObject ModalSubmit(InteractionOrigin origin, string wrappedCustomId, IReadOnlyList<(string WrappedId, string Value)> inputs, DateTimeOffset now)
+    {
+        var rows = inputs.Select(input => (JsonNode)new JsonObject
+        {
+            ["type"] = 1,
+            ["components"] = new JsonArray(new JsonObject { ["type"] = 4, ["custom_id"] = input.WrappedId, ["value"] = input.Value }),
+        });
+        return Envelope(origin, 5, new JsonObject { ["custom_id"] = wrappedCustomId, ["components"] = new JsonArray(rows.ToArray()) }, now);
+    }
+
     private static JsonObject Envelope(InteractionOrigin origin, int type, JsonObject data, DateTimeOffset now) => new()
     {
         ["id"] = NewSnowflake(now),
@@ -89,6 +103,68 @@ public static partial class InteractionPayload
         ["discriminator"] = "0",
         ["avatar"] = null,
     };
+
+    /// <summary>
+    /// The words after <c>/name</c> of an invocation of the declared command that works: its first
+    /// subcommand (group) path, and each required option with an example of its type (its first choice, a
+    /// text within its length limits, a number within its range, true, the invoking user, the channel, the
+    /// guild's @everyone role, whose id is the guild's). Null when a required option cannot be given from the
+    /// command line (an attachment).
+    /// </summary>
+    public static List<string>? ExampleWords(JsonObject definition, InteractionOrigin origin)
+    {
+        var words = new List<string>();
+        var options = definition["options"] as JsonArray ?? [];
+        while (options.OfType<JsonObject>().FirstOrDefault(o => o["type"]?.GetValue<int>() is 1 or 2) is { } nested)
+        {
+            words.Add(nested["name"]!.GetValue<string>());
+            options = nested["options"] as JsonArray ?? [];
+        }
+        foreach (var option in options.OfType<JsonObject>().Where(o => o["required"]?.GetValue<bool>() == true))
+        {
+            if (ExampleValue(option, origin) is not { } value)
+            {
+                return null;
+            }
+            words.Add($"{option["name"]}:{value}");
+        }
+        return words;
+    }
+
+    private static string? ExampleValue(JsonObject option, InteractionOrigin origin)
+    {
+        if (option["choices"] is JsonArray { Count: > 0 } choices && choices[0]?["value"] is JsonValue choice)
+        {
+            return choice.GetValueKind() == System.Text.Json.JsonValueKind.String ? choice.GetValue<string>() : choice.ToJsonString();
+        }
+        var type = option["type"]?.GetValue<int>() ?? 3;
+        return type switch
+        {
+            3 => ExampleText(option["min_length"]?.GetValue<int>() ?? 0, option["max_length"]?.GetValue<int>()),
+            4 or 10 => ExampleNumber(option["min_value"]?.GetValue<double>(), option["max_value"]?.GetValue<double>(), integer: type == 4),
+            5 => "true",
+            6 or 9 => "@" + origin.UserId,
+            7 => "#" + origin.ChannelId,
+            8 => origin.GuildId,
+            _ => null,
+        };
+    }
+
+    private static string ExampleText(int min, int? max)
+    {
+        const string text = "example";
+        return min > text.Length ? new string('x', min) : max < text.Length ? text[..Math.Max(1, max.Value)] : text;
+    }
+
+    private static string ExampleNumber(double? min, double? max, bool integer)
+    {
+        var value = min ?? (max < 1 ? max.Value : 1);
+        if (integer)
+        {
+            value = Math.Ceiling(value);
+        }
+        return value.ToString(CultureInfo.InvariantCulture);
+    }
 
     private static JsonArray BuildOptions(string path, JsonArray declared, IReadOnlyList<string> tokens, JsonObject resolved)
     {

@@ -9,11 +9,17 @@ using Serverless.Functions.Interactions;
 namespace Serverless.Cli;
 
 /// <summary>
-/// <c>invoke /greet user:@123 message:hi --guild G</c>: a real, signed interaction posted to the local
-/// app, then everything the plugin made Discord do for it (from the app's local recorder), with timings.
+/// <c>invoke /greet user:@123 message:hi --guild G</c> (or a click with <c>--component</c>, a modal submit
+/// with <c>--modal</c>, a built-in such as <c>/help</c>): a real, signed interaction posted to the local app,
+/// then everything the plugin made Discord do for it (from the app's local recorder), with timings.
 /// </summary>
 public static class InvokeCommand
 {
+    /// <summary>Who invokes, and where, unless --user and --channel say otherwise.</summary>
+    public const string DefaultUser = "100000000000000001";
+
+    public const string DefaultChannel = "100000000000000002";
+
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(200);
 
     /// <summary>How long after the run ended to keep listening for its last calls.</summary>
@@ -21,13 +27,15 @@ public static class InvokeCommand
 
     public static Command Create(CliConsole console)
     {
-        var words = new Argument<string[]>("/COMMAND [SUBCOMMAND] [NAME:VALUE...]") { Description = "The slash command and its options, e.g. /greet user:@123 message:hi (omit with --component)", Arity = ArgumentArity.ZeroOrMore };
+        var words = new Argument<string[]>("/COMMAND [SUBCOMMAND] [NAME:VALUE...]") { Description = "The slash command and its options, e.g. /greet user:@123 message:hi, or a built-in: /help, /plugins list, /plugins info plugin:ID (omit with --component or --modal)", Arity = ArgumentArity.ZeroOrMore };
         var guild = InstallCommand.GuildOption();
         var component = new Option<string?>("--component") { Description = "Click a button (or pick in a select menu, with --value) by the plugin's own custom_id instead", HelpName = "CUSTOM_ID" };
         var values = new Option<string[]>("--value") { Description = "Selected value(s) of a select menu, with --component (repeatable)", HelpName = "VALUE" };
-        var plugin = new Option<string?>("--plugin", "-p") { Description = "Which installed plugin a --component belongs to (default: the only one in the guild)", HelpName = "PLUGIN" };
-        var user = new Option<string>("--user") { Description = "The invoking user's id", DefaultValueFactory = _ => "100000000000000001", HelpName = "USER_ID" };
-        var channel = new Option<string>("--channel") { Description = "The channel the interaction comes from", DefaultValueFactory = _ => "100000000000000002", HelpName = "CHANNEL_ID" };
+        var modal = new Option<string?>("--modal") { Description = "Submit a modal by the plugin's own custom_id instead (its text inputs with --field)", HelpName = "CUSTOM_ID" };
+        var fields = new Option<string[]>("--field") { Description = "A text input of the --modal: its own custom_id and what the user typed (repeatable)", HelpName = "ID=VALUE" };
+        var plugin = new Option<string?>("--plugin", "-p") { Description = "Which installed plugin a --component or --modal belongs to (default: the only one in the guild)", HelpName = "PLUGIN" };
+        var user = new Option<string>("--user") { Description = "The invoking user's id", DefaultValueFactory = _ => DefaultUser, HelpName = "USER_ID" };
+        var channel = new Option<string>("--channel") { Description = "The channel the interaction comes from", DefaultValueFactory = _ => DefaultChannel, HelpName = "CHANNEL_ID" };
         var key = new Option<string?>("--key") { Description = "PEM Ed25519 private key to sign with (default: local/up's .local/discord-dev-key.pem)", HelpName = "FILE" };
         var wait = new Option<int>("--wait", "-w") { Description = "Seconds to follow the plugin's calls at most", DefaultValueFactory = _ => 30, HelpName = "SECONDS" };
         var url = InstallCommand.UrlOption();
@@ -37,6 +45,8 @@ public static class InvokeCommand
             guild,
             component,
             values,
+            modal,
+            fields,
             plugin,
             user,
             channel,
@@ -54,9 +64,18 @@ public static class InvokeCommand
               local/plugin invoke /greet user:@123 message:hi --guild 1
               local/plugin invoke /config set key:color value:blue --guild 1
               local/plugin invoke --component yes --guild 1
+              local/plugin invoke --modal feedback --field text="great plugin" --guild 1
+              local/plugin invoke /help --guild 1
+
+            --component and --modal take the custom_id as the plugin wrote it (the platform adds its
+            per-plugin tag, as it does for every custom_id the plugin sends); so do a modal's --field
+            ids. A modal submit is Discord's type-5 interaction with one action row per text input.
+            /help and /plugins (list, info plugin:ID) are the platform's own commands: their answer is
+            printed whole, with no run to follow.
 
             Exit 0 answered, 1 the plugin failed, timed out or did not finish within --wait, 2 bad
-            arguments (unknown command or option, no dev key), 3 the app is not running (local/up).
+            arguments (unknown command, option or modal custom_id, a --field without '=', no dev key),
+            3 the app is not running (local/up).
             """);
         command.SetAction((parse, cancellationToken) => RunAsync(
             console,
@@ -65,6 +84,8 @@ public static class InvokeCommand
                 parse.GetRequiredValue(guild),
                 parse.GetValue(component),
                 parse.GetValue(values) ?? [],
+                parse.GetValue(modal),
+                parse.GetValue(fields) ?? [],
                 parse.GetValue(plugin),
                 parse.GetRequiredValue(user),
                 parse.GetRequiredValue(channel),
@@ -76,9 +97,10 @@ public static class InvokeCommand
         return command;
     }
 
-    private sealed record Request(string[] Words, string Guild, string? Component, string[] Values, string? Plugin, string User, string Channel, string? Key, int WaitSeconds, string? Url, bool Json);
+    private sealed record Request(string[] Words, string Guild, string? Component, string[] Values, string? Modal, string[] Fields, string? Plugin, string User, string Channel, string? Key, int WaitSeconds, string? Url, bool Json);
 
-    private sealed record Target(string PluginId, string Version, JsonObject? Definition, string CustomIdPrefix);
+    /// <summary>An installed plugin (with one of its commands), and what its code registered when that is known.</summary>
+    private sealed record Target(string PluginId, string Version, JsonObject? Definition, string CustomIdPrefix, JsonObject? Registrations);
 
     private static async Task<int> RunAsync(CliConsole console, Request request, CancellationToken cancellationToken)
     {
@@ -86,19 +108,30 @@ public static class InvokeCommand
         {
             throw CliException.Usage("--wait takes a number of seconds, 0 or more");
         }
-        if (request.Component is null && request.Words.Length == 0)
+        if (request.Values.Length > 0 && request.Component is null)
         {
-            throw CliException.Usage("name a command (e.g. local/plugin invoke /greet --guild 1) or pass --component CUSTOM_ID");
+            throw CliException.Usage("--value is what a select menu's --component picked; pass --component CUSTOM_ID with it");
         }
-        if (request.Component is not null && request.Words.Length > 0)
+        if (request.Fields.Length > 0 && request.Modal is null)
         {
-            throw CliException.Usage("give either a command or --component, not both");
+            throw CliException.Usage("--field is a text input of a modal; pass --modal CUSTOM_ID with it");
         }
+        var given = (request.Words.Length > 0 ? 1 : 0) + (request.Component is null ? 0 : 1) + (request.Modal is null ? 0 : 1);
+        if (given == 0)
+        {
+            throw CliException.Usage("name a command (e.g. local/plugin invoke /greet --guild 1, or /help), or pass --component CUSTOM_ID or --modal CUSTOM_ID");
+        }
+        if (given > 1)
+        {
+            throw CliException.Usage("give one of a command, --component or --modal, not several");
+        }
+        var inputs = request.Modal is null ? [] : ModalFields(request.Fields);
         var signingKey = DevSigningKey.Load(console, request.Key);
         using var api = AdminApi.Create(console, request.Url);
         var origin = new InteractionOrigin(request.Guild, request.Channel, request.User, ApplicationId(console));
-        var (interaction, target, label) = request.Component is { } customId
-            ? await ComponentAsync(api, request, origin, customId, cancellationToken)
+        var (interaction, target, label) = request.Component is { } customId ? await ComponentAsync(api, request, origin, customId, cancellationToken)
+            : request.Modal is { } modalId ? await ModalAsync(api, request, origin, modalId, inputs, cancellationToken)
+            : BuiltInCommands.Names.Contains(request.Words[0].TrimStart('/')) ? BuiltIn(request, origin)
             : await CommandAsync(api, request, origin, cancellationToken);
 
         var id = interaction["id"]!.GetValue<string>();
@@ -107,7 +140,8 @@ public static class InvokeCommand
         var colored = console.OutColored;
         if (human)
         {
-            console.Out.WriteLine($"{Output.Bold(label, colored)}  {Output.Dim($"{target.PluginId} {target.Version}, guild {request.Guild}, interaction {id}", colored)}");
+            var who = target is null ? "the platform's built-in command" : $"{target.PluginId} {target.Version}";
+            console.Out.WriteLine($"{Output.Bold(label, colored)}  {Output.Dim($"{who}, guild {request.Guild}, interaction {id}", colored)}");
         }
 
         var body = Encoding.UTF8.GetBytes(interaction.ToJsonString());
@@ -139,6 +173,20 @@ public static class InvokeCommand
             console.Out.WriteLine(status == HttpStatusCode.Accepted
                 ? $"{Ms(ackMs)}  202 Accepted: the plugin made the initial response itself (below)"
                 : $"{Ms(ackMs)}  initial response  {Describe(answer)}");
+        }
+        if (target is null)
+        {
+            // The platform answered from its own state: no plugin ran, nothing follows.
+            if (request.Json)
+            {
+                Output.WriteJson(console.Out, new JsonObject { ["status"] = "answered", ["plugin"] = null, ["interaction"] = interaction, ["initial"] = initial, ["calls"] = new JsonArray(), ["invocation"] = null });
+            }
+            else if (answer?["data"]?["content"]?.GetValue<string>() is { } content)
+            {
+                var indent = new string(' ', 12);
+                console.Out.WriteLine(indent + Output.Printable(content.TrimEnd(), indent));
+            }
+            return ExitCodes.Ok;
         }
 
         var (calls, record, following) = await FollowAsync(console, api, request, target.PluginId, id, token, clock, human, cancellationToken);
@@ -264,7 +312,7 @@ public static class InvokeCommand
         return status == HttpStatusCode.OK && rows is JsonArray array ? array.OfType<JsonObject>().FirstOrDefault() : null;
     }
 
-    private static async Task<(JsonObject Interaction, Target Target, string Label)> CommandAsync(AdminApi api, Request request, InteractionOrigin origin, CancellationToken cancellationToken)
+    private static async Task<(JsonObject Interaction, Target? Target, string Label)> CommandAsync(AdminApi api, Request request, InteractionOrigin origin, CancellationToken cancellationToken)
     {
         var name = request.Words[0].TrimStart('/');
         var installed = await InstalledAsync(api, request.Guild, cancellationToken);
@@ -277,24 +325,86 @@ public static class InvokeCommand
                 : $"no plugin installed in guild {request.Guild} declares /{name}; its commands: {string.Join(", ", available)}");
         }
         var interaction = InteractionPayload.Command(origin, target.Definition!, request.Words.Skip(1).ToList(), DateTimeOffset.UtcNow);
-        return (interaction, target, "/" + string.Join(" ", request.Words.Select(w => w.TrimStart('/')).Take(1).Concat(request.Words.Skip(1))));
+        return (interaction, target, Label(request.Words));
     }
 
-    private static async Task<(JsonObject Interaction, Target Target, string Label)> ComponentAsync(AdminApi api, Request request, InteractionOrigin origin, string customId, CancellationToken cancellationToken)
+    /// <summary>/help or /plugins: the platform's own declaration, no install needed.</summary>
+    private static (JsonObject Interaction, Target? Target, string Label) BuiltIn(Request request, InteractionOrigin origin)
+    {
+        var name = request.Words[0].TrimStart('/');
+        var definition = BuiltInCommands.Definitions.First(d => d["name"]!.GetValue<string>() == name);
+        return (InteractionPayload.Command(origin, definition, request.Words.Skip(1).ToList(), DateTimeOffset.UtcNow), null, Label(request.Words));
+    }
+
+    private static string Label(string[] words) => "/" + string.Join(" ", words.Select(w => w.TrimStart('/')).Take(1).Concat(words.Skip(1)));
+
+    private static async Task<(JsonObject Interaction, Target? Target, string Label)> ComponentAsync(AdminApi api, Request request, InteractionOrigin origin, string customId, CancellationToken cancellationToken)
+    {
+        var target = await OwnerAsync(api, request, "component", cancellationToken);
+        CheckLength("custom_id", customId);
+        // The prefix is keyed with the deployment's secret: the app says what it is for this plugin.
+        return (InteractionPayload.Component(origin, target.CustomIdPrefix + customId, request.Values, DateTimeOffset.UtcNow), target, $"click {customId}");
+    }
+
+    private static async Task<(JsonObject Interaction, Target? Target, string Label)> ModalAsync(AdminApi api, Request request, InteractionOrigin origin, string customId, IReadOnlyList<(string Id, string Value)> inputs, CancellationToken cancellationToken)
+    {
+        var target = await OwnerAsync(api, request, "modal", cancellationToken);
+        CheckLength("custom_id", customId);
+        // What the code registered at publish, when the app says: a custom_id no handler matches is refused here.
+        if (target.Registrations?["modals"] is JsonArray registered)
+        {
+            var patterns = registered.Select(m => m?.GetValue<string>()).OfType<string>().ToList();
+            if (!patterns.Any(p => p == customId || (p.EndsWith('*') && customId.StartsWith(p[..^1], StringComparison.Ordinal))))
+            {
+                throw CliException.Usage(patterns.Count == 0
+                    ? $"{target.PluginId} {target.Version} handles no modal submit (its code has no @plugin.on_modal_submit), so nothing answers --modal {customId}"
+                    : $"{target.PluginId} {target.Version} has no modal handler for custom_id '{customId}'; its @plugin.on_modal_submit custom_ids: {string.Join(", ", patterns)}");
+            }
+        }
+        var wrapped = inputs.Select(i => (target.CustomIdPrefix + i.Id, i.Value)).ToList();
+        return (InteractionPayload.ModalSubmit(origin, target.CustomIdPrefix + customId, wrapped, DateTimeOffset.UtcNow), target, $"submit {customId}");
+    }
+
+    /// <summary>Each --field as (id, value), split at its first '='.</summary>
+    private static List<(string Id, string Value)> ModalFields(string[] fields)
+    {
+        var inputs = new List<(string Id, string Value)>();
+        foreach (var field in fields)
+        {
+            var equals = field.IndexOf('=', StringComparison.Ordinal);
+            if (equals < 0)
+            {
+                throw CliException.Usage($"--field '{field}' is not ID=VALUE: give the text input's custom_id, '=', and what was typed (e.g. --field {(field.Length == 0 ? "text" : field)}=hello)");
+            }
+            var id = field[..equals];
+            CheckLength("--field custom_id", id);
+            if (inputs.Any(i => i.Id == id))
+            {
+                throw CliException.Usage($"--field {id} is given twice; a modal has one value per text input");
+            }
+            inputs.Add((id, field[(equals + 1)..]));
+        }
+        return inputs;
+    }
+
+    private static void CheckLength(string what, string customId)
+    {
+        if (customId.Length is 0 or > CustomIds.MaxPluginLength)
+        {
+            throw CliException.Usage($"{what} '{customId}' is {customId.Length} characters; plugins may use 1 to {CustomIds.MaxPluginLength}");
+        }
+    }
+
+    /// <summary>The install a --component or --modal goes to: --plugin, else the only one in the guild.</summary>
+    private static async Task<Target> OwnerAsync(AdminApi api, Request request, string what, CancellationToken cancellationToken)
     {
         var plugins = (await InstalledAsync(api, request.Guild, cancellationToken)).GroupBy(t => t.PluginId).Select(g => g.First()).ToList();
-        var target = request.Plugin is { } wanted
+        return request.Plugin is { } wanted
             ? plugins.FirstOrDefault(p => p.PluginId == wanted) ?? throw new CliException(ExitCodes.Failed, $"{wanted} is not installed in guild {request.Guild}; installed: {(plugins.Count == 0 ? "nothing" : string.Join(", ", plugins.Select(p => p.PluginId)))}")
             : plugins.Count == 1 ? plugins[0]
             : throw CliException.Usage(plugins.Count == 0
-                ? $"nothing is installed in guild {request.Guild}"
-                : $"several plugins are installed in guild {request.Guild}; say whose component this is with --plugin ({string.Join(", ", plugins.Select(p => p.PluginId))})");
-        if (customId.Length is 0 or > CustomIds.MaxPluginLength)
-        {
-            throw CliException.Usage($"custom_id '{customId}' is {customId.Length} characters; plugins may use 1 to {CustomIds.MaxPluginLength}");
-        }
-        // The prefix is keyed with the deployment's secret: the app says what it is for this plugin.
-        return (InteractionPayload.Component(origin, target.CustomIdPrefix + customId, request.Values, DateTimeOffset.UtcNow), target, $"click {customId}");
+                ? $"nothing is installed in guild {request.Guild}; install a plugin first: local/plugin install PLUGIN --guild {request.Guild}"
+                : $"several plugins are installed in guild {request.Guild}; say whose {what} this is with --plugin ({string.Join(", ", plugins.Select(p => p.PluginId))})");
     }
 
     /// <summary>The guild's installs, one entry per declared command (or one without, for a plugin with none).</summary>
@@ -308,8 +418,10 @@ public static class InvokeCommand
             var version = install["version"]!.GetValue<string>();
             var prefix = install["custom_id_prefix"]!.GetValue<string>();
             var versions = (await api.GetAsync($"api/admin/plugins/{AdminApi.Escape(pluginId)}/versions", cancellationToken)).AsArray().OfType<JsonObject>();
-            var commands = versions.FirstOrDefault(v => v["version"]?.GetValue<string>() == version)?["commands"]?.AsArray().OfType<JsonObject>().ToList() ?? [];
-            targets.AddRange(commands.Count == 0 ? [new Target(pluginId, version, null, prefix)] : commands.Select(c => new Target(pluginId, version, c, prefix)));
+            var installed = versions.FirstOrDefault(v => v["version"]?.GetValue<string>() == version);
+            var commands = installed?["commands"]?.AsArray().OfType<JsonObject>().ToList() ?? [];
+            var registrations = installed?["registrations"] as JsonObject;
+            targets.AddRange(commands.Count == 0 ? [new Target(pluginId, version, null, prefix, registrations)] : commands.Select(c => new Target(pluginId, version, c, prefix, registrations)));
         }
         return targets;
     }

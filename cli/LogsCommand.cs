@@ -6,6 +6,9 @@ namespace Serverless.Cli;
 /// <summary><c>logs PLUGIN [--guild G] [--follow]</c>: the plugin's log (ctx.log, stderr, platform verdicts), newest last.</summary>
 public static class LogsCommand
 {
+    /// <summary>How many of the newest lines each poll of --follow reads.</summary>
+    private const int FollowWindow = 200;
+
     public static Command Create(CliConsole console)
     {
         var plugin = new Argument<string>("PLUGIN") { Description = "The plugin id" };
@@ -27,8 +30,10 @@ public static class LogsCommand
             GET /api/admin/plugins/PLUGIN/logs?guild=GUILD. Each line: time, level, message, invocation id.
             Control characters in a message show as escapes (\x1b, \u009b); a message's further lines are
             indented under its first.
+            With --follow: the newest --limit lines, then only lines that come after them, each once.
             With --json: one JSON array; with --json --follow: one JSON object per line as they come.
-            Exit 0 done (or stopped with Ctrl-C while following), 3 the app is not running (local/up).
+            Exit 0 done (or stopped with Ctrl-C while following), 1 no plugin of that id is published,
+            3 the app is not running (local/up).
             """);
         command.SetAction((parse, cancellationToken) => RunAsync(
             console, parse.GetRequiredValue(plugin), parse.GetValue(guild), parse.GetValue(follow), parse.GetValue(limit), parse.GetValue(interval), parse.GetValue(url), parse.Json(), cancellationToken));
@@ -47,7 +52,21 @@ public static class LogsCommand
         }
         using var api = AdminApi.Create(console, url);
         var path = $"api/admin/plugins/{AdminApi.Escape(pluginId)}/logs?limit={{0}}{(guild is null ? "" : "&guild=" + AdminApi.Escape(guild))}";
-        var entries = await ReadAsync(api, string.Format(System.Globalization.CultureInfo.InvariantCulture, path, limit), cancellationToken);
+        // Following reads the newest FollowWindow lines at every poll: the first read marks them all as seen
+        // (printing only the newest --limit of them), so a later poll prints only lines that came since.
+        var window = follow ? Math.Max(limit, FollowWindow) : limit;
+        var first = string.Format(System.Globalization.CultureInfo.InvariantCulture, path, window);
+        var (status, body, text) = await api.TrySendAsync(HttpMethod.Get, first, null, cancellationToken);
+        if (status == System.Net.HttpStatusCode.NotFound && body?["code"]?.GetValue<string>() == "plugin_not_found")
+        {
+            throw new CliException(ExitCodes.Failed, $"no plugin '{pluginId}' is published: check the id (the upload report names it), or publish it first with local/plugin upload");
+        }
+        if (status != System.Net.HttpStatusCode.OK || body is not JsonArray read)
+        {
+            throw api.Failure(HttpMethod.Get, first, status, body, text);
+        }
+        var all = read.OfType<JsonObject>().ToList();
+        var entries = all.Skip(Math.Max(0, all.Count - limit)).ToList();
         if (!follow)
         {
             if (json)
@@ -69,10 +88,9 @@ public static class LogsCommand
         }
 
         // Lines are identified by time, message and invocation: a later poll repeats the ones it overlaps.
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var seen = new HashSet<string>(all.Select(Key), StringComparer.Ordinal);
         foreach (var entry in entries)
         {
-            seen.Add(Key(entry));
             Print(console, entry, json);
         }
         try
@@ -80,7 +98,7 @@ public static class LogsCommand
             while (true)
             {
                 await Task.Delay(TimeSpan.FromSeconds(interval), cancellationToken);
-                foreach (var entry in await ReadAsync(api, string.Format(System.Globalization.CultureInfo.InvariantCulture, path, 200), cancellationToken))
+                foreach (var entry in await ReadAsync(api, string.Format(System.Globalization.CultureInfo.InvariantCulture, path, window), cancellationToken))
                 {
                     if (seen.Add(Key(entry)))
                     {

@@ -33,8 +33,7 @@ public static class AdminEndpoints
         admin.MapGet("/guilds/{guildId}/plugins", ListAsync);
         admin.MapPost("/guilds/{guildId}/commands/sync", async (string guildId, CommandSync sync, CancellationToken cancellationToken) =>
             Results.Json((await sync.SyncAsync(guildId, cancellationToken)).ToJson()));
-        admin.MapGet("/plugins/{pluginId}/logs", async (string pluginId, string? guild, int? limit, PluginLogs logs, CancellationToken cancellationToken) =>
-            Results.Json(PluginLogs.ToJson(await logs.ReadAsync(pluginId, guild, Math.Clamp(limit ?? 200, 1, 1000), cancellationToken))));
+        admin.MapGet("/plugins/{pluginId}/logs", LogsAsync);
         admin.MapCatalogAdmin();
         admin.MapPublisherAdmin();
     }
@@ -99,6 +98,16 @@ public static class AdminEndpoints
             list.Add(json);
         }
         return Results.Json(list);
+    }
+
+    /// <summary>The newest lines, oldest first; 404 for an id nobody has published, whose log could only be empty.</summary>
+    private static async Task<IResult> LogsAsync(string pluginId, string? guild, int? limit, PluginLogs logs, PluginCatalog catalog, CancellationToken cancellationToken)
+    {
+        if ((await catalog.GetVersionsAsync(pluginId, cancellationToken)).Count == 0)
+        {
+            return Error(404, "plugin_not_found", $"no plugin '{pluginId}' is published (see GET /api/admin/plugins)");
+        }
+        return Results.Json(PluginLogs.ToJson(await logs.ReadAsync(pluginId, guild, Math.Clamp(limit ?? 200, 1, 1000), cancellationToken)));
     }
 
     private static IResult Error(int status, string code, string message) =>

@@ -72,9 +72,9 @@ public static class CatalogEndpoints
                 ["capabilities"] = new JsonArray(manifest.EffectiveCapabilities.Order(StringComparer.Ordinal).Select(c => (JsonNode)c).ToArray()),
                 ["commands"] = new JsonArray(manifest.SlashCommands.Select(c => JsonNode.Parse(c.DiscordJson.GetRawText())).ToArray()),
                 ["events"] = new JsonArray(manifest.Events.Select(e => (JsonNode)e).ToArray()),
-                ["dependencies"] = new JsonObject(version.Dependencies.Select(d => KeyValuePair.Create(d.Key, (JsonNode?)d.Value.Text))),
                 // What the code registered at the boot check (docs/protocol.md describe); null without code.
                 ["registrations"] = version.Registrations?.DeepClone(),
+                ["dependencies"] = new JsonObject(version.Dependencies.Select(d => KeyValuePair.Create(d.Key, (JsonNode?)d.Value.Text))),
             });
         }
         return Results.Json(result);

@@ -66,6 +66,7 @@ public sealed class PluginInvoker(SandboxPool pool, ISandboxDriver driver, Plugi
             {
                 JsonObject? result = null;
                 string? failure = null;
+                HandlerError? raised = null;
                 try
                 {
                     result = await lease.Rpc.SendRequestAsync("invoke", parameters, limit.Token) as JsonObject;
@@ -73,15 +74,16 @@ public sealed class PluginInvoker(SandboxPool pool, ISandboxDriver driver, Plugi
                 catch (JsonRpcException ex) when (ex.Code != JsonRpcException.ConnectionClosed)
                 {
                     failure = ex.Message;
+                    raised = HandlerError.From(ex);
                 }
-                // What the plugin sent before its answer (its last logs, the runner's report of a failure) is served
-                // while the invocation still runs: once it ends, calls naming it are refused.
+                // What the plugin sent before its answer (its last logs and calls) is served while the invocation
+                // still runs: once it ends, calls naming it are refused.
                 await lease.Rpc.DrainAsync(limit.Token);
                 var status = failure is not null ? InvocationStatus.Failed
                     : result?["skipped"]?.GetValue<bool>() == true ? InvocationStatus.Skipped
                     : result?["handled"]?.GetValue<bool>() == true ? InvocationStatus.Handled
                     : InvocationStatus.NotHandled;
-                return await FinishAsync(invocation, logCap, started, lease.IsWarm, status, failure, result, lease.Worker.DrainLog());
+                return await FinishAsync(invocation, logCap, started, lease.IsWarm, status, failure, result, lease.Worker.DrainLog(), raised);
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is JsonRpcException or OperationCanceledException or SandboxWorkerExitedException)
             {
@@ -153,8 +155,11 @@ public sealed class PluginInvoker(SandboxPool pool, ISandboxDriver driver, Plugi
         }
     }
 
-    /// <summary>Writes the run's stderr lines (within the invocation's cap), then ends the cap, then the verdict.</summary>
-    private async Task<InvocationOutcome> FinishAsync(PluginInvocation invocation, InvocationLogCap? logCap, long started, bool warm, InvocationStatus status, string? error, JsonObject? result, IReadOnlyList<string> stderr)
+    /// <summary>
+    /// Writes the run's stderr lines (within the invocation's cap), then ends the cap, then the verdict: one
+    /// entry, which for an exception the handler raised is its summary with the traceback as further lines.
+    /// </summary>
+    private async Task<InvocationOutcome> FinishAsync(PluginInvocation invocation, InvocationLogCap? logCap, long started, bool warm, InvocationStatus status, string? error, JsonObject? result, IReadOnlyList<string> stderr, HandlerError? raised = null)
     {
         var install = invocation.Install;
         var duration = Stopwatch.GetElapsedTime(started);
@@ -170,7 +175,8 @@ public sealed class PluginInvoker(SandboxPool pool, ISandboxDriver driver, Plugi
             }
             if (error is not null)
             {
-                await logs.AppendAsync(install.PluginId, install.GuildId, "error", $"{invocation.Kind} '{invocation.Name}' {Describe(status)}: {error}", invocation.Id, CancellationToken.None);
+                var verdict = raised is null ? error : $"{raised.Summary}\n{raised.Traceback}";
+                await logs.AppendAsync(install.PluginId, install.GuildId, "error", $"{invocation.Kind} '{invocation.Name}' {Describe(status)}: {verdict}", invocation.Id, CancellationToken.None);
             }
         }
         catch (Exception ex)
@@ -187,4 +193,18 @@ public sealed class PluginInvoker(SandboxPool pool, ISandboxDriver driver, Plugi
         InvocationStatus.Crashed => "crashed",
         _ => "failed",
     };
+
+    /// <summary>An exception the handler raised, as the runner reports it (docs/protocol.md, error <c>-32000</c>).</summary>
+    private sealed record HandlerError(string Summary, string Traceback)
+    {
+        private const int Code = -32000;
+
+        public static HandlerError? From(JsonRpcException error) =>
+            error.Code == Code && error.ErrorData is JsonObject data
+            && data["type"] is JsonValue type && type.TryGetValue<string>(out var name)
+            && data["message"] is JsonValue message && message.TryGetValue<string>(out var text)
+            && data["traceback"] is JsonValue traceback && traceback.TryGetValue<string>(out var lines)
+                ? new HandlerError(text.Length == 0 ? name : $"{name}: {text}", lines.TrimEnd())
+                : null;
+    }
 }

@@ -425,20 +425,17 @@ class Server:
         return [], event
 
     def _reply_failure(self, request_id: Any, ctx: Context, kind: str, name: str, error: BaseException) -> None:
+        # The reply carries the traceback and the host logs it as one entry; stderr gets it only
+        # when the host cannot be told, so one exception is not logged twice.
         tb = "".join(traceback.format_exception(type(error), error, error.__traceback__))
         summary = f"{type(error).__name__}: {error}"
-        _log(f"{kind} handler {name!r} failed (invocation {ctx.invocation_id}):\n{tb}")
         data: dict[str, Any] = {"type": type(error).__name__, "message": str(error), "traceback": tb}
         if isinstance(error, PluginError) and error.code is not None:
             data["host_error"] = {"code": error.code, "message": error.message, "data": error.data}
         try:
-            self.channel.notify(
-                "log",
-                {"invocation_id": ctx.invocation_id, "level": "error", "message": f"{kind} {name!r} failed: {summary}\n{tb}"},
-            )
             self.channel.reply_error(request_id, HANDLER_ERROR, f"handler failed: {summary}", data)
         except Exception:  # the host is gone; stderr has the story
-            _log(f"could not report the failure of invocation {ctx.invocation_id}")
+            _log(f"could not report the failure of invocation {ctx.invocation_id}: {kind} handler {name!r} failed:\n{tb}")
 
     # -- shutdown -------------------------------------------------------
 

@@ -31,12 +31,15 @@ public sealed class CliRun : IDisposable
 
     public string PathOf(string relative) => Path.Combine(Directory, relative);
 
-    public async Task<CliResult> RunAsync(params string[] args)
+    public Task<CliResult> RunAsync(params string[] args) => RunAsync(args, TestContext.Current.CancellationToken);
+
+    /// <summary>A run that <paramref name="cancellationToken"/> stops, as Ctrl-C stops <c>logs --follow</c>.</summary>
+    public async Task<CliResult> RunAsync(string[] args, CancellationToken cancellationToken)
     {
         var output = new StringWriter();
         var error = new StringWriter();
         var console = new CliConsole(output, error, OutIsTerminal: false, ErrorIsTerminal: false, name => Variables.GetValueOrDefault(name), Directory);
-        var exitCode = await PluginCli.RunAsync(args, console, TestContext.Current.CancellationToken);
+        var exitCode = await PluginCli.RunAsync(args, console, cancellationToken);
         return new CliResult(exitCode, output.ToString(), error.ToString());
     }
 

@@ -100,4 +100,63 @@ public sealed class InteractionPayloadTests
         Assert.Equal(2, interaction["data"]!["component_type"]!.GetValue<int>());
         Assert.NotNull(interaction["message"]!["id"]);
     }
+
+    [Fact]
+    public void ModalSubmit_Fields_OneActionRowPerTextInputAsTheAppReadsThem()
+    {
+        var interaction = InteractionPayload.ModalSubmit(Origin, "pabcdef:feedback", [("pabcdef:subject", "Hi"), ("pabcdef:details", "a=b")], DateTimeOffset.UtcNow);
+
+        Assert.Equal(5, interaction["type"]!.GetValue<int>());
+        Assert.Equal("""{"custom_id":"pabcdef:feedback","components":[{"type":1,"components":[{"type":4,"custom_id":"pabcdef:subject","value":"Hi"}]},{"type":1,"components":[{"type":4,"custom_id":"pabcdef:details","value":"a=b"}]}]}""", interaction["data"]!.ToJsonString());
+        var read = Serverless.Functions.Interactions.Interaction.Read(System.Text.Encoding.UTF8.GetBytes(interaction.ToJsonString()));
+        Assert.Equal("pabcdef:feedback", read.CustomId);
+        Assert.Equal([("pabcdef:subject", "Hi"), ("pabcdef:details", "a=b")], read.Inputs.Select(i => (i.CustomId, i.Value!)));
+    }
+
+    [Fact]
+    public void ExampleWords_EveryRequiredOptionType_ParsesAsTheCommandDeclaresIt()
+    {
+        var warn = Definition("""
+            {"name":"warn","description":"d","options":[
+              {"name":"user","description":"u","type":6,"required":true},
+              {"name":"reason","description":"r","type":3,"required":true,"min_length":10},
+              {"name":"code","description":"c","type":3,"required":true,"max_length":3},
+              {"name":"days","description":"d","type":4,"required":true,"min_value":3,"max_value":9},
+              {"name":"below","description":"b","type":4,"required":true,"max_value":-2},
+              {"name":"ratio","description":"r","type":10,"required":true,"min_value":0.5},
+              {"name":"level","description":"l","type":4,"required":true,"choices":[{"name":"High","value":7},{"name":"Low","value":1}]},
+              {"name":"mode","description":"m","type":3,"required":true,"choices":[{"name":"Dark","value":"dark mode"}]},
+              {"name":"loud","description":"l","type":5,"required":true},
+              {"name":"where","description":"w","type":7,"required":true},
+              {"name":"role","description":"r","type":8,"required":true},
+              {"name":"who","description":"w","type":9,"required":true},
+              {"name":"note","description":"n","type":3}]}
+            """);
+
+        var words = InteractionPayload.ExampleWords(warn, Origin)!;
+        var options = InteractionPayload.Command(Origin, warn, words, DateTimeOffset.UtcNow)["data"]!["options"]!.AsArray()
+            .ToDictionary(o => o!["name"]!.GetValue<string>(), o => o!["value"]!.ToJsonString());
+
+        Assert.Equal(["user:@333", "reason:xxxxxxxxxx", "code:exa", "days:3", "below:-2", "ratio:0.5", "level:7", "mode:dark mode", "loud:true", "where:#222", "role:111", "who:@333"], words);
+        Assert.Equal(12, options.Count);
+        Assert.Equal("\"111\"", options["role"]);
+        Assert.False(options.ContainsKey("note"));
+    }
+
+    [Fact]
+    public void ExampleWords_SubcommandGroupOrAttachment_FirstPathOrNothing()
+    {
+        var config = Definition("""
+            {"name":"config","description":"c","options":[
+              {"name":"colors","description":"g","type":2,"options":[
+                {"name":"set","description":"s","type":1,"options":[{"name":"value","description":"v","type":3,"required":true}]}]}]}
+            """);
+        var upload = Definition("""{"name":"upload","description":"u","options":[{"name":"file","description":"f","type":11,"required":true}]}""");
+
+        var words = InteractionPayload.ExampleWords(config, Origin)!;
+
+        Assert.Equal(["colors", "set", "value:example"], words);
+        Assert.NotNull(InteractionPayload.Command(Origin, config, words, DateTimeOffset.UtcNow));
+        Assert.Null(InteractionPayload.ExampleWords(upload, Origin));
+    }
 }

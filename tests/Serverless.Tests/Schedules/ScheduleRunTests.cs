@@ -167,7 +167,7 @@ public sealed class ScheduleRunTests(Azurite azurite, DockerFixture docker) : IA
         await RunAsync([fired]);
 
         var logs = await _invocations.Logs.ReadAsync(plugin, guild, 200, CancellationToken.None);
-        Assert.Contains(logs, l => l.Level == "error" && l.Invocation == fired.Item.Id && l.Message.StartsWith("schedule 'broken' failed: handler failed: RuntimeError: disk on fire", StringComparison.Ordinal));
+        Assert.Contains(logs, l => l.Level == "error" && l.Invocation == fired.Item.Id && l.Message.StartsWith("schedule 'broken' failed: RuntimeError: disk on fire\nTraceback (most recent call last):", StringComparison.Ordinal));
     }
 
     [Fact]
