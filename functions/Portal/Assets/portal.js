@@ -226,7 +226,7 @@ async function renderInstalls(view, params) {
 
   const rows = installs.map((i) => h("tr", { dataset: { plugin: i.plugin_id } },
     h("td", {}, h("a", { href: `#/catalog/${enc(i.plugin_id)}` }, i.plugin_id)),
-    h("td", {}, i.version, h("div", { class: "muted" }, `requirement ${i.requirement}`)),
+    h("td", {}, i.version, h("div", { class: "muted" }, `requirement ${i.requirement}`), updateNote(guild, i, act)),
     h("td", {}, chips(i.capabilities.granted)),
     h("td", {}, chips(commands.declared.filter((c) => c.plugin_id === i.plugin_id).map((c) => `/${c.name}`))),
     h("td", {}, when(i.updated_at)),
@@ -244,6 +244,19 @@ async function renderInstalls(view, params) {
     installs.length === 0 ? h("p", { class: "muted" }, `Nothing is installed in guild ${guild}.`)
       : h("table", { id: "installs" }, h("thead", {}, h("tr", {}, ["Plugin", "Version", "Granted capabilities", "Commands", "Updated", ""].map((t) => h("th", {}, t)))), h("tbody", {}, rows)),
     installForm(guild, plugins, params.get("plugin"), act));
+}
+
+// A newer version the install's requirement allows but it is not on: new capabilities wait for consent here.
+function updateNote(guild, i, act) {
+  const u = i.update;
+  if (!u) return null;
+  const grant = () => act(`Grant and upgrade ${i.plugin_id}`, () => api("PUT", `guilds/${enc(guild)}/plugins/${enc(i.plugin_id)}`,
+    { version: i.requirement, capabilities: [...i.capabilities.granted, ...u.new_capabilities] }));
+  return h("div", { class: "update", dataset: { update: u.status } },
+    badge(`update available: ${u.version}`, "info"),
+    u.status === "awaiting_consent" ? [h("div", {}, "asks for"), chips(u.new_capabilities),
+      h("button", { class: "consent", onclick: grant }, `Grant and upgrade to ${u.version}`)]
+      : h("div", { class: u.status === "blocked" ? "error-text" : "muted" }, u.reason));
 }
 
 function installForm(guild, plugins, preselect, act) {
