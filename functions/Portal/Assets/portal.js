@@ -254,7 +254,7 @@ function updateNote(guild, i, act) {
     { version: i.requirement, capabilities: [...i.capabilities.granted, ...u.new_capabilities] }));
   return h("div", { class: "update", dataset: { update: u.status } },
     badge(`update available: ${u.version}`, "info"),
-    u.status === "awaiting_consent" ? [h("div", {}, "asks for"), chips(u.new_capabilities),
+    u.status === "awaiting_consent" ? [h("div", {}, "also asks for"), chips(u.new_capabilities),
       h("button", { class: "consent", onclick: grant }, `Grant and upgrade to ${u.version}`)]
       : h("div", { class: u.status === "blocked" ? "error-text" : "muted" }, u.reason));
 }
