@@ -28,6 +28,7 @@ public static class PluginCli
         PublisherKeyCommand.Create(console),
         InstallCommand.Create(console),
         UninstallCommand.Create(console),
+        InstallsCommand.Create(console),
         InvokeCommand.Create(console),
         LogsCommand.Create(console),
         StatusCommand.Create(console),
@@ -45,6 +46,7 @@ public static class PluginCli
               local/plugin pack greeter                      a deterministic zip in greeter/dist/
               local/plugin upload greeter -p me              publish to the local platform, print the report
               local/plugin install greeter --guild 1 --yes   install it in a guild (after showing its capabilities)
+              local/plugin installs --guild 1                what the guild runs, and updates awaiting consent
               local/plugin invoke /greet user:@123 message:hi --guild 1
                                                              a signed interaction; prints the answers with timings
               local/plugin logs greeter --guild 1 --follow   the plugin's log as it happens

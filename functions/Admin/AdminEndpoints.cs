@@ -87,13 +87,16 @@ public static class AdminEndpoints
         return Results.Json(json);
     }
 
-    /// <summary>Each install with <c>custom_id_prefix</c>, the prefix its custom_ids carry (for <c>local/plugin invoke --component</c>).</summary>
-    private static async Task<IResult> ListAsync(string guildId, InstallStore installs, Interactions.CustomIds customIds, CancellationToken cancellationToken)
+    /// <summary>
+    /// Each install with <c>custom_id_prefix</c>, the prefix its custom_ids carry (for <c>local/plugin invoke --component</c>),
+    /// and <c>update</c>, a newer version it allows but is not on (<see cref="PendingUpdate"/>).
+    /// </summary>
+    private static async Task<IResult> ListAsync(string guildId, InstallStore installs, Installer installer, Interactions.CustomIds customIds, CancellationToken cancellationToken)
     {
         var list = new JsonArray();
         foreach (var install in await installs.ListAsync(guildId, cancellationToken))
         {
-            var json = Installer.ToJson(install);
+            var json = Installer.ToJson(install, update: await installer.PendingUpdateAsync(install, cancellationToken));
             json["custom_id_prefix"] = (await customIds.ForPluginAsync(install.PluginId, cancellationToken)).Prefix;
             list.Add(json);
         }

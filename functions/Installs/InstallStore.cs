@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Azure;
 using Serverless.Functions.Invocations;
 using Serverless.Functions.Packages;
 using Serverless.Functions.Storage;
@@ -68,19 +69,41 @@ public sealed class InstallStore(TableServiceClient tables, TimeProvider clock)
         }
     }
 
+    /// <summary>Every guild's install of one plugin, each with the ETag it was read at (for <see cref="TryReplaceAsync"/>).</summary>
+    public async Task<IReadOnlyList<(PluginInstall Install, ETag ETag)>> ListForPluginAsync(string pluginId, CancellationToken cancellationToken)
+    {
+        var installs = new List<(PluginInstall, ETag)>();
+        await foreach (var entity in Table.QueryAsync(TableClient.CreateQueryFilter($"RowKey eq {pluginId}"), cancellationToken: cancellationToken))
+        {
+            installs.Add((FromEntity(entity), entity.ETag));
+        }
+        return installs;
+    }
+
     public async Task SaveAsync(PluginInstall install, CancellationToken cancellationToken)
     {
         _recent.TryRemove(install.GuildId, out _);
-        await Table.UpsertEntityAsync(new TableEntity(install.GuildId, install.PluginId)
-        {
-            ["InstallId"] = install.InstallId,
-            ["Requirement"] = install.Requirement,
-            ["Version"] = install.Version.Text,
-            ["Capabilities"] = JsonSerializer.Serialize(install.Capabilities),
-            ["InstalledAt"] = install.InstalledAt,
-            ["UpdatedAt"] = install.UpdatedAt,
-        }, TableUpdateMode.Replace, cancellationToken);
+        await Table.UpsertEntityAsync(ToEntity(install), TableUpdateMode.Replace, cancellationToken);
         _recent.TryRemove(install.GuildId, out _);
+    }
+
+    /// <summary>Replaces the install only if it has not changed (or gone) since it was read at <paramref name="etag"/>; false otherwise.</summary>
+    public async Task<bool> TryReplaceAsync(PluginInstall install, ETag etag, CancellationToken cancellationToken)
+    {
+        _recent.TryRemove(install.GuildId, out _);
+        try
+        {
+            await Table.UpdateEntityAsync(ToEntity(install), etag, TableUpdateMode.Replace, cancellationToken);
+            return true;
+        }
+        catch (StorageRequestFailedException ex) when (ex.Status is 404 or 412)
+        {
+            return false;
+        }
+        finally
+        {
+            _recent.TryRemove(install.GuildId, out _);
+        }
     }
 
     public async Task<bool> DeleteAsync(string guildId, string pluginId, CancellationToken cancellationToken)
@@ -90,6 +113,16 @@ public sealed class InstallStore(TableServiceClient tables, TimeProvider clock)
         _recent.TryRemove(guildId, out _);
         return deleted;
     }
+
+    private static TableEntity ToEntity(PluginInstall install) => new(install.GuildId, install.PluginId)
+    {
+        ["InstallId"] = install.InstallId,
+        ["Requirement"] = install.Requirement,
+        ["Version"] = install.Version.Text,
+        ["Capabilities"] = JsonSerializer.Serialize(install.Capabilities),
+        ["InstalledAt"] = install.InstalledAt,
+        ["UpdatedAt"] = install.UpdatedAt,
+    };
 
     private static PluginInstall FromEntity(TableEntity entity) => new(
         entity.PartitionKey,

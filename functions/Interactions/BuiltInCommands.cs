@@ -9,8 +9,9 @@ namespace Serverless.Functions.Interactions;
 /// <summary>
 /// Commands the platform owns in every guild: <c>/plugins list</c>, <c>/plugins info</c> and <c>/help</c>
 /// (every installed plugin's commands and its help message, seed 003). Answered from the manifests, no sandbox.
+/// <c>/plugins</c> also shows a newer version an install has not taken, and why (<see cref="PendingUpdate"/>).
 /// </summary>
-public sealed class BuiltInCommands(InstallStore installs, PluginFiles files)
+public sealed class BuiltInCommands(InstallStore installs, PluginFiles files, Installer installer)
 {
     public static readonly IReadOnlySet<string> Names = new HashSet<string>(StringComparer.Ordinal) { "plugins", "help" };
 
@@ -34,10 +35,11 @@ public sealed class BuiltInCommands(InstallStore installs, PluginFiles files)
         {
             return null;
         }
-        var plugins = new List<(PluginInstall Install, Packages.PluginManifest Manifest)>();
+        var plugins = new List<Installed>();
         foreach (var install in (await installs.ListAsync(guildId, cancellationToken)).OrderBy(i => i.PluginId, StringComparer.Ordinal))
         {
-            plugins.Add((install, (await files.GetAsync(install.PluginId, install.Version, cancellationToken)).Manifest));
+            plugins.Add(new((await files.GetAsync(install.PluginId, install.Version, cancellationToken)).Manifest, install,
+                name == "plugins" ? await installer.PendingUpdateAsync(install, cancellationToken) : null));
         }
         var text = new StringBuilder();
         var subcommand = interaction.Options.FirstOrDefault();
@@ -62,7 +64,9 @@ public sealed class BuiltInCommands(InstallStore installs, PluginFiles files)
         };
     }
 
-    private static void List(StringBuilder text, List<(PluginInstall Install, Packages.PluginManifest Manifest)> plugins)
+    private sealed record Installed(Packages.PluginManifest Manifest, PluginInstall Install, PendingUpdate? Update);
+
+    private static void List(StringBuilder text, List<Installed> plugins)
     {
         if (plugins.Count == 0)
         {
@@ -70,20 +74,29 @@ public sealed class BuiltInCommands(InstallStore installs, PluginFiles files)
             return;
         }
         text.AppendLine($"{plugins.Count} plugin(s) installed:");
-        foreach (var (install, manifest) in plugins)
+        foreach (var (manifest, install, update) in plugins)
         {
-            text.AppendLine($"• **{manifest.Name ?? manifest.Id}** (`{manifest.Id}` {install.Version})" + (manifest.Description is { } d ? $" — {d}" : ""));
+            text.AppendLine($"• **{manifest.Name ?? manifest.Id}** (`{manifest.Id}` {install.Version})" + (manifest.Description is { } d ? $" — {d}" : "") + UpdateNote(update, manifest.Id));
         }
     }
 
-    private static void Info(StringBuilder text, (PluginInstall Install, Packages.PluginManifest Manifest) plugin, string? wanted)
+    /// <summary>The list's short note on an update; <c>/plugins info</c> gives its whole reason.</summary>
+    private static string UpdateNote(PendingUpdate? update, string pluginId) => update?.Status switch
     {
-        if (plugin.Manifest is null)
+        null => "",
+        PendingUpdate.AwaitingConsent => $" · update {update.Version} awaits an admin's consent to {string.Join(", ", update.NewCapabilities)}",
+        PendingUpdate.Blocked => $" · update {update.Version} blocked (`/plugins info {pluginId}` says why)",
+        _ => $" · update {update.Version} available",
+    };
+
+    private static void Info(StringBuilder text, Installed? plugin, string? wanted)
+    {
+        if (plugin is null)
         {
             text.Append($"No plugin `{wanted}` is installed here. `/plugins list` shows what is.");
             return;
         }
-        var (install, manifest) = plugin;
+        var (manifest, install, update) = plugin;
         text.AppendLine($"**{manifest.Name ?? manifest.Id}** `{manifest.Id}` {install.Version}");
         if (manifest.Description is { } description)
         {
@@ -99,12 +112,16 @@ public sealed class BuiltInCommands(InstallStore installs, PluginFiles files)
         }
         text.AppendLine($"Commands: {(manifest.SlashCommands.Count == 0 ? "none" : string.Join(", ", manifest.SlashCommands.Select(c => "/" + c.Name)))}");
         text.AppendLine($"Granted: {(install.Capabilities.Count == 0 ? "nothing" : string.Join(", ", install.Capabilities))}");
+        if (update is not null)
+        {
+            text.AppendLine($"Update: {update.Reason}");
+        }
     }
 
-    private static void Help(StringBuilder text, List<(PluginInstall Install, Packages.PluginManifest Manifest)> plugins)
+    private static void Help(StringBuilder text, List<Installed> plugins)
     {
         text.AppendLine("`/plugins list`, `/plugins info` — what is installed here");
-        foreach (var (_, manifest) in plugins)
+        foreach (var (manifest, _, _) in plugins)
         {
             text.AppendLine($"**{manifest.Name ?? manifest.Id}**");
             foreach (var command in manifest.SlashCommands)

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Azure;
 using Serverless.Functions.Hosting;
+using Serverless.Functions.Installs;
 using Serverless.Functions.Storage;
 
 namespace Serverless.Functions.Packages;
@@ -9,12 +10,14 @@ namespace Serverless.Functions.Packages;
 /// <summary>
 /// Turns an upload into a published version or a report of everything wrong with it.
 /// Steps, each safe to repeat after a crash: validate → check ownership, immutability and
-/// dependencies → copy the zip to <c>plugins/{id}/{version}.zip</c> → record the version → write
-/// the report. The record is written after the copy and the report last, so a restart simply
-/// reprocesses the upload and reaches the same verdict; a rejected upload publishes nothing.
+/// dependencies → copy the zip to <c>plugins/{id}/{version}.zip</c> → record the version → upgrade
+/// the installs that may take it (<see cref="Installer.UpgradeInstallsAsync"/>) → write the report.
+/// The record is written after the copy and the report last, so a restart simply reprocesses the
+/// upload, reaches the same verdict and finishes the upgrades; a rejected upload publishes nothing.
 /// When the boot check cannot run (the sandbox is unavailable) the report says <c>pending</c>, nothing
 /// is published, and <see cref="RecheckPendingAsync"/> judges the upload again later.
 /// </summary>
+/// <param name="installer">Upgrades the installs of a published version; absent in rigs that only publish.</param>
 public sealed class UploadProcessor(
     BlobServiceClient blobs,
     PluginCatalog catalog,
@@ -22,7 +25,8 @@ public sealed class UploadProcessor(
     BootCheck bootCheck,
     PendingUploads pending,
     TimeProvider clock,
-    ILogger<UploadProcessor> logger)
+    ILogger<UploadProcessor> logger,
+    Installer? installer = null)
 {
     public const string ReportsContainer = "plugin-reports";
 
@@ -87,6 +91,10 @@ public sealed class UploadProcessor(
         {
             report = await PublishAsync(upload, report, zip, sha256, registrations, cancellationToken);
             status = report.IsValid ? "published" : "rejected";
+        }
+        if (report.IsValid && installer is not null)
+        {
+            await installer.UpgradeInstallsAsync(report.Manifest!.Id, report.Manifest.Version, cancellationToken);
         }
 
         var document = JsonNode.Parse(report.ToJson(status))!.AsObject();

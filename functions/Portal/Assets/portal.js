@@ -255,7 +255,7 @@ async function renderInstalls(view, params) {
 
   const rows = installs.map((i) => h("tr", { dataset: { plugin: i.plugin_id } },
     h("td", {}, h("a", { href: `#/catalog/${enc(i.plugin_id)}` }, i.plugin_id)),
-    h("td", {}, i.version, h("div", { class: "muted" }, `requirement ${i.requirement}`)),
+    h("td", {}, i.version, h("div", { class: "muted" }, `requirement ${i.requirement}`), updateNote(guild, i, act)),
     h("td", {}, chips(i.capabilities.granted)),
     h("td", {}, chips(commands.declared.filter((c) => c.plugin_id === i.plugin_id).map((c) => `/${c.name}`))),
     h("td", {}, when(i.updated_at)),
@@ -280,6 +280,19 @@ function commandCounts(commands) {
   const platform = commands.declared.filter((c) => c.plugin_id === "platform").map((c) => `/${c.name}`);
   const byInstalls = commands.declared.length - platform.length;
   return `${commands.declared.length} declared (${platform.length ? `${platform.join(", ")} by the platform, ` : ""}${byInstalls} by the installs below), ${commands.registered ?? "?"} registered on Discord`;
+}
+
+// A newer version the install's requirement allows but it is not on: new capabilities wait for consent here.
+function updateNote(guild, i, act) {
+  const u = i.update;
+  if (!u) return null;
+  const grant = () => act(`Grant and upgrade ${i.plugin_id}`, () => api("PUT", `guilds/${enc(guild)}/plugins/${enc(i.plugin_id)}`,
+    { version: i.requirement, capabilities: [...i.capabilities.granted, ...u.new_capabilities] }));
+  return h("div", { class: "update", dataset: { update: u.status } },
+    badge(`update available: ${u.version}`, "info"),
+    u.status === "awaiting_consent" ? [h("div", {}, "also asks for"), chips(u.new_capabilities),
+      h("button", { class: "consent", onclick: grant }, `Grant and upgrade to ${u.version}`)]
+      : h("div", { class: u.status === "blocked" ? "error-text" : "muted" }, u.reason));
 }
 
 function installForm(guild, plugins, preselect, act) {
