@@ -96,6 +96,10 @@ public static class InstallCommand
             var mark = granted.Contains(capability) ? Output.Green("grant", colored) : Output.Yellow("deny ", colored);
             text.WriteLine($"    {mark}  {capability}");
         }
+        foreach (var warning in ConsentWarnings(chosen.Json))
+        {
+            text.WriteLine($"  {Output.Yellow("warning", colored)}  {warning}");
+        }
 
         if (!yes)
         {
@@ -129,6 +133,15 @@ public static class InstallCommand
         console.Out.WriteLine($"try it: local/plugin invoke /{(commands.Count > 0 ? commands[0]["name"] : "COMMAND")} --guild {guildId}");
         return ExitCodes.Ok;
     }
+
+    /// <summary>
+    /// The version's publish warnings an admin should read before consenting: what the plugin will not see
+    /// (<c>content_without_capability</c>) and whether anything in it runs at all (<c>nothing_runs</c>).
+    /// </summary>
+    public static IEnumerable<string> ConsentWarnings(JsonObject version) =>
+        (version["warnings"] as JsonArray ?? []).OfType<JsonObject>()
+            .Where(w => w["code"]?.GetValue<string>() is IssueCodes.ContentWithoutCapability or IssueCodes.NothingRuns)
+            .Select(w => w["message"]?.GetValue<string>() ?? "");
 
     public static void PrintSync(CliConsole console, JsonNode? sync)
     {
