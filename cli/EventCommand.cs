@@ -268,6 +268,7 @@ public static class EventCommand
         {
             var fannedOut = answer["fanned_out"]?.GetValue<int>() ?? 0;
             var duplicate = answer["duplicate"]?.GetValue<bool>() == true;
+            var reason = answer["reason"]?.GetValue<string>();
             if (json)
             {
                 Output.WriteJson(console.Out, new JsonObject
@@ -277,12 +278,13 @@ public static class EventCommand
                     ["event"] = body.DeepClone(),
                     ["duplicate"] = duplicate,
                     ["fanned_out"] = fannedOut,
+                    ["reason"] = reason,
                 });
                 return ExitCodes.Ok;
             }
             console.Out.WriteLine(duplicate
                 ? $"{eventName} {body["id"]}: already accepted before (same id), not fanned out again"
-                : $"{eventName} in guild {guildId}: fanned out to {fannedOut} install{(fannedOut == 1 ? "" : "s")}");
+                : $"{eventName} in guild {guildId}: fanned out to {fannedOut} install{(fannedOut == 1 ? "" : "s")}{(reason is null ? "" : ": " + reason)}");
             return ExitCodes.Ok;
         }
         var message = status switch

@@ -99,6 +99,10 @@ public static class InstallCommand
             var mark = granted.Contains(capability) ? Output.Green("grant", colored) : Output.Yellow("deny ", colored);
             text.WriteLine($"    {mark}  {capability}");
         }
+        foreach (var warning in ConsentWarnings(chosen.Json))
+        {
+            text.WriteLine($"  {Output.Yellow("warning", colored)}  {warning}");
+        }
 
         if (!yes)
         {
@@ -187,6 +191,15 @@ public static class InstallCommand
     /// <summary>A word as a POSIX shell reads it back: single-quoted unless it is plain.</summary>
     private static string Quote(string word) =>
         word.Length > 0 && word.All(c => char.IsAsciiLetterOrDigit(c) || "@#:/._-+,=".Contains(c)) ? word : "'" + word.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+
+    /// <summary>
+    /// The version's publish warnings an admin should read before consenting: what the plugin will not see
+    /// (<c>content_without_capability</c>) and whether anything in it runs at all (<c>nothing_runs</c>).
+    /// </summary>
+    public static IEnumerable<string> ConsentWarnings(JsonObject version) =>
+        (version["warnings"] as JsonArray ?? []).OfType<JsonObject>()
+            .Where(w => w["code"]?.GetValue<string>() is IssueCodes.ContentWithoutCapability or IssueCodes.NothingRuns)
+            .Select(w => w["message"]?.GetValue<string>() ?? "");
 
     public static void PrintSync(CliConsole console, JsonNode? sync)
     {

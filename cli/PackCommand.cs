@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+using Serverless.Functions.Packages;
 
 namespace Serverless.Cli;
 
@@ -10,7 +11,7 @@ public static class PackCommand
     public static Command Create(CliConsole console)
     {
         var input = new Argument<string>("DIR") { Description = "The plugin folder (manifest.json at its root)" };
-        var output = new Option<string?>("--output", "-o") { Description = "Zip to write (default: DIR/dist/ID-VERSION.zip)", HelpName = "FILE" };
+        var output = new Option<string?>("--output", "-o") { Description = "Zip to write (default: DIR/dist/ID-VERSION.zip; DIR/dist/ID.zip when the manifest has no id)", HelpName = "FILE" };
         var force = new Option<bool>("--force") { Description = "Write the zip even when it is invalid (the exit code stays 1)" };
         var command = new Command("pack", "Pack a plugin folder into a deterministic zip")
         {
@@ -42,11 +43,12 @@ public static class PackCommand
         var validator = PackageSource.Validator(console);
         var packed = PluginPacker.Pack(directory, validator.Limits, skip: target);
         var report = packed.Zip.Length == 0 && packed.Refused.Count > 0
-            ? new Serverless.Functions.Packages.PackageReport(null, packed.Refused, [], [])
-            : packed.Validate(validator);
+            ? new PackageReport(null, packed.Refused, [], [])
+            : packed.Validate(validator, PackageSource.FallbackIdOf(directory));
 
+        // A manifest without an id takes it from the upload's name, so its zip is named just ID.zip, ready to upload.
         target ??= report.Manifest is { } manifest
-            ? Path.Combine(directory, "dist", $"{manifest.Id}-{manifest.Version.Text}.zip")
+            ? Path.Combine(directory, "dist", report.Warnings.Any(w => w.Code == IssueCodes.FieldFallback && w.Path == "$.id") ? $"{manifest.Id}.zip" : $"{manifest.Id}-{manifest.Version.Text}.zip")
             : null;
         // Refused files (links, pipes) would be silently missing from the zip: never written, even with --force.
         var write = target is not null && packed.Zip.Length > 0 && packed.Refused.Count == 0 && (report.IsValid || force);

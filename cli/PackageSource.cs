@@ -64,6 +64,11 @@ public sealed class PackageSource
 
     public Stream OpenZip() => Packed is { } packed ? new MemoryStream(packed.Zip, writable: false) : File.OpenRead(Path);
 
+    /// <summary>The id of a manifest without one, as the platform takes it from the upload's name: the folder's or the zip's name.</summary>
+    public string FallbackId => FallbackIdOf(Path);
+
+    public static string FallbackIdOf(string path) => System.IO.Path.GetFileNameWithoutExtension(path.TrimEnd(System.IO.Path.DirectorySeparatorChar));
+
     public PackageReport Validate(PackageValidator validator)
     {
         if (Packed is { Zip.Length: 0, Refused.Count: > 0 } refused)
@@ -73,9 +78,9 @@ public sealed class PackageSource
         }
         if (Packed is { } packed)
         {
-            return packed.Validate(validator);
+            return packed.Validate(validator, FallbackId);
         }
         using var zip = File.OpenRead(Path);
-        return validator.Validate(zip);
+        return validator.Validate(zip, FallbackId);
     }
 }

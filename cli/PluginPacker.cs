@@ -7,10 +7,11 @@ namespace Serverless.Cli;
 public sealed record PackedPlugin(byte[] Zip, IReadOnlyList<string> Files, IReadOnlyList<PackageIssue> Refused)
 {
     /// <summary>The validator's report on the zip, with the packer's refusals added.</summary>
-    public PackageReport Validate(PackageValidator validator)
+    /// <param name="fallbackId">the id of a manifest without one: the folder's name</param>
+    public PackageReport Validate(PackageValidator validator, string? fallbackId = null)
     {
         using var stream = new MemoryStream(Zip, writable: false);
-        return validator.Validate(stream).With(Refused);
+        return validator.Validate(stream, fallbackId).With(Refused);
     }
 }
 

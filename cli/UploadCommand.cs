@@ -282,7 +282,7 @@ public static class UploadCommand
             name = source.Validate(validator).Manifest?.Id;
             if (name is null)
             {
-                var fallback = Path.GetFileNameWithoutExtension(source.Path.TrimEnd(Path.DirectorySeparatorChar));
+                var fallback = source.FallbackId;
                 name = UploadRef.IsValidSegment(fallback)
                     ? fallback
                     : throw CliException.Usage($"cannot tell the plugin id (the manifest is missing or invalid) and '{fallback}' is no upload name; pass --name");

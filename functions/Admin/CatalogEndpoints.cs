@@ -48,7 +48,7 @@ public static class CatalogEndpoints
         return Results.Json(result);
     }
 
-    /// <summary>Oldest first, each with what an installer must consent to: capabilities, commands.</summary>
+    /// <summary>Oldest first, each with what an installer must consent to: capabilities, commands, and the publish report's warnings.</summary>
     private static async Task<IResult> ListVersionsAsync(string pluginId, PluginCatalog catalog, PluginFiles files, CancellationToken cancellationToken)
     {
         var versions = await catalog.GetVersionsAsync(pluginId, cancellationToken);
@@ -75,6 +75,7 @@ public static class CatalogEndpoints
                 // What the code registered at the boot check (docs/protocol.md describe); null without code.
                 ["registrations"] = version.Registrations?.DeepClone(),
                 ["dependencies"] = new JsonObject(version.Dependencies.Select(d => KeyValuePair.Create(d.Key, (JsonNode?)d.Value.Text))),
+                ["warnings"] = new JsonArray(version.Warnings.Select(w => (JsonNode)new JsonObject { ["code"] = w.Code, ["message"] = w.Message, ["path"] = w.Path }).ToArray()),
             });
         }
         return Results.Json(result);

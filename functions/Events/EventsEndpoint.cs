@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Serverless.Functions.Dispatch;
 using Serverless.Functions.Hosting;
+using Serverless.Functions.Installs;
 using Serverless.Functions.Packages;
 using Serverless.Functions.WorkQueue;
 
@@ -79,17 +80,20 @@ public sealed record GatewayEvent(string Id, string GuildId, string Event, JsonO
     }
 }
 
+/// <summary>How many installs an event went to; <see cref="Reason"/> says why it went to none, for the one who sent it.</summary>
+public sealed record FanOut(int Installs, string? Reason);
+
 /// <summary>
 /// What <c>/api/events</c> does with a verified event: claim its id (at-least-once delivery), then one work item
 /// of kind <c>event</c> per install of the guild that listens to it, each with the payload that install may see.
 /// </summary>
-public sealed class EventIntake(EventDedup dedup, EventListeners listeners, IWorkQueue queue, TimeProvider clock, ILogger<EventIntake> logger)
+public sealed class EventIntake(EventDedup dedup, EventListeners listeners, InstallStore installs, IWorkQueue queue, TimeProvider clock, ILogger<EventIntake> logger)
 {
     private static readonly TimeSpan PurgeEvery = TimeSpan.FromMinutes(10);
     private long _nextPurgeTicks;
 
-    /// <summary>How many installs it went to; null when this id was accepted before.</summary>
-    public async Task<int?> AcceptAsync(GatewayEvent gatewayEvent, CancellationToken cancellationToken)
+    /// <summary>How many installs it went to (and, when none, why); null when this id was accepted before.</summary>
+    public async Task<FanOut?> AcceptAsync(GatewayEvent gatewayEvent, CancellationToken cancellationToken)
     {
         if (!await dedup.TryClaimAsync(gatewayEvent.Id, gatewayEvent.OccurredAt, cancellationToken))
         {
@@ -106,7 +110,7 @@ public sealed class EventIntake(EventDedup dedup, EventListeners listeners, IWor
                 await queue.EnqueueAsync(work.ToWorkItem(), token);
             });
             PurgeNowAndThen();
-            return found.Count;
+            return found.Count > 0 ? new FanOut(found.Count, null) : new FanOut(0, await NoListenerReasonAsync(gatewayEvent, cancellationToken));
         }
         catch
         {
@@ -114,6 +118,15 @@ public sealed class EventIntake(EventDedup dedup, EventListeners listeners, IWor
             await dedup.ReleaseAsync(gatewayEvent.Id, gatewayEvent.OccurredAt, CancellationToken.None);
             throw;
         }
+    }
+
+    private async Task<string> NoListenerReasonAsync(GatewayEvent gatewayEvent, CancellationToken cancellationToken)
+    {
+        var count = (await installs.ListAsync(gatewayEvent.GuildId, cancellationToken)).Count;
+        return count == 0
+            ? $"no plugin is installed in guild {gatewayEvent.GuildId}"
+            : $"none of the {count} plugin{(count == 1 ? "" : "s")} installed in guild {gatewayEvent.GuildId} listens to {gatewayEvent.Event} "
+                + $"(a plugin listens with @plugin.on_event(\"{gatewayEvent.Event}\") in its code or \"events\" in its manifest)";
     }
 
     private void PurgeNowAndThen()
@@ -194,7 +207,7 @@ public static class EventsEndpoint
         {
             return Results.Json(new JsonObject { ["error"] = "malformed event", ["errors"] = new JsonArray(errors.Select(e => (JsonNode)e).ToArray()) }, statusCode: StatusCodes.Status400BadRequest);
         }
-        int? fannedOut;
+        FanOut? fannedOut;
         try
         {
             fannedOut = await intake.AcceptAsync(gatewayEvent, http.RequestAborted);
@@ -210,7 +223,8 @@ public static class EventsEndpoint
             ["id"] = gatewayEvent.Id,
             ["event"] = gatewayEvent.Event,
             ["duplicate"] = fannedOut is null,
-            ["fanned_out"] = fannedOut ?? 0,
+            ["fanned_out"] = fannedOut?.Installs ?? 0,
+            ["reason"] = fannedOut?.Reason,
         }, statusCode: StatusCodes.Status202Accepted);
     }
 }

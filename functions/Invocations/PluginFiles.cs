@@ -43,7 +43,8 @@ public sealed class PluginFiles(PluginCatalog catalog, PackageValidator validato
         {
             await UnpackAsync(pluginId, version, directory, cancellationToken);
         }
-        var manifest = ManifestParser.Parse(await File.ReadAllBytesAsync(Path.Combine(directory, PackageValidator.ManifestName), cancellationToken));
+        var manifest = ManifestParser.Parse(await File.ReadAllBytesAsync(Path.Combine(directory, PackageValidator.ManifestName), cancellationToken),
+            fallbackId: pluginId, hasDefaultEntrypoint: File.Exists(Path.Combine(directory, PluginManifest.DefaultEntrypoint)));
         return new PluginPackage(manifest.Manifest ?? throw new InvalidDataException($"{pluginId} {version} has an unreadable manifest"), directory);
     }
 
@@ -58,7 +59,7 @@ public sealed class PluginFiles(PluginCatalog catalog, PackageValidator validato
                 await download.Content.CopyToAsync(zip, cancellationToken);
             }
             zip.Position = 0;
-            var report = await validator.ExtractAsync(zip, staging, cancellationToken);
+            var report = await validator.ExtractAsync(zip, staging, pluginId, cancellationToken);
             if (!report.IsValid)
             {
                 throw new InvalidDataException($"{pluginId} {version} no longer passes validation: {string.Join("; ", report.Errors.Select(e => e.Message))}");

@@ -27,7 +27,7 @@ public sealed class BootCheck(PackageValidator validator, ISandboxDriver driver,
         try
         {
             zip.Position = 0;
-            var extracted = await validator.ExtractAsync(zip, directory, cancellationToken);
+            var extracted = await validator.ExtractAsync(zip, directory, manifest.Id, cancellationToken);
             if (!extracted.IsValid)
             {
                 return new BootCheckResult(extracted.Errors, [], null);
@@ -101,6 +101,26 @@ public sealed class BootCheck(PackageValidator validator, ISandboxDriver driver,
         {
             warnings.Add(new PackageIssue("handler_without_command", $"a handler is registered for /{command}, which the manifest does not declare, so Discord will never send it", entrypoint));
         }
+
+        // The manifest's own events were judged by the validator.
+        var events = Names(description["events"]);
+        if (ContentGate.Warning(manifest, events.Except(manifest.Events), entrypoint) is { } content)
+        {
+            warnings.Add(content);
+        }
+        var registersNothing = handled.Count == 0 && events.Count == 0 && Names(description["schedules"]).Count == 0
+            && Names(description["crons"]).Count == 0 && Names(description["lifecycle"]).Count == 0;
+        if (registersNothing && manifest.SlashCommands.Count == 0 && manifest.Crons.Count == 0 && manifest.Events.Count == 0 && manifest.Hooks.Count == 0)
+        {
+            warnings.Add(new PackageIssue(IssueCodes.NothingRuns,
+                "nothing in this plugin can ever run: its code registers no slash command, schedule, cron, event or lifecycle handler and the manifest declares none. "
+                + "Add @plugin.on_slash_command(\"name\") with the command in \"slash_commands\", @plugin.schedule(seconds), @plugin.cron(\"spec\") or @plugin.on_event(\"event\")",
+                entrypoint));
+        }
         return new BootCheckResult(errors, warnings, description);
     }
+
+    /// <summary>The names in a describe list: plain strings (commands, events) or objects with an <c>id</c> (schedules, crons).</summary>
+    private static List<string> Names(JsonNode? list) =>
+        (list as JsonArray ?? []).Select(node => node is JsonObject item ? item["id"]?.GetValue<string>() : node?.GetValue<string>()).OfType<string>().ToList();
 }

@@ -61,7 +61,10 @@ public static partial class ManifestParser
     [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_.]{0,127}\z")]
     private static partial Regex HandlerPattern();
 
-    public static ManifestParseResult Parse(ReadOnlySpan<byte> utf8Json)
+    /// <param name="utf8Json">the bytes of manifest.json</param>
+    /// <param name="fallbackId">the id when the manifest has none: the name of the upload (<c>PUBLISHER/NAME.zip</c>), zip or folder</param>
+    /// <param name="hasDefaultEntrypoint">the package holds <see cref="PluginManifest.DefaultEntrypoint"/>, so it has code to run unless the manifest says otherwise</param>
+    public static ManifestParseResult Parse(ReadOnlySpan<byte> utf8Json, string? fallbackId = null, bool hasDefaultEntrypoint = false)
     {
         var issues = new Issues();
         if (utf8Json.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
@@ -86,7 +89,7 @@ public static partial class ManifestParser
             issues.Error(IssueCodes.WrongType, $"the manifest must be a JSON object, not {Describe(root)}", "$");
             return issues.Result(null);
         }
-        return issues.Result(ReadManifest(root, issues));
+        return issues.Result(ReadManifest(root, fallbackId, hasDefaultEntrypoint, issues));
     }
 
     /// <summary>
@@ -169,7 +172,7 @@ public static partial class ManifestParser
 
     internal static string Index(string path, int index) => $"{path}[{index.ToString(CultureInfo.InvariantCulture)}]";
 
-    private static PluginManifest? ReadManifest(JsonElement root, Issues issues)
+    private static PluginManifest? ReadManifest(JsonElement root, string? fallbackId, bool hasDefaultEntrypoint, Issues issues)
     {
         foreach (var property in root.EnumerateObject())
         {
@@ -179,15 +182,20 @@ public static partial class ManifestParser
             }
         }
 
-        var id = ReadId(root, issues);
-        var version = ReadVersion(root, "version", issues, required: true);
+        var id = ReadId(root, fallbackId, issues);
+        var version = ReadVersion(root, "version", issues, fallback: true);
         var name = ReadString(root, "$", "name", issues, maxLength: 100);
+        if (id is not null && !root.TryGetProperty("name", out _))
+        {
+            name = id;
+            issues.Warning(IssueCodes.FieldFallback, $"the manifest has no 'name'; '{id}' (the id) is shown instead. Add \"name\": \"…\" for a display name", "$.name");
+        }
         var description = ReadString(root, "$", "description", issues, maxLength: 4000);
         var authors = ReadAuthors(root, issues);
         var link = ReadLink(root, issues);
         var help = ReadString(root, "$", "help", issues, maxLength: 4000);
         var dependencies = ReadDependencies(root, issues);
-        var platformVersion = ReadVersion(root, "platform_version", issues, required: false);
+        var platformVersion = ReadVersion(root, "platform_version", issues, fallback: false);
         var hooks = ReadHooks(root, issues);
         var subcommands = ReadSubcommands(root, issues);
         var protocolVersion = ReadProtocolVersion(root, issues);
@@ -197,7 +205,11 @@ public static partial class ManifestParser
         var crons = ReadCrons(root, issues);
         var pool = ReadBool(root, "$", "pool", issues) ?? false;
         var events = ReadEvents(root, issues);
-        var entrypoint = ReadEntrypoint(root, issues, needsCode: hooks.Count == 0 && (commands.Count > 0 || crons.Count > 0 || events.Count > 0));
+        // Code runs whenever there is code: plugin.py is the entrypoint unless a hook runs it as a script.
+        var hookRunsDefault = hooks.Values.OfType<ExecutableHook>().Any(h => h.PackagedPath == PluginManifest.DefaultEntrypoint
+            || h.Args.Contains(ExecutableHook.PluginDirToken + "/" + PluginManifest.DefaultEntrypoint));
+        var entrypoint = ReadEntrypoint(root, issues, needsCode: (hasDefaultEntrypoint && !hookRunsDefault)
+            || (hooks.Count == 0 && (commands.Count > 0 || crons.Count > 0 || events.Count > 0)));
 
         if (id is null || version is null)
         {
@@ -227,12 +239,25 @@ public static partial class ManifestParser
         };
     }
 
-    private static string? ReadId(JsonElement root, Issues issues)
+    private static string? ReadId(JsonElement root, string? fallbackId, Issues issues)
     {
         if (!root.TryGetProperty("id", out _))
         {
-            issues.Error(IssueCodes.MissingField, "the manifest needs an 'id'", "$.id");
-            return null;
+            switch (fallbackId)
+            {
+                case null:
+                    issues.Error(IssueCodes.MissingField, "the manifest needs an 'id'", "$.id");
+                    return null;
+                case PluginManifest.PlatformId:
+                    issues.Error(IssueCodes.InvalidId, $"the manifest has no 'id' and the file name '{fallbackId}' is reserved for the platform itself: add \"id\" to manifest.json", "$.id");
+                    return null;
+                case var name when !IdPattern().IsMatch(name):
+                    issues.Error(IssueCodes.InvalidId, $"the manifest has no 'id' and the file name '{name}' is not a plugin id (1 to 64 lowercase letters, digits and underscores): add \"id\" to manifest.json, or rename the zip or folder to the id", "$.id");
+                    return null;
+                default:
+                    issues.Warning(IssueCodes.FieldFallback, $"the manifest has no 'id'; '{fallbackId}' is taken from the file name. Add \"id\": \"{fallbackId}\" so renaming the file cannot change it", "$.id");
+                    return fallbackId;
+            }
         }
         var id = ReadString(root, "$", "id", issues);
         if (id is null)
@@ -252,14 +277,15 @@ public static partial class ManifestParser
         return id;
     }
 
-    private static PluginVersion? ReadVersion(JsonElement root, string field, Issues issues, bool required)
+    private static PluginVersion? ReadVersion(JsonElement root, string field, Issues issues, bool fallback)
     {
         var path = Child("$", field);
         if (!root.TryGetProperty(field, out _))
         {
-            if (required)
+            if (fallback)
             {
-                issues.Error(IssueCodes.MissingField, $"the manifest needs a '{field}'", path);
+                issues.Warning(IssueCodes.FieldFallback, $"the manifest has no '{field}'; it is {PluginManifest.FallbackVersion}. Versions are immutable, so add \"{field}\": \"1.0.0\" and raise it with every change you publish", path);
+                return PluginVersion.Parse(PluginManifest.FallbackVersion);
             }
             return null;
         }

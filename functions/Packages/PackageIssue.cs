@@ -61,6 +61,9 @@ public static class IssueCodes
     public const string InvalidResponse = "invalid_response";
     public const string InvalidCustomId = "invalid_custom_id";
     public const string InvalidCron = "invalid_cron";
+    public const string FieldFallback = "field_fallback";
+    public const string ContentWithoutCapability = "content_without_capability";
+    public const string NothingRuns = "nothing_runs";
 
     // dependencies
     public const string DependencyMissing = "dependency_missing";

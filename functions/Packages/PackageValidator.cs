@@ -22,24 +22,25 @@ public sealed class PackageValidator(PackageLimits limits)
     public PackageLimits Limits { get; } = limits;
 
     /// <summary>Validates without writing anything. A non-seekable stream is buffered first, up to the compressed limit.</summary>
-    public PackageReport Validate(Stream zip)
+    /// <param name="fallbackId">the id of a manifest without one: the upload's name (<c>PUBLISHER/NAME.zip</c>), or the zip's or folder's</param>
+    public PackageReport Validate(Stream zip, string? fallbackId = null)
     {
         if (!zip.CanSeek)
         {
             using var buffered = Buffer(zip);
-            return buffered is null ? TooLarge() : Inspect(buffered, sinks: null);
+            return buffered is null ? TooLarge() : Inspect(buffered, fallbackId, sinks: null);
         }
-        return Inspect(zip, sinks: null);
+        return Inspect(zip, fallbackId, sinks: null);
     }
 
-    public async Task<PackageReport> ValidateAsync(Stream zip, CancellationToken cancellationToken = default)
+    public async Task<PackageReport> ValidateAsync(Stream zip, string? fallbackId = null, CancellationToken cancellationToken = default)
     {
         if (zip.CanSeek)
         {
-            return Inspect(zip, sinks: null, cancellationToken);
+            return Inspect(zip, fallbackId, sinks: null, cancellationToken);
         }
         await using var buffered = await BufferAsync(zip, cancellationToken);
-        return buffered is null ? TooLarge() : Inspect(buffered, sinks: null, cancellationToken);
+        return buffered is null ? TooLarge() : Inspect(buffered, fallbackId, sinks: null, cancellationToken);
     }
 
     /// <summary>
@@ -48,7 +49,7 @@ public sealed class PackageValidator(PackageLimits limits)
     /// is checked again against the bytes actually written. On any error the folder is removed and
     /// the report says why.
     /// </summary>
-    public async Task<PackageReport> ExtractAsync(Stream zip, string destinationDirectory, CancellationToken cancellationToken = default)
+    public async Task<PackageReport> ExtractAsync(Stream zip, string destinationDirectory, string? fallbackId = null, CancellationToken cancellationToken = default)
     {
         var root = Path.GetFullPath(destinationDirectory);
         if (Directory.Exists(root) || File.Exists(root))
@@ -69,7 +70,7 @@ public sealed class PackageValidator(PackageLimits limits)
         {
             Directory.CreateDirectory(root);
             var rootPrefix = root.EndsWith(Path.DirectorySeparatorChar) ? root : root + Path.DirectorySeparatorChar;
-            var report = Inspect(source, entry => OpenSink(rootPrefix, entry), cancellationToken);
+            var report = Inspect(source, fallbackId, entry => OpenSink(rootPrefix, entry), cancellationToken);
             if (!report.IsValid)
             {
                 Directory.Delete(root, recursive: true);
@@ -169,7 +170,7 @@ public sealed class PackageValidator(PackageLimits limits)
         return buffer;
     }
 
-    private PackageReport Inspect(Stream zip, Func<ZipEntry, Stream?>? sinks, CancellationToken cancellationToken = default)
+    private PackageReport Inspect(Stream zip, string? fallbackId, Func<ZipEntry, Stream?>? sinks, CancellationToken cancellationToken = default)
     {
         var issues = new IssueList();
         if (zip.Length > Limits.MaxCompressedBytes)
@@ -250,12 +251,17 @@ public sealed class PackageValidator(PackageLimits limits)
         }
         else if (manifestBytes is not null)
         {
-            var parsed = ManifestParser.Parse(manifestBytes);
+            var hasDefaultEntrypoint = entries.Any(entry => entry.Name == PluginManifest.DefaultEntrypoint && !entry.IsDirectory);
+            var parsed = ManifestParser.Parse(manifestBytes, fallbackId, hasDefaultEntrypoint);
             issues.AddRange(parsed.Errors, parsed.Warnings);
             manifest = parsed.Manifest;
             if (manifest is not null)
             {
                 CheckReferencedFiles(manifest, entries, issues);
+                if (ContentGate.Warning(manifest, manifest.Events, "$.events") is { } warning)
+                {
+                    issues.Warning(warning.Code, warning.Message, warning.Path);
+                }
             }
         }
         return Finish(issues, manifest, inflated);

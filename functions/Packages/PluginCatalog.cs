@@ -16,6 +16,9 @@ public sealed record PublishedPlugin(
 {
     /// <summary>What the plugin's code registered at the boot check (docs/protocol.md <c>describe</c>), if it has code.</summary>
     public JsonObject? Registrations { get; init; }
+
+    /// <summary>The publish report's warnings, which the version keeps so whoever installs it sees them.</summary>
+    public IReadOnlyList<PackageIssue> Warnings { get; init; } = [];
 }
 
 /// <summary>
@@ -68,6 +71,7 @@ public sealed class PluginCatalog(TableServiceClient tables, BlobServiceClient b
             ["Dependencies"] = JsonSerializer.Serialize(plugin.Dependencies.ToDictionary(d => d.Key, d => d.Value.Text)),
             ["PublishedAt"] = plugin.PublishedAt,
             ["Registrations"] = plugin.Registrations?.ToJsonString(),
+            ["Warnings"] = WarningsJson(plugin.Warnings),
         };
         try
         {
@@ -132,6 +136,25 @@ public sealed class PluginCatalog(TableServiceClient tables, BlobServiceClient b
             entity.GetDateTimeOffset("PublishedAt") ?? DateTimeOffset.MinValue)
         {
             Registrations = entity.GetString("Registrations") is { } json ? JsonNode.Parse(json) as JsonObject : null,
+            Warnings = entity.GetString("Warnings") is { } warnings ? ReadWarnings(warnings) : [],
         };
     }
+
+    /// <summary>As many warnings as fit a table property (32 K characters); a report with more is cut, never the record.</summary>
+    private static string WarningsJson(IReadOnlyList<PackageIssue> warnings)
+    {
+        for (var count = warnings.Count; ; count /= 2)
+        {
+            var json = new JsonArray(warnings.Take(count).Select(w => (JsonNode)new JsonObject { ["code"] = w.Code, ["message"] = w.Message, ["path"] = w.Path }).ToArray()).ToJsonString();
+            if (json.Length <= 30_000 || count == 0)
+            {
+                return json;
+            }
+        }
+    }
+
+    private static List<PackageIssue> ReadWarnings(string json) =>
+        (JsonNode.Parse(json) as JsonArray ?? []).OfType<JsonObject>()
+            .Select(w => new PackageIssue(w["code"]?.GetValue<string>() ?? "", w["message"]?.GetValue<string>() ?? "", w["path"]?.GetValue<string>() ?? ""))
+            .ToList();
 }

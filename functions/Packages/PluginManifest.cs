@@ -11,8 +11,11 @@ public sealed record PluginManifest
     /// <summary>The dependency id that stands for the platform itself (seed 003's <c>mcdreforged</c>).</summary>
     public const string PlatformId = "platform";
 
-    /// <summary>The entrypoint an SDK plugin gets when the manifest names none.</summary>
+    /// <summary>The entrypoint of a package that holds this file, or whose manifest declares what code must handle, when the manifest names none.</summary>
     public const string DefaultEntrypoint = "plugin.py";
+
+    /// <summary>The version of a manifest without one (seed 003's fallback).</summary>
+    public const string FallbackVersion = "0.0.0";
 
     public required string Id { get; init; }
     public required PluginVersion Version { get; init; }

@@ -58,7 +58,8 @@ public sealed class UploadProcessor(
         else
         {
             zip.Position = 0;
-            report = await validator.ValidateAsync(zip, cancellationToken);
+            // A manifest without an id takes the upload's name: PUBLISHER/NAME.zip publishes NAME.
+            report = await validator.ValidateAsync(zip, upload.Name, cancellationToken);
         }
 
         if (report.IsValid)
@@ -189,7 +190,7 @@ public sealed class UploadProcessor(
         return errors;
     }
 
-    /// <summary>SDK plugins have an entrypoint; declarative and hook-only plugins have none to boot.</summary>
+    /// <summary>A package with plugin.py (or a named entrypoint) has code; declarative and hook-only plugins have none to boot.</summary>
     public static bool HasCode(PluginManifest manifest) => manifest.Entrypoint is not null;
 
     private async Task<PackageReport> PublishAsync(UploadRef upload, PackageReport report, FileStream zip, string sha256, JsonObject? registrations, CancellationToken cancellationToken)
@@ -222,7 +223,7 @@ public sealed class UploadProcessor(
         }
 
         var recorded = await catalog.TryRecordAsync(
-            new PublishedPlugin(manifest.Id, manifest.Version, upload.Publisher, sha256, manifest.Dependencies, clock.GetUtcNow()) { Registrations = registrations },
+            new PublishedPlugin(manifest.Id, manifest.Version, upload.Publisher, sha256, manifest.Dependencies, clock.GetUtcNow()) { Registrations = registrations, Warnings = report.Warnings },
             cancellationToken);
         return recorded
             ? report

@@ -76,6 +76,26 @@ public sealed class EventCommandTests(Azurite azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Event_NoInstallListens_SaysWhy()
+    {
+        var (empty, busy) = (EventPlugins.NewGuild(), EventPlugins.NewGuild());
+        var plugin = EventPlugins.NewId();
+        await _plugins.PublishAsync(plugin, "1.0.0", new Dictionary<string, int?> { ["message_create"] = null });
+        await _plugins.InstallAsync(busy, plugin, "1.0.0");
+        _cli.Variables[EventsOptions.SecretSetting] = Secret;
+
+        var nobody = await _cli.RunAsync("event", "member_join", "--guild", empty);
+        var deaf = await _cli.RunAsync("event", "member_join", "--guild", busy);
+        var json = await _cli.RunAsync("event", "member_join", "--guild", busy, "--json");
+
+        Assert.True(nobody.ExitCode == ExitCodes.Ok, nobody.ToString());
+        Assert.Contains($"fanned out to 0 installs: no plugin is installed in guild {empty}", nobody.Out);
+        Assert.Contains($"fanned out to 0 installs: none of the 1 plugin installed in guild {busy} listens to member_join", deaf.Out);
+        Assert.Contains("@plugin.on_event(\"member_join\")", deaf.Out);
+        Assert.StartsWith("none of the 1 plugin", json.Json["reason"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Event_DevSecretFromLocalUp_IsUsed()
     {
         Directory.CreateDirectory(_cli.PathOf("state"));

@@ -325,4 +325,42 @@ public sealed class BootCheckTests(Azurite azurite, DockerFixture docker)
         Assert.Equal("published", report["status"]!.GetValue<string>());
         Assert.Equal(["command_without_handler", "handler_without_command"], Codes(report, "warnings").Order());
     }
+
+    private async Task<JsonObject> PublishCodeOnlyAsync(string code, params string[] capabilities)
+    {
+        await using var rig = await InvocationRig.StartAsync(azurite, docker);
+        var id = "boot_" + Guid.NewGuid().ToString("N")[..10];
+        var manifest = PluginZip.Manifest(id, extra: new JsonObject { ["name"] = "N", ["capabilities_required"] = new JsonArray(capabilities.Select(c => (JsonNode)c).ToArray()) });
+        return await rig.PublishAsync("acme", id, PluginZip.Build(new Dictionary<string, object> { ["manifest.json"] = manifest, ["plugin.py"] = code }));
+    }
+
+    [Fact]
+    public async Task Publish_CodeRegistersNothing_PublishedWithNothingRunsWarning()
+    {
+        var report = await PublishCodeOnlyAsync("""
+            def helper(ctx, event):
+                ctx.log("never called")
+            """);
+
+        Assert.Equal("published", report["status"]!.GetValue<string>());
+        var warning = Assert.Single(report["warnings"]!.AsArray())!;
+        Assert.Equal((IssueCodes.NothingRuns, "plugin.py"), (warning["code"]!.GetValue<string>(), warning["path"]!.GetValue<string>()));
+        Assert.Contains("@plugin.schedule(seconds)", warning["message"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("message_create", false)]
+    [InlineData("message_edit", false)]
+    [InlineData("message_create", true)]
+    public async Task Publish_CodeMessageHandler_ContentWarningOnlyWithoutReadContent(string eventName, bool requested)
+    {
+        var report = await PublishCodeOnlyAsync($$"""
+            @plugin.on_event("{{eventName}}")
+            def on_message(ctx, event):
+                ctx.log(event["content"])
+            """, requested ? ["messages:read_content"] : []);
+
+        Assert.Equal("published", report["status"]!.GetValue<string>());
+        Assert.Equal(requested ? [] : [IssueCodes.ContentWithoutCapability], Codes(report, "warnings"));
+    }
 }

@@ -74,7 +74,7 @@ public class ManifestParserTests
     [Fact]
     public void Parse_KvListedAsCapability_ValidWithWarningAndNotRequested()
     {
-        var result = Parse("""{"id":"a","version":"1.0","capabilities_required":["kv","messages:send"]}""");
+        var result = Parse("""{"id":"a","version":"1.0","name":"A","capabilities_required":["kv","messages:send"]}""");
 
         Assert.True(result.IsValid);
         Assert.Empty(result.Errors);
@@ -212,12 +212,47 @@ public class ManifestParserTests
     }
 
     [Fact]
-    public void Parse_MissingIdAndVersion_ReportsBoth()
+    public void Parse_MissingIdWithoutFileName_ErrorAndVersionFallsBack()
     {
         var result = Parse("""{"name":"x"}""");
         Assert.Null(result.Manifest);
-        Assert.Contains(result.Errors, e => e.Code == IssueCodes.MissingField && e.Path == "$.id");
-        Assert.Contains(result.Errors, e => e.Code == IssueCodes.MissingField && e.Path == "$.version");
+        Assert.Equal([(IssueCodes.MissingField, "$.id")], result.Errors.Select(e => (e.Code, e.Path)));
+        Assert.Equal([(IssueCodes.FieldFallback, "$.version")], result.Warnings.Select(w => (w.Code, w.Path)));
+    }
+
+    [Fact]
+    public void Parse_NoIdVersionOrName_FallsBackToFileNameZeroAndIdEachWithWarning()
+    {
+        var result = ManifestParser.Parse("""{"description":"d"}"""u8, fallbackId: "hello_world");
+
+        Assert.True(result.IsValid, string.Join("; ", result.Errors));
+        Assert.Equal(("hello_world", "0.0.0", "hello_world"), (result.Manifest!.Id, result.Manifest.Version.Text, result.Manifest.Name));
+        Assert.Equal(["$.id", "$.name", "$.version"], result.Warnings.Where(w => w.Code == IssueCodes.FieldFallback).Select(w => w.Path).Order());
+        Assert.Contains(result.Warnings, w => w.Path == "$.id" && w.Message.Contains("\"id\": \"hello_world\"", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("HelloWorld")]
+    [InlineData("my-plugin-1.0.0")]
+    [InlineData("platform")]
+    public void Parse_NoIdAndFileNameNotAnId_RefusedNamingTheFileName(string fileName)
+    {
+        var result = ManifestParser.Parse("""{"version":"1.0.0"}"""u8, fallbackId: fileName);
+
+        Assert.False(result.IsValid);
+        var error = Assert.Single(result.Errors);
+        Assert.Equal((IssueCodes.InvalidId, "$.id"), (error.Code, error.Path));
+        Assert.Contains($"the file name '{fileName}'", error.Message);
+        Assert.Contains("add \"id\" to manifest.json", error.Message);
+    }
+
+    [Fact]
+    public void Parse_IdPresent_FileNameIgnored()
+    {
+        var result = ManifestParser.Parse("""{"id":"real_id","version":"1.0.0","name":"N"}"""u8, fallbackId: "Other-Name");
+
+        Assert.Equal("real_id", result.Manifest!.Id);
+        Assert.Empty(result.Warnings);
     }
 
     [Fact]
@@ -250,7 +285,7 @@ public class ManifestParserTests
     [Fact]
     public void Parse_UnknownFields_WarnsButStaysValid()
     {
-        var result = Parse("""{"id":"a","version":"1","colour":"red","slash_commands":[{"name":"x","description":"y","emoji":"z"}]}""");
+        var result = Parse("""{"id":"a","version":"1","name":"A","colour":"red","slash_commands":[{"name":"x","description":"y","emoji":"z"}]}""");
         Assert.True(result.IsValid);
         Assert.Equal([("unknown_field", "$.colour"), ("unknown_field", "$.slash_commands[0].emoji")], result.Warnings.Select(w => (w.Code, w.Path)));
     }

@@ -28,11 +28,12 @@ public class ManifestSchemaTests
     private static JsonElement Def(string name) => Schema.Value.RootElement.GetProperty("$defs").GetProperty(name);
 
     [Fact]
-    public void Schema_Draft202012_ParsesAndRequiresIdAndVersion()
+    public void Schema_Draft202012_ParsesAndRequiresNothingAtTheTop()
     {
+        // Every field is optional: id, version and name fall back (the upload's name, 0.0.0, the id) with a warning.
         var root = Schema.Value.RootElement;
         Assert.Equal("https://json-schema.org/draft/2020-12/schema", root.GetProperty("$schema").GetString());
-        Assert.Equal(["id", "version"], root.GetProperty("required").EnumerateArray().Select(e => e.GetString()));
+        Assert.False(root.TryGetProperty("required", out _));
     }
 
     [Fact]

@@ -365,7 +365,7 @@ public class PackageValidatorTests
         {
             var manifest = PluginZip.Manifest(extra: new JsonObject { ["hooks"] = new JsonObject { ["run"] = new JsonObject { ["executable"] = "${PLUGIN_DIR}/bin/run" } } });
             var zip = PluginZip.Build(new Dictionary<string, object> { ["manifest.json"] = manifest, ["bin/run"] = "#!/bin/sh\n", ["lib/a/b.txt"] = "deep" });
-            var report = await new PackageValidator().ExtractAsync(new MemoryStream(zip), destination, TestContext.Current.CancellationToken);
+            var report = await new PackageValidator().ExtractAsync(new MemoryStream(zip), destination, cancellationToken: TestContext.Current.CancellationToken);
             Assert.True(report.IsValid, string.Join("; ", report.Errors));
             Assert.Equal("deep", await File.ReadAllTextAsync(Path.Combine(destination, "lib/a/b.txt"), TestContext.Current.CancellationToken));
             Assert.Equal(["bin/run", "lib/a/b.txt", "manifest.json"],
@@ -390,7 +390,7 @@ public class PackageValidatorTests
         var destination = Directory.CreateTempSubdirectory().FullName;
         try
         {
-            await Assert.ThrowsAsync<IOException>(() => new PackageValidator().ExtractAsync(new MemoryStream(PluginZip.Greet()), destination, TestContext.Current.CancellationToken));
+            await Assert.ThrowsAsync<IOException>(() => new PackageValidator().ExtractAsync(new MemoryStream(PluginZip.Greet()), destination, cancellationToken: TestContext.Current.CancellationToken));
         }
         finally
         {
@@ -411,10 +411,91 @@ public class PackageValidatorTests
             "traversal" => RawZip.Write(WithManifest(new RawEntry("../../outside.txt", [1]))),
             _ => RawZip.Write([new RawEntry("manifest.json", "{"u8.ToArray()), new RawEntry("plugin.py", Code)]),
         };
-        var report = await new PackageValidator().ExtractAsync(new MemoryStream(zip), destination, TestContext.Current.CancellationToken);
+        var report = await new PackageValidator().ExtractAsync(new MemoryStream(zip), destination, cancellationToken: TestContext.Current.CancellationToken);
         Assert.False(report.IsValid);
         Assert.False(Directory.Exists(destination));
         Assert.False(File.Exists(Path.Combine(Path.GetTempPath(), "outside.txt")));
+    }
+
+    private static PackageReport ValidateFiles(IReadOnlyDictionary<string, object> files, string? fallbackId = null) =>
+        new PackageValidator().Validate(new MemoryStream(PluginZip.Build(files)), fallbackId);
+
+    [Fact]
+    public void Validate_PluginPyWithoutDeclaredCommandsCronsOrEvents_EntrypointIsPluginPy()
+    {
+        var report = ValidateFiles(new Dictionary<string, object> { ["manifest.json"] = PluginZip.Manifest("timed"), ["plugin.py"] = "@plugin.schedule(30)\ndef tick(ctx):\n    pass\n" });
+
+        Assert.True(report.IsValid, string.Join("; ", report.Errors));
+        Assert.Equal(PluginManifest.DefaultEntrypoint, report.Manifest!.Entrypoint);
+    }
+
+    [Theory]
+    [InlineData("""{"executable":"${PLUGIN_DIR}/plugin.py"}""", null)]
+    [InlineData("""{"executable":"python3","args":["${PLUGIN_DIR}/plugin.py"]}""", null)]
+    [InlineData("""{"constant":"hi"}""", "plugin.py")]
+    public void Validate_PluginPyAndHooks_EntrypointUnlessAHookRunsIt(string hook, string? entrypoint)
+    {
+        var manifest = PluginZip.Manifest("hooked", extra: new JsonObject { ["hooks"] = new JsonObject { ["hi"] = JsonNode.Parse(hook) } });
+        var report = ValidateFiles(new Dictionary<string, object> { ["manifest.json"] = manifest, ["plugin.py"] = "print('hi')\n" });
+
+        Assert.True(report.IsValid, string.Join("; ", report.Errors));
+        Assert.Equal(entrypoint, report.Manifest!.Entrypoint);
+    }
+
+    [Fact]
+    public void Validate_EntrypointNullWithPluginPy_StaysWithoutCode()
+    {
+        var manifest = PluginZip.Manifest("declared", extra: new JsonObject { ["entrypoint"] = null });
+        var report = ValidateFiles(new Dictionary<string, object> { ["manifest.json"] = manifest, ["plugin.py"] = "" });
+
+        Assert.Null(report.Manifest!.Entrypoint);
+    }
+
+    [Theory]
+    [InlineData("message_create")]
+    [InlineData("message_edit")]
+    public void Validate_ManifestMessageEventWithoutReadContent_WarnsContentWithoutCapability(string eventName)
+    {
+        var manifest = PluginZip.Manifest("reader", extra: new JsonObject { ["events"] = new JsonArray(eventName, "member_join") });
+        var report = ValidateFiles(new Dictionary<string, object> { ["manifest.json"] = manifest, ["plugin.py"] = "" });
+
+        Assert.True(report.IsValid, string.Join("; ", report.Errors));
+        var warning = Assert.Single(report.Warnings, w => w.Code == IssueCodes.ContentWithoutCapability);
+        Assert.Equal("$.events", warning.Path);
+        Assert.Contains($"{eventName} handler will see content: ''", warning.Message);
+        Assert.Contains("add \"messages:read_content\" to \"capabilities_required\"", warning.Message);
+    }
+
+    [Fact]
+    public void Validate_ManifestMessageEventWithReadContent_NoContentWarning()
+    {
+        var manifest = PluginZip.Manifest("reader", extra: new JsonObject { ["events"] = new JsonArray("message_create"), ["capabilities_required"] = new JsonArray("messages:read_content") });
+        var report = ValidateFiles(new Dictionary<string, object> { ["manifest.json"] = manifest, ["plugin.py"] = "" });
+
+        Assert.DoesNotContain(report.Warnings, w => w.Code == IssueCodes.ContentWithoutCapability);
+    }
+
+    /// <summary>The manifest-and-hooks document's example: every field optional, no id and no version.</summary>
+    [Fact]
+    public void Validate_Seed004ShapedManifestWithoutIdOrVersion_ValidWithFallbacks()
+    {
+        var manifest = JsonNode.Parse("""
+            {
+              "name": "Exporter",
+              "description": "Exports things",
+              "mcvm_version": "1.0.0",
+              "hooks": { "export": { "executable": "${PLUGIN_DIR}/bin/export", "args": ["--json"] }, "greeting": { "constant": "hi" } },
+              "subcommands": { "export": "Export data" },
+              "dependencies": ["my_library"],
+              "protocol_version": 1,
+              "raw_transfer": false
+            }
+            """)!;
+        var report = ValidateFiles(new Dictionary<string, object> { ["manifest.json"] = manifest, ["bin/export"] = "#!/bin/sh\necho '{}'\n" }, fallbackId: "exporter");
+
+        Assert.True(report.IsValid, string.Join("; ", report.Errors));
+        Assert.Equal(("exporter", "0.0.0", "Exporter"), (report.Manifest!.Id, report.Manifest.Version.Text, report.Manifest.Name));
+        Assert.Equal(["$.id", "$.version"], report.Warnings.Where(w => w.Code == IssueCodes.FieldFallback).Select(w => w.Path).Order());
     }
 
     private sealed class NonSeekableStream(byte[] data) : MemoryStream(data)

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Azure;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Serverless.Functions.Hosting;
 using Serverless.Functions.Packages;
@@ -215,5 +216,62 @@ public sealed class UploadProcessorTests(Azurite azurite, DockerFixture docker) 
         var report = JsonNode.Parse((await reportBlob.DownloadContentAsync()).Content.ToString())!;
         Assert.Equal("published", report["status"]!.GetValue<string>());
         Assert.Equal("3.0.0", report["plugin"]!["version"]!.GetValue<string>());
+    }
+
+    /// <summary>Shaped like the manifest-and-hooks document's example: every field optional, the id from where the file lies.</summary>
+    [Fact]
+    public async Task Process_ManifestWithoutIdOrVersion_PublishedAsUploadNameAtZeroWithWarnings()
+    {
+        var rig = await RigAsync();
+        var name = NewId();
+        var manifest = JsonNode.Parse("""
+            {
+              "name": "Exporter",
+              "description": "Exports things",
+              "mcvm_version": "1.0.0",
+              "hooks": { "export": { "executable": "${PLUGIN_DIR}/bin/export", "args": ["--json"] } },
+              "subcommands": { "export": "Export data" },
+              "dependencies": [],
+              "protocol_version": 1,
+              "raw_transfer": false
+            }
+            """)!;
+        var zip = PluginZip.Build(new Dictionary<string, object> { ["manifest.json"] = manifest, ["bin/export"] = "#!/bin/sh\necho '{}'\n" });
+
+        var report = await rig.UploadAndProcessAsync("acme", name, zip);
+
+        Assert.True(report["status"]!.GetValue<string>() == "published", report.ToJsonString());
+        Assert.Equal((name, "0.0.0"), (report["plugin"]!["id"]!.GetValue<string>(), report["plugin"]!["version"]!.GetValue<string>()));
+        var fallbacks = report["warnings"]!.AsArray().Where(w => w!["code"]!.GetValue<string>() == IssueCodes.FieldFallback).Select(w => w!["path"]!.GetValue<string>());
+        Assert.Equal(["$.id", "$.version"], fallbacks.Order());
+        var record = await rig.Catalog.GetVersionAsync(name, PluginVersion.Parse("0.0.0"), CancellationToken.None);
+        Assert.Contains(record!.Warnings, w => w.Code == IssueCodes.FieldFallback && w.Path == "$.id");
+        var cache = Directory.CreateTempSubdirectory("fallback-cache-").FullName;
+        try
+        {
+            var files = new Serverless.Functions.Invocations.PluginFiles(rig.Catalog, new PackageValidator(),
+                new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["PLUGIN_CACHE_DIR"] = cache }).Build());
+            var package = await files.GetAsync(name, PluginVersion.Parse("0.0.0"), CancellationToken.None);
+            Assert.Equal((name, "Exporter"), (package.Manifest.Id, package.Manifest.Name));
+        }
+        finally
+        {
+            Directory.Delete(cache, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Process_ManifestWithoutIdAndUploadNameNotAnId_RejectedNamingTheName()
+    {
+        var rig = await RigAsync();
+        var name = "My-Plugin-" + Guid.NewGuid().ToString("N")[..6];
+        var zip = PluginZip.Build(new Dictionary<string, object> { ["manifest.json"] = new JsonObject { ["version"] = "1.0.0", ["hooks"] = new JsonObject { ["hi"] = new JsonObject { ["constant"] = "hi" } } } });
+
+        var report = await rig.UploadAndProcessAsync("acme", name, zip);
+
+        Assert.Equal("rejected", report["status"]!.GetValue<string>());
+        var error = Assert.Single(report["errors"]!.AsArray())!;
+        Assert.Equal(IssueCodes.InvalidId, error["code"]!.GetValue<string>());
+        Assert.Contains($"'{name}' is not a plugin id", error["message"]!.GetValue<string>());
     }
 }

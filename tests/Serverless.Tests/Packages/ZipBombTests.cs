@@ -190,7 +190,7 @@ public class ZipBombTests
             var destination = Path.Combine(Path.GetTempPath(), "pkgbomb-" + Guid.NewGuid().ToString("N"));
             try
             {
-                var extracted = await new PackageValidator().ExtractAsync(new MemoryStream(bomb), destination, TestContext.Current.CancellationToken);
+                var extracted = await new PackageValidator().ExtractAsync(new MemoryStream(bomb), destination, cancellationToken: TestContext.Current.CancellationToken);
                 Assert.True(extracted.IsValid);
                 var written = Directory.EnumerateFiles(destination, "*", SearchOption.AllDirectories).ToList();
                 Assert.Equal(17, written.Count);

@@ -5,12 +5,15 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Serverless.Functions.Events;
 using Serverless.Functions.Hosting;
 using Serverless.Functions.Packages;
 using Serverless.Functions.Schedules;
 using Serverless.Functions.Storage;
+using Serverless.Tests.Events;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Invocations;
+using Serverless.Tests.Packages.Fixtures;
 using Serverless.Tests.Sandbox;
 
 namespace Serverless.Tests.Schedules;
@@ -23,6 +26,7 @@ namespace Serverless.Tests.Schedules;
 public sealed class SchedulesEndToEndTests(Azurite azurite, DockerFixture docker) : IAsyncLifetime
 {
     private const string AdminKey = "schedules-e2e-key";
+    private const string EventsSecret = "schedules-e2e-events-secret-0123456789";
     private readonly FakeTimeProvider _clock = new(ScheduleRig.Start);
     private readonly string _table = Azurite.UniqueName("schedules");
     private WebApplicationFactory<Program> _app = null!;
@@ -40,6 +44,7 @@ public sealed class SchedulesEndToEndTests(Azurite azurite, DockerFixture docker
             b.UseSetting("SANDBOX_PLATFORM_NAME", docker.PlatformName);
             b.UseSetting("PLUGIN_CACHE_DIR", _cacheDir);
             b.UseSetting("ADMIN_API_KEY", AdminKey);
+            b.UseSetting(EventsOptions.SecretSetting, EventsSecret);
             b.ConfigureTestServices(services =>
             {
                 services.AddSchedules();
@@ -82,6 +87,61 @@ public sealed class SchedulesEndToEndTests(Azurite azurite, DockerFixture docker
 
         Assert.Equal(0, early.ReturnValue!["fired"]!.GetValue<int>());
         Assert.Equal(["heartbeat #1", "heartbeat #2"], (await LogsAsync(id, guild)).Where(m => m.StartsWith("heartbeat", StringComparison.Ordinal)));
+    }
+
+    /// <summary>
+    /// A plugin whose manifest declares no command, cron or event (no "entrypoint" either): its plugin.py alone
+    /// makes it code, so publishing boots it and what the code registers runs after install.
+    /// </summary>
+    [Fact]
+    public async Task CodeOnlyPlugin_ScheduleCronAndEventWithoutManifestDeclarations_AllThreeRunAfterInstall()
+    {
+        var id = "e2e_" + Guid.NewGuid().ToString("N")[..10];
+        var guild = ScheduleRig.NewGuild();
+        var zip = PluginZip.Build(new Dictionary<string, object>
+        {
+            ["manifest.json"] = PluginZip.Manifest(id, "1.0.0", new JsonObject { ["name"] = "Timed" }),
+            ["plugin.py"] = """
+                @plugin.schedule(30)
+                def half_minute(ctx):
+                    ctx.log("schedule ran")
+
+                @plugin.cron("* * * * *")
+                def every_minute(ctx):
+                    ctx.log("cron ran")
+
+                @plugin.on_event("member_join")
+                def joined(ctx, event):
+                    ctx.log("member_join " + event["user_id"])
+                """,
+        });
+        var published = await PublishAsync(id, zip);
+        Assert.True(published["status"]!.GetValue<string>() == "published", published.ToJsonString());
+        Assert.Empty(published["warnings"]!.AsArray());
+        var install = await _http.PutAsJsonAsync($"/api/admin/guilds/{guild}/plugins/{id}", new JsonObject { ["version"] = "^1.0" });
+        Assert.Equal(HttpStatusCode.Created, install.StatusCode);
+
+        var halfMinute = await TickAsync(ScheduleRig.Start.AddSeconds(30));
+        await WaitForLogAsync(id, guild, "schedule ran");
+        var minute = await TickAsync(ScheduleRig.Start.AddMinutes(1));
+        await WaitForLogAsync(id, guild, "cron ran");
+        using var joined = EventsEndpointTests.Signed(EventsEndpointTests.Body(guild, "member_join", new JsonObject { ["user_id"] = "42", ["username"] = "ann", ["guild_id"] = guild }),
+            EventsSecret, _clock.GetUtcNow().ToUnixTimeSeconds());
+        var answer = JsonNode.Parse(await (await _http.SendAsync(joined)).Content.ReadAsStringAsync())!;
+        await WaitForLogAsync(id, guild, "member_join 42");
+
+        Assert.Equal(1, halfMinute.ReturnValue!["fired"]!.GetValue<int>());
+        Assert.Equal(2, minute.ReturnValue!["fired"]!.GetValue<int>());
+        Assert.True(answer["fanned_out"]!.GetValue<int>() == 1, answer.ToJsonString());
+    }
+
+    private async Task<JsonObject> PublishAsync(string id, byte[] zip)
+    {
+        var blobs = new BlobServiceClient(azurite.Account);
+        await blobs.GetBlobContainerClient(UploadRef.Container).CreateIfNotExistsAsync();
+        await blobs.GetBlobContainerClient(UploadRef.Container).GetBlobClient($"acme/{id}.zip").UploadAsync(BinaryData.FromBytes(zip), overwrite: true);
+        return (await _app.Services.GetRequiredService<PackagesFunction>().RunAsync(
+            new FunctionInvocationRequest([], new JsonObject { ["publisher"] = "acme", ["name"] = id }), TestContext.Current.CancellationToken)).ReturnValue!;
     }
 
     /// <summary>The host's timer payload for one tick, run in-process as the local timer runs it.</summary>
