@@ -21,6 +21,30 @@ public sealed class PackCommandTests : IDisposable
     private static List<ZipArchiveEntry> Entries(string zip) => [.. new ZipArchive(File.OpenRead(zip)).Entries];
 
     [Fact]
+    public async Task ValidateAndPack_ManifestWithoutIdOrVersion_FolderNameIsTheIdAndZipIsNamedForUpload()
+    {
+        var root = _cli.PathOf("hello_world");
+        Directory.CreateDirectory(root);
+        await File.WriteAllTextAsync(Path.Combine(root, "manifest.json"), """{"name":"Hello","hooks":{"hi":{"constant":"hi"}}}""", TestContext.Current.CancellationToken);
+        Directory.CreateDirectory(_cli.PathOf("Bad-Name"));
+        File.Copy(Path.Combine(root, "manifest.json"), _cli.PathOf("Bad-Name/manifest.json"));
+
+        var validated = await _cli.RunAsync("validate", root, "--json");
+        var packed = await _cli.RunAsync("pack", root);
+        var zipValidated = await _cli.RunAsync("validate", Path.Combine(root, "dist", "hello_world.zip"), "--json");
+        var refused = await _cli.RunAsync("validate", _cli.PathOf("Bad-Name"));
+
+        Assert.True(validated.ExitCode == ExitCodes.Ok, validated.ToString());
+        Assert.Equal(("hello_world", "0.0.0"), (validated.Json["plugin"]!["id"]!.GetValue<string>(), validated.Json["plugin"]!["version"]!.GetValue<string>()));
+        Assert.Equal(["$.id", "$.version"], validated.Json["warnings"]!.AsArray().Select(w => w!["path"]!.GetValue<string>()).Order());
+        Assert.True(packed.ExitCode == ExitCodes.Ok, packed.ToString());
+        Assert.Contains($"wrote {Path.Combine(root, "dist", "hello_world.zip")}", packed.Out);
+        Assert.Equal("hello_world", zipValidated.Json["plugin"]!["id"]!.GetValue<string>());
+        Assert.Equal(ExitCodes.Failed, refused.ExitCode);
+        Assert.Contains("the file name 'Bad-Name' is not a plugin id", refused.Out);
+    }
+
+    [Fact]
     public async Task Pack_Twice_ByteIdenticalZips()
     {
         var root = await ScaffoldAsync();

@@ -61,8 +61,7 @@ public sealed class EndToEndEventTests(Azurite azurite, DockerFixture docker) : 
         Directory.Delete(_cacheDir, recursive: true);
     }
 
-    // "entrypoint" says the plugin has code although its manifest declares no command: only then does
-    // publishing boot it and record what it listens to (docs/events.md).
+    // An explicit "entrypoint" (plugin.py alone would do: docs/events.md) makes publishing boot the plugin and record what it listens to.
     private static byte[] Zip(string id, string version, string code, params string[] capabilities) => PluginZip.Build(new Dictionary<string, object>
     {
         ["manifest.json"] = PluginZip.Manifest(id, version, new JsonObject
