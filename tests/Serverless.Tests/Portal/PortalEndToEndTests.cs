@@ -83,18 +83,27 @@ public sealed class PortalEndToEndTests(Azurite azurite, DockerFixture docker) :
     /// </summary>
     private static async Task UploadAsync(IPage page, string zipPath, string expectedStatus)
     {
+        var seen = new List<string>();
         for (var attempt = 1; ; attempt++)
         {
             await page.Locator("#publisher").WaitForAsync();
             await page.FillAsync("#publisher", "acme");
+            await Assertions.Expect(page.Locator("#publisher")).ToHaveValueAsync("acme");
             await page.SetInputFilesAsync("#file", zipPath);
             try
             {
-                await page.Locator($"#report[data-status={expectedStatus}]").WaitForAsync(new() { Timeout = 30_000 });
+                await page.Locator($"#report[data-status={expectedStatus}]").WaitForAsync(new() { Timeout = 45_000 });
                 return;
             }
             catch (TimeoutException) when (attempt < 3)
             {
+                // What the page showed, so a third failure says what the first two were.
+                seen.Add($"attempt {attempt}: {await page.InnerTextAsync("#view")}");
+            }
+            catch (TimeoutException ex)
+            {
+                seen.Add($"attempt {attempt}: {await page.InnerTextAsync("#view")}");
+                throw new TimeoutException(string.Join("\n---\n", seen), ex);
             }
         }
     }
@@ -402,6 +411,44 @@ public sealed class PortalEndToEndTests(Azurite azurite, DockerFixture docker) :
         catch
         {
             await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "failure-phone.png"), FullPage = true });
+            throw;
+        }
+    }
+
+    [Fact]
+    public async Task Portal_InstallOfAVersionWithPublishWarnings_ConsentShowsThem()
+    {
+        var id = NewId();
+        var guild = NewGuild();
+        // A message_create handler without messages:read_content: the admin is told it will see no content.
+        const string code = """
+            @plugin.on_event("message_create")
+            def seen(ctx, event):
+                ctx.log(f"content: {event['content']!r}")
+            """;
+        var manifest = new JsonObject { ["id"] = id, ["version"] = "1.0.0", ["capabilities_required"] = new JsonArray("messages:send") };
+        var report = await _app.PublishAsync("acme", id, PluginZip.Build(new Dictionary<string, object> { ["manifest.json"] = manifest, ["plugin.py"] = code }));
+        Assert.Equal("published", report["status"]!.GetValue<string>());
+
+        var (playwright, browser) = await Chromium.LaunchAsync();
+        using var _ = playwright;
+        await using var __ = browser;
+        var page = await browser.NewPageAsync();
+        page.SetDefaultTimeout(Timeout);
+        try
+        {
+            await page.GotoAsync(_app.BaseUrl + "/portal");
+            await page.FillAsync("#admin-key", PortalApp.AdminKey);
+            await page.ClickAsync("#sign-in");
+            await page.Locator("#nav").WaitForAsync();
+            await page.GotoAsync($"{_app.BaseUrl}/portal/#/installs?guild={guild}&plugin={id}");
+            var warning = page.Locator("#install-details .warnings li[data-code=content_without_capability]");
+            await warning.WaitForAsync();
+            Assert.Contains("messages:read_content", await warning.InnerTextAsync());
+        }
+        catch
+        {
+            await page.ScreenshotAsync(new() { Path = Path.Combine(Chromium.ArtifactsDirectory, "failure-consent-warnings.png"), FullPage = true });
             throw;
         }
     }
