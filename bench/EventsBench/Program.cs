@@ -18,6 +18,7 @@ using Serverless.Functions.Invocations;
 using Serverless.Functions.Packages;
 using Serverless.Functions.Storage;
 using Serverless.Functions.WorkQueue;
+using Serverless.LocalHost;
 
 var installCounts = Arg("--installs", "1,10,100").Split(',').Select(int.Parse).ToArray();
 var eventCount = int.Parse(Arg("--events", "400"), CultureInfo.InvariantCulture);
@@ -58,15 +59,14 @@ try
     builder.Services.AddSingleton(TimeProvider.System);
     builder.Services.AddStorage(builder.Configuration);
     builder.Services.AddSingleton<WorkItemBodies>();
-    builder.Services.AddSingleton<WorkQueueSignal>();
-    builder.Services.AddSingleton<IWorkQueue>(sp => new StorageWorkQueue(queues, sp.GetRequiredService<WorkItemBodies>(), sp.GetRequiredService<WorkQueueSignal>(), queueName));
+    builder.Services.AddSingleton<IWorkQueue>(sp => new StorageWorkQueue(queues, sp.GetRequiredService<WorkItemBodies>(), queueName));
     builder.Services.AddSingleton<PluginCatalog>();
     builder.Services.AddSingleton<PackageValidator>();
     builder.Services.AddSingleton<PluginFiles>();
     builder.Services.AddSingleton<InstallStore>();
     builder.Services.AddEvents(builder.Configuration);
     await using var app = builder.Build();
-    app.MapEvents();
+    app.MapHttpFunctions([typeof(EventsFunction)]);
     await app.StartAsync();
 
     Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {CpuModel()}, .NET {Environment.Version}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");

@@ -29,7 +29,7 @@ var tableName = "benchschedules" + Guid.NewGuid().ToString("N")[..8];
 var store = new ScheduleStore(tables, tableName);
 await store.Table.CreateIfNotExistsAsync();
 await blobs.GetBlobContainerClient(WorkItemBodies.ContainerName).CreateIfNotExistsAsync();
-var queue = new StorageWorkQueue(queues, new WorkItemBodies(blobs), new WorkQueueSignal(), "benchticks" + Guid.NewGuid().ToString("N")[..8]);
+var queue = new StorageWorkQueue(queues, new WorkItemBodies(blobs), "benchticks" + Guid.NewGuid().ToString("N")[..8]);
 await queue.Queue.CreateIfNotExistsAsync();
 var catalog = new PluginCatalog(tables, blobs);
 var files = new PluginFiles(catalog, new PackageValidator(), new ConfigurationBuilder().Build());

@@ -25,20 +25,7 @@ public static class AdminEndpoints
         return services;
     }
 
-    public static void MapAdmin(this IEndpointRouteBuilder app)
-    {
-        var admin = app.MapGroup("/api/admin").AddEndpointFilter<AdminKeyFilter>();
-        admin.MapPut("/guilds/{guildId}/plugins/{pluginId}", InstallAsync);
-        admin.MapDelete("/guilds/{guildId}/plugins/{pluginId}", UninstallAsync);
-        admin.MapGet("/guilds/{guildId}/plugins", ListAsync);
-        admin.MapPost("/guilds/{guildId}/commands/sync", async (string guildId, CommandSync sync, CancellationToken cancellationToken) =>
-            Results.Json((await sync.SyncAsync(guildId, cancellationToken)).ToJson()));
-        admin.MapGet("/plugins/{pluginId}/logs", LogsAsync);
-        admin.MapCatalogAdmin();
-        admin.MapPublisherAdmin();
-    }
-
-    private static async Task<IResult> InstallAsync(string guildId, string pluginId, HttpRequest request, Installer installer, CommandSync sync, CancellationToken cancellationToken)
+    internal static async Task<IResult> InstallAsync(string guildId, string pluginId, HttpRequest request, Installer installer, CommandSync sync, CancellationToken cancellationToken)
     {
         InstallRequest body;
         try
@@ -71,7 +58,7 @@ public static class AdminEndpoints
         }
     }
 
-    private static async Task<IResult> UninstallAsync(string guildId, string pluginId, Installer installer, CommandSync sync, HttpContext http, CancellationToken cancellationToken)
+    internal static async Task<IResult> UninstallAsync(string guildId, string pluginId, Installer installer, CommandSync sync, HttpContext http, CancellationToken cancellationToken)
     {
         var removed = await installer.UninstallAsync(guildId, pluginId, cancellationToken);
         if (removed is null)
@@ -91,7 +78,7 @@ public static class AdminEndpoints
     /// Each install with <c>custom_id_prefix</c>, the prefix its custom_ids carry (for <c>local/plugin invoke --component</c>),
     /// and <c>update</c>, a newer version it allows but is not on (<see cref="PendingUpdate"/>).
     /// </summary>
-    private static async Task<IResult> ListAsync(string guildId, InstallStore installs, Installer installer, Interactions.CustomIds customIds, CancellationToken cancellationToken)
+    internal static async Task<IResult> ListAsync(string guildId, InstallStore installs, Installer installer, Interactions.CustomIds customIds, CancellationToken cancellationToken)
     {
         var list = new JsonArray();
         foreach (var install in await installs.ListAsync(guildId, cancellationToken))
@@ -104,7 +91,7 @@ public static class AdminEndpoints
     }
 
     /// <summary>The newest lines, oldest first; 404 for an id nobody has published, whose log could only be empty.</summary>
-    private static async Task<IResult> LogsAsync(string pluginId, string? guild, int? limit, PluginLogs logs, PluginCatalog catalog, CancellationToken cancellationToken)
+    internal static async Task<IResult> LogsAsync(string pluginId, string? guild, int? limit, PluginLogs logs, PluginCatalog catalog, CancellationToken cancellationToken)
     {
         if ((await catalog.GetVersionsAsync(pluginId, cancellationToken)).Count == 0)
         {

@@ -18,19 +18,7 @@ namespace Serverless.Functions.Admin;
 /// </summary>
 public static class CatalogEndpoints
 {
-    public static void MapCatalogAdmin(this RouteGroupBuilder admin)
-    {
-        admin.MapGet("/plugins", ListPluginsAsync);
-        admin.MapGet("/plugins/{pluginId}/versions", ListVersionsAsync);
-        admin.MapGet("/reports", ListReportsAsync);
-        admin.MapGet("/reports/{publisher}/{name}", GetReportAsync);
-        admin.MapPost("/uploads/{publisher}/{name}", UploadAsync);
-        admin.MapGet("/invocations", ListInvocationsAsync);
-        admin.MapGet("/guilds", ListGuildsAsync);
-        admin.MapGet("/guilds/{guildId}/commands", CommandStatusAsync);
-    }
-
-    private static async Task<IResult> ListPluginsAsync(PluginCatalog catalog, CancellationToken cancellationToken)
+    internal static async Task<IResult> ListPluginsAsync(PluginCatalog catalog, CancellationToken cancellationToken)
     {
         var result = new JsonArray();
         foreach (var (id, publisher) in (await catalog.ListAsync(cancellationToken)).OrderBy(p => p.Id, StringComparer.Ordinal))
@@ -49,7 +37,7 @@ public static class CatalogEndpoints
     }
 
     /// <summary>Oldest first, each with what an installer must consent to: capabilities, commands, and the publish report's warnings.</summary>
-    private static async Task<IResult> ListVersionsAsync(string pluginId, PluginCatalog catalog, PluginFiles files, CancellationToken cancellationToken)
+    internal static async Task<IResult> ListVersionsAsync(string pluginId, PluginCatalog catalog, PluginFiles files, CancellationToken cancellationToken)
     {
         var versions = await catalog.GetVersionsAsync(pluginId, cancellationToken);
         if (versions.Count == 0)
@@ -85,7 +73,7 @@ public static class CatalogEndpoints
     /// The newest reports (of one publisher, or everyone's), newest first; with <c>plugin</c>, only those of that
     /// plugin id (a report without a readable manifest counts when its upload name is the id).
     /// </summary>
-    private static async Task<IResult> ListReportsAsync(string? publisher, string? plugin, int? limit, BlobServiceClient blobs, CancellationToken cancellationToken)
+    internal static async Task<IResult> ListReportsAsync(string? publisher, string? plugin, int? limit, BlobServiceClient blobs, CancellationToken cancellationToken)
     {
         if (publisher is not null && !UploadRef.IsValidSegment(publisher))
         {
@@ -123,7 +111,7 @@ public static class CatalogEndpoints
     }
 
     /// <summary>One upload's report; with <c>etag</c>, only the report written for that very upload (404 until it is).</summary>
-    private static async Task<IResult> GetReportAsync(string publisher, string name, string? etag, BlobServiceClient blobs, CancellationToken cancellationToken)
+    internal static async Task<IResult> GetReportAsync(string publisher, string name, string? etag, BlobServiceClient blobs, CancellationToken cancellationToken)
     {
         if (UploadRef.FromBlobName($"{publisher}/{name}.zip") is not { } upload)
         {
@@ -168,7 +156,7 @@ public static class CatalogEndpoints
     /// The portal's drag-and-drop: the body (the zip) goes to <c>plugin-uploads/{publisher}/{name}.zip</c>,
     /// exactly where the CLI and the contract put uploads; the verdict follows at GET /reports/{publisher}/{name}?etag=….
     /// </summary>
-    private static async Task<IResult> UploadAsync(string publisher, string name, HttpContext http, BlobServiceClient blobs, PackageValidator validator, CancellationToken cancellationToken)
+    internal static async Task<IResult> UploadAsync(string publisher, string name, HttpContext http, BlobServiceClient blobs, PackageValidator validator, CancellationToken cancellationToken)
     {
         if (UploadRef.FromBlobName($"{publisher}/{name}.zip") is not { } upload)
         {
@@ -213,7 +201,7 @@ public static class CatalogEndpoints
         }, statusCode: 202);
     }
 
-    private static async Task<IResult> ListInvocationsAsync(string? plugin, string? guild, string? interaction, int? limit, InvocationHistory history, CancellationToken cancellationToken)
+    internal static async Task<IResult> ListInvocationsAsync(string? plugin, string? guild, string? interaction, int? limit, InvocationHistory history, CancellationToken cancellationToken)
     {
         var records = await history.ListAsync(Blank(plugin), Blank(guild), Blank(interaction), Math.Clamp(limit ?? 50, 1, 500), cancellationToken);
         return Results.Json(new JsonArray(records.Select(r => (JsonNode)r.ToJson()).ToArray()));
@@ -221,7 +209,7 @@ public static class CatalogEndpoints
 
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
-    private static async Task<IResult> ListGuildsAsync(InstallStore installs, CancellationToken cancellationToken)
+    internal static async Task<IResult> ListGuildsAsync(InstallStore installs, CancellationToken cancellationToken)
     {
         var guilds = new SortedDictionary<string, List<string>>(StringComparer.Ordinal);
         await foreach (var install in installs.ListAllAsync(cancellationToken))
@@ -240,7 +228,7 @@ public static class CatalogEndpoints
     }
 
     /// <summary>Reads Discord's commands and compares; changes nothing (POST …/commands/sync does).</summary>
-    private static async Task<IResult> CommandStatusAsync(string guildId, CommandSync sync, CancellationToken cancellationToken)
+    internal static async Task<IResult> CommandStatusAsync(string guildId, CommandSync sync, CancellationToken cancellationToken)
     {
         var declared = await sync.DeclaredAsync(guildId, cancellationToken);
         var (status, registered, error) = await sync.CompareAsync(declared, guildId, cancellationToken);

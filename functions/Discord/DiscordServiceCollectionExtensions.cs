@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Serverless.Functions.Admin;
 
 namespace Serverless.Functions.Discord;
 
@@ -39,10 +38,7 @@ public static class DiscordServiceCollectionExtensions
     /// oldest first. <c>since</c> is an ISO 8601 time or Unix milliseconds; <c>interaction</c> an
     /// interaction id or token. 404 when a bot token is set (calls go to Discord, nothing is recorded).
     /// </summary>
-    public static RouteHandlerBuilder MapDiscordRecorder(this IEndpointRouteBuilder app) =>
-        app.MapGet("/api/admin/discord/recorded", Recorded).AddEndpointFilter<AdminKeyFilter>();
-
-    private static IResult Recorded(DiscordRecorder recorder, DiscordOptions options, string? since, string? interaction)
+    internal static IResult Recorded(DiscordRecorder recorder, DiscordOptions options, string? since, string? interaction)
     {
         if (!options.UsesRecorder)
         {

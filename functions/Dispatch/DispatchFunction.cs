@@ -1,4 +1,5 @@
-using System.Text.Json.Nodes;
+using Azure.Storage.Queues.Models;
+using Microsoft.Azure.Functions.Worker;
 using Serverless.Functions.Hosting;
 using Serverless.Functions.WorkQueue;
 
@@ -19,36 +20,26 @@ public interface IWorkItemHandler
 }
 
 /// <summary>
-/// The queue-triggered function: <c>serviceBusTrigger</c> on <c>invocations</c> in Azure, the local
-/// queue pump on Azurite. Throwing fails the delivery, so the queue retries and finally dead-letters.
+/// The queue-triggered function on the storage queue <c>invocations</c>. Throwing fails the delivery, so the
+/// queue trigger retries and, after <see cref="MaxDeliveries"/> tries, moves the message to <c>invocations-poison</c>.
 /// </summary>
-public sealed class DispatchFunction(IEnumerable<IWorkItemHandler> handlers, WorkItemBodies bodies, ILogger<DispatchFunction> logger) : ITriggeredFunction
+public sealed class DispatchFunction(IEnumerable<IWorkItemHandler> handlers, WorkItemBodies bodies, ILogger<DispatchFunction> logger)
 {
     public const string FunctionName = "dispatch";
 
-    /// <summary>Deliveries before dead-lettering: the local pump's poison threshold and the Service Bus queue's max delivery count.</summary>
+    /// <summary>Deliveries before dead-lettering: host.json's <c>queues.maxDequeueCount</c>, which the local host reads too.</summary>
     public const int MaxDeliveries = 5;
-    public const string MessageBinding = "message";
 
-    public string Name => FunctionName;
-
-    public async Task<FunctionInvocationResponse> RunAsync(FunctionInvocationRequest request, CancellationToken cancellationToken)
+    [Function(FunctionName)]
+    public async Task RunAsync(
+        [QueueTrigger(WorkQueueRegistration.QueueName, Connection = StorageLayout.Connection)] QueueMessage message,
+        CancellationToken cancellationToken)
     {
-        var message = request.RequireData(MessageBinding);
-        var json = message is JsonValue value && value.TryGetValue<string>(out var text) ? text : message.ToJsonString();
-        WorkItem item;
-        try
-        {
-            item = WorkItem.Parse(json);
-        }
-        catch (WorkItemFormatException ex)
-        {
-            throw new InvalidInvocationException(ex.Message);
-        }
-
+        // The trigger has decoded the base64 the work queue writes.
+        var item = WorkItem.Parse(message.Body.ToString());
         var handler = handlers.FirstOrDefault(h => h.Kind == item.Kind)
-            ?? throw new InvalidInvocationException($"no handler for work item kind '{item.Kind}'");
-        var delivery = new Delivery(request.MetadataInt("DeliveryCount") ?? 1, request.MetadataString("MessageId"));
+            ?? throw new WorkItemFormatException($"no handler for work item kind '{item.Kind}'");
+        var delivery = new Delivery((int)message.DequeueCount, message.MessageId);
         var resolved = await bodies.ResolveAsync(item, cancellationToken);
 
         logger.LogInformation("Dispatching {Kind} {Id} (delivery {Count})", item.Kind, item.Id, delivery.Count);
@@ -70,9 +61,5 @@ public sealed class DispatchFunction(IEnumerable<IWorkItemHandler> handlers, Wor
             throw;
         }
         await bodies.ForgetAsync(item, cancellationToken);
-
-        return FunctionInvocationResponse.Done(
-            new JsonObject { ["id"] = item.Id, ["kind"] = item.Kind, ["status"] = "done" },
-            $"dispatched {item.Kind} {item.Id}");
     }
 }

@@ -176,10 +176,7 @@ public static class EventsEndpoint
         return services;
     }
 
-    public static void MapEvents(this IEndpointRouteBuilder app) =>
-        app.MapPost("/api/events", HandleAsync);
-
-    private static async Task<IResult> HandleAsync(HttpContext http, EventsOptions options, EventIntake intake, TimeProvider clock, ILoggerFactory loggers)
+    internal static async Task<IResult> HandleAsync(HttpContext http, EventsOptions options, EventIntake intake, TimeProvider clock, ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger(typeof(EventsEndpoint));
         if (options.Secret is null)

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Serverless.Functions.Sandbox;
 using Serverless.Functions.Storage;
@@ -14,31 +15,45 @@ public static class HealthEndpoints
             .AddCheck<StorageHealthCheck>("storage", timeout: TimeSpan.FromSeconds(5))
             .AddCheck<QueueHealthCheck>("queue", timeout: TimeSpan.FromSeconds(5))
             .AddCheck<SandboxHealthCheck>("sandbox", timeout: TimeSpan.FromSeconds(5));
+        services.TryAddSingleton(HealthHost.Functions);
         return services;
     }
 
-    /// <summary><c>GET /api/health</c>: 200 when every part is healthy, else 503, with each part's status and detail.</summary>
-    public static void MapHealth(this IEndpointRouteBuilder app) =>
-        app.MapGet("/api/health", async (HealthCheckService health, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// <c>GET /api/health</c>: 200 when every part is healthy, else 503, with each part's status and detail,
+    /// and which host runs the functions (<see cref="HealthHost"/>).
+    /// </summary>
+    internal static async Task<IResult> ReportAsync(HealthCheckService health, HealthHost host, CancellationToken cancellationToken)
+    {
+        var report = await health.CheckHealthAsync(cancellationToken);
+        var checks = new JsonObject();
+        foreach (var (name, entry) in report.Entries)
         {
-            var report = await health.CheckHealthAsync(cancellationToken);
-            var checks = new JsonObject();
-            foreach (var (name, entry) in report.Entries)
+            var check = new JsonObject
             {
-                var check = new JsonObject
-                {
-                    ["status"] = entry.Status.ToString().ToLowerInvariant(),
-                    ["detail"] = entry.Description ?? entry.Exception?.Message,
-                };
-                foreach (var (key, value) in entry.Data)
-                {
-                    check[key] = JsonValue.Create(value?.ToString());
-                }
-                checks[name] = check;
+                ["status"] = entry.Status.ToString().ToLowerInvariant(),
+                ["detail"] = entry.Description ?? entry.Exception?.Message,
+            };
+            foreach (var (key, value) in entry.Data)
+            {
+                check[key] = JsonValue.Create(value?.ToString());
             }
-            var body = new JsonObject { ["status"] = report.Status.ToString().ToLowerInvariant(), ["checks"] = checks };
-            return Results.Json(body, statusCode: report.Status == HealthStatus.Healthy ? 200 : 503);
-        });
+            checks[name] = check;
+        }
+        var body = new JsonObject { ["status"] = report.Status.ToString().ToLowerInvariant(), ["host"] = host.Name, ["checks"] = checks };
+        return Results.Json(body, statusCode: report.Status == HealthStatus.Healthy ? 200 : 503);
+    }
+}
+
+/// <summary>
+/// Which host runs the functions, as <c>/api/health</c> reports it: <c>functions</c> (the Azure Functions host)
+/// unless the local host registers <see cref="Local"/> first.
+/// </summary>
+public sealed record HealthHost(string Name)
+{
+    public static HealthHost Functions { get; } = new("functions");
+
+    public static HealthHost Local { get; } = new("local");
 }
 
 internal sealed class StorageHealthCheck(BlobServiceClient blobs, TableServiceClient tables, StorageAccount account) : IHealthCheck

@@ -59,25 +59,4 @@ public static class PlatformSettings
         }
         return values;
     }
-
-    /// <summary>
-    /// Under the Functions host the port comes from <c>FUNCTIONS_CUSTOMHANDLER_PORT</c>;
-    /// locally the app serves <c>http://127.0.0.1:7071</c> like <c>func start</c> would.
-    /// </summary>
-    public static void ListenOnHandlerPort(this IWebHostBuilder webHost, IConfiguration configuration)
-    {
-        var handlerPort = configuration["FUNCTIONS_CUSTOMHANDLER_PORT"];
-        if (!string.IsNullOrEmpty(handlerPort))
-        {
-            webHost.UseUrls($"http://127.0.0.1:{handlerPort}");
-        }
-        else if (string.IsNullOrEmpty(configuration["ASPNETCORE_URLS"]) && string.IsNullOrEmpty(configuration["urls"]))
-        {
-            webHost.UseUrls("http://127.0.0.1:7071");
-        }
-    }
-
-    /// <summary>True when the Functions host owns the triggers; otherwise the app drives them itself.</summary>
-    public static bool RunsUnderFunctionsHost(this IConfiguration configuration) =>
-        !string.IsNullOrEmpty(configuration["FUNCTIONS_CUSTOMHANDLER_PORT"]);
 }

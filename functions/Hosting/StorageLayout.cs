@@ -11,11 +11,14 @@ using Serverless.Functions.WorkQueue;
 namespace Serverless.Functions.Hosting;
 
 /// <summary>
-/// Every container, queue and table the platform uses. In Azure, infra/ creates them; locally the app
-/// creates them at start, before any trigger driver runs.
+/// Every container, queue and table the platform uses. In Azure, infra/ creates them; locally the local host
+/// creates them at start, before its triggers run.
 /// </summary>
 public sealed class StorageLayout(BlobServiceClient blobs, QueueServiceClient queues, TableServiceClient tables, ILogger<StorageLayout> logger) : IHostedService
 {
+    /// <summary>The setting the queue, blob and timer triggers connect with (the Functions host's own storage).</summary>
+    public const string Connection = "AzureWebJobsStorage";
+
     public static readonly string[] Containers =
     [
         UploadRef.Container, PluginCatalog.PackagesContainer, UploadProcessor.ReportsContainer,

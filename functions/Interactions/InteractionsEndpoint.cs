@@ -37,10 +37,7 @@ public static class InteractionsEndpoint
         return services;
     }
 
-    public static void MapInteractions(this IEndpointRouteBuilder app) =>
-        app.MapPost("/api/interactions", HandleAsync);
-
-    private static async Task<IResult> HandleAsync(HttpContext http, InteractionVerifier verifier, TimeProvider clock, ILoggerFactory loggers, DeadlineProtocol deadline)
+    internal static async Task<IResult> HandleAsync(HttpContext http, InteractionVerifier verifier, TimeProvider clock, ILoggerFactory loggers, DeadlineProtocol deadline)
     {
         if (verifier.Signature is null)
         {

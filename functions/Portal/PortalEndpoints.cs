@@ -56,16 +56,6 @@ public static class PortalEndpoints
         return services;
     }
 
-    /// <summary>
-    /// <c>/portal/</c> locally; under the Functions host the <c>portal</c> function's route gets the host's
-    /// <c>api</c> prefix, so the same files are served at <c>/api/portal/</c> too. Links inside are relative.
-    /// </summary>
-    public static void MapPortal(this IEndpointRouteBuilder app)
-    {
-        app.MapGet("/portal/{**path}", Serve);
-        app.MapGet("/api/portal/{**path}", Serve);
-    }
-
     public static IResult Serve(HttpContext http, string? path, PortalAssets assets)
     {
         var requestPath = http.Request.Path.Value ?? "";

@@ -13,8 +13,6 @@ namespace Serverless.Functions.Publishers;
 /// </summary>
 public static class PublisherEndpoints
 {
-    public const string UploadsRoute = "/api/publishers/{publisher}/uploads/{name}";
-
     public static IServiceCollection AddPublishers(this IServiceCollection services)
     {
         services.AddSingleton<PublisherKeys>();
@@ -22,19 +20,7 @@ public static class PublisherEndpoints
         return services;
     }
 
-    /// <summary>The key holder's side: anonymous at the host, authenticated by the publisher key.</summary>
-    public static void MapPublishers(this IEndpointRouteBuilder app) =>
-        app.MapPost(UploadsRoute, GrantUploadAsync);
-
-    /// <summary>The admin's side, inside the admin group (its key filter applies).</summary>
-    public static void MapPublisherAdmin(this RouteGroupBuilder admin)
-    {
-        admin.MapPost("/publishers/{publisher}/keys", MintAsync);
-        admin.MapGet("/publishers/{publisher}/keys", ListAsync);
-        admin.MapDelete("/publishers/{publisher}/keys/{keyId}", RevokeAsync);
-    }
-
-    private static async Task<IResult> MintAsync(string publisher, HttpRequest request, PublisherKeys keys, CancellationToken cancellationToken)
+    internal static async Task<IResult> MintAsync(string publisher, HttpRequest request, PublisherKeys keys, CancellationToken cancellationToken)
     {
         if (!UploadRef.IsValidPublisher(publisher))
         {
@@ -74,17 +60,17 @@ public static class PublisherEndpoints
         }
     }
 
-    private static async Task<IResult> ListAsync(string publisher, PublisherKeys keys, CancellationToken cancellationToken) =>
+    internal static async Task<IResult> ListAsync(string publisher, PublisherKeys keys, CancellationToken cancellationToken) =>
         UploadRef.IsValidPublisher(publisher)
             ? Results.Json(new JsonArray((await keys.ListAsync(publisher, cancellationToken)).Select(k => (JsonNode)ToJson(k)).ToArray()))
             : Error(400, "invalid_publisher", InvalidPublisher(publisher));
 
-    private static async Task<IResult> RevokeAsync(string publisher, string keyId, PublisherKeys keys, CancellationToken cancellationToken) =>
+    internal static async Task<IResult> RevokeAsync(string publisher, string keyId, PublisherKeys keys, CancellationToken cancellationToken) =>
         UploadRef.IsValidPublisher(publisher) && await keys.RevokeAsync(publisher, keyId, cancellationToken)
             ? Results.NoContent()
             : Error(404, "key_not_found", $"publisher '{publisher}' has no key '{keyId}' (GET /api/admin/publishers/{publisher}/keys lists them)");
 
-    private static async Task<IResult> GrantUploadAsync(string publisher, string name, HttpRequest request, PublisherKeys keys, UploadGrants grants, CancellationToken cancellationToken)
+    internal static async Task<IResult> GrantUploadAsync(string publisher, string name, HttpRequest request, PublisherKeys keys, UploadGrants grants, CancellationToken cancellationToken)
     {
         var authorization = request.Headers.Authorization.ToString();
         const string Bearer = "Bearer ";

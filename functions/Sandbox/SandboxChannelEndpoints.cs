@@ -7,56 +7,56 @@ namespace Serverless.Functions.Sandbox;
 /// The callback channel of Container Apps workers (docs/sandbox.md, "Container Apps job"): anonymous at
 /// the Functions level, every request carries the worker's token as <c>Authorization: Bearer</c>, checked
 /// against the worker id in the path. Long-poll GET for host → plugin lines and POST for plugin → host
-/// output, because the Functions host forwards a custom handler's HTTP request and response whole
-/// (no streaming either way). 401 for a bad, expired or other worker's token; 410 once the worker is gone.
+/// output, because a request and its response pass the Functions host whole (no streaming either way).
+/// 401 for a bad, expired or other worker's token; 410 once the worker is gone. The routes are
+/// <see cref="SandboxChannelFunctions"/>.
 /// </summary>
 public static class SandboxChannelEndpoints
 {
     private const long MaxPostBytes = 4 * SandboxLimits.MiB;
 
-    public static void MapSandboxChannel(this IEndpointRouteBuilder app)
+    /// <summary><c>GET /api/sandbox/workers/{id}</c>: what the worker runs.</summary>
+    internal static Task<IResult> HelloAsync(string id, HttpContext http) => WithWorker(id, http, worker =>
     {
-        var group = app.MapGroup("/api/sandbox/workers/{id}");
-
-        group.MapGet("", (string id, HttpContext http) => WithWorker(id, http, worker =>
+        var hello = worker.Hello();
+        return Task.FromResult(Results.Json(new JsonObject
         {
-            var hello = worker.Hello();
-            return Task.FromResult(Results.Json(new JsonObject
-            {
-                ["worker_id"] = hello.WorkerId,
-                ["command"] = new JsonArray(hello.Command.Select(part => (JsonNode)part).ToArray()),
-                ["environment"] = new JsonObject(hello.Environment.Select(pair => KeyValuePair.Create(pair.Key, (JsonNode?)pair.Value))),
-                ["plugin_mount"] = hello.PluginMount,
-                ["poll_seconds"] = hello.PollTimeout.TotalSeconds,
-            }));
+            ["worker_id"] = hello.WorkerId,
+            ["command"] = new JsonArray(hello.Command.Select(part => (JsonNode)part).ToArray()),
+            ["environment"] = new JsonObject(hello.Environment.Select(pair => KeyValuePair.Create(pair.Key, (JsonNode?)pair.Value))),
+            ["plugin_mount"] = hello.PluginMount,
+            ["poll_seconds"] = hello.PollTimeout.TotalSeconds,
         }));
+    });
 
-        group.MapGet("/package", (string id, HttpContext http) => WithWorker(id, http, (worker, driver) =>
-            Task.FromResult(driver.Package(worker) is { } zip ? Results.File(zip, "application/zip") : Results.NoContent())));
+    /// <summary><c>GET /api/sandbox/workers/{id}/package</c>: the plugin's zip, or 204 when it has none.</summary>
+    internal static Task<IResult> PackageAsync(string id, HttpContext http) => WithWorker(id, http, (worker, driver) =>
+        Task.FromResult(driver.Package(worker) is { } zip ? Results.File(zip, "application/zip") : Results.NoContent()));
 
-        group.MapGet("/channel", (string id, long? after, HttpContext http) => WithWorker(id, http, async worker =>
+    /// <summary><c>GET /api/sandbox/workers/{id}/channel?after=n</c>: host → plugin lines, long-polled.</summary>
+    internal static Task<IResult> PollAsync(string id, long? after, HttpContext http) => WithWorker(id, http, async worker =>
+    {
+        var poll = await worker.PollAsync(after ?? 0, http.RequestAborted);
+        return Results.Json(new JsonObject
         {
-            var poll = await worker.PollAsync(after ?? 0, http.RequestAborted);
-            return Results.Json(new JsonObject
-            {
-                ["lines"] = new JsonArray(poll.Lines.Select(line => (JsonNode)line).ToArray()),
-                ["last"] = poll.Last,
-                ["stop"] = poll.Stop,
-            });
-        }));
+            ["lines"] = new JsonArray(poll.Lines.Select(line => (JsonNode)line).ToArray()),
+            ["last"] = poll.Last,
+            ["stop"] = poll.Stop,
+        });
+    });
 
-        group.MapPost("/channel", (string id, HttpContext http) => WithWorker(id, http, async worker =>
+    /// <summary><c>POST /api/sandbox/workers/{id}/channel</c>: plugin → host output.</summary>
+    internal static Task<IResult> PostAsync(string id, HttpContext http) => WithWorker(id, http, async worker =>
+    {
+        if (await ReadPostAsync(http) is not { } post)
         {
-            if (await ReadPostAsync(http) is not { } post)
-            {
-                return Results.BadRequest(new JsonObject { ["error"] = "expected {\"seq\":n,\"stdout\":[…],\"stderr\":\"…\",\"exit\":{\"code\":n}}" });
-            }
-            var (result, stop) = await worker.AcceptAsync(post, http.RequestAborted);
-            return result == ChannelPostResult.OutOfOrder
-                ? Results.Conflict(new JsonObject { ["error"] = "batch out of order", ["stop"] = stop })
-                : Results.Json(new JsonObject { ["stop"] = stop });
-        }));
-    }
+            return Results.BadRequest(new JsonObject { ["error"] = "expected {\"seq\":n,\"stdout\":[…],\"stderr\":\"…\",\"exit\":{\"code\":n}}" });
+        }
+        var (result, stop) = await worker.AcceptAsync(post, http.RequestAborted);
+        return result == ChannelPostResult.OutOfOrder
+            ? Results.Conflict(new JsonObject { ["error"] = "batch out of order", ["stop"] = stop })
+            : Results.Json(new JsonObject { ["stop"] = stop });
+    });
 
     private static Task<IResult> WithWorker(string id, HttpContext http, Func<ContainerAppsSandboxWorker, Task<IResult>> handle) =>
         WithWorker(id, http, (worker, _) => handle(worker));

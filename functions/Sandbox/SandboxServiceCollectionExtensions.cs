@@ -15,7 +15,7 @@ public static class SandboxServiceCollectionExtensions
     /// The sandbox driver chosen by SANDBOX_DRIVER (<c>docker</c>, the default, or <c>containerapps</c>)
     /// and the warm pool, configured from DOCKER_HOST and the SANDBOX_* settings. With Docker, leftover
     /// containers of a crashed earlier run are removed at start. The Container Apps driver's callback
-    /// routes need <see cref="SandboxChannelEndpoints.MapSandboxChannel"/>.
+    /// routes are <see cref="SandboxChannelFunctions"/>.
     /// </summary>
     public static IServiceCollection AddSandbox(this IServiceCollection services, IConfiguration configuration)
     {

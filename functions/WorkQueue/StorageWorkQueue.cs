@@ -7,10 +7,8 @@ namespace Serverless.Functions.WorkQueue;
 /// The local work queue: an Azure Storage queue (Azurite). Messages are base64 text, as the
 /// Functions storage-queue trigger expects by default.
 /// </summary>
-public sealed class StorageWorkQueue(QueueServiceClient queues, WorkItemBodies bodies, WorkQueueSignal signal, string name = StorageWorkQueue.DefaultName) : IWorkQueue
+public sealed class StorageWorkQueue(QueueServiceClient queues, WorkItemBodies bodies, string name = WorkQueueRegistration.QueueName) : IWorkQueue
 {
-    public const string DefaultName = "invocations";
-
     /// <summary>64 KiB after base64 leaves 48 KiB of text.</summary>
     private const int InlineLimitBytes = 48 * 1024;
 
@@ -24,7 +22,6 @@ public sealed class StorageWorkQueue(QueueServiceClient queues, WorkItemBodies b
     {
         var text = await bodies.EncodeAsync(item, InlineLimitBytes, cancellationToken);
         await Queue.SendMessageAsync(Encode(text), cancellationToken: cancellationToken);
-        signal.Notify();
     }
 
     public static string Encode(string text) => Convert.ToBase64String(Encoding.UTF8.GetBytes(text));

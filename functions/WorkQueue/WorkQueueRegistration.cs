@@ -13,9 +13,8 @@ public static class WorkQueueRegistration
     public static IServiceCollection AddWorkQueue(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<WorkItemBodies>();
-        services.AddSingleton<WorkQueueSignal>();
         services.AddSingleton(sp => new StorageWorkQueue(
-            sp.GetRequiredService<Storage.QueueServiceClient>(), sp.GetRequiredService<WorkItemBodies>(), sp.GetRequiredService<WorkQueueSignal>(), QueueName));
+            sp.GetRequiredService<Storage.QueueServiceClient>(), sp.GetRequiredService<WorkItemBodies>(), QueueName));
 
         var serviceBusNamespace = configuration["ServiceBusConnection:fullyQualifiedNamespace"];
         if (string.IsNullOrEmpty(serviceBusNamespace))

@@ -67,8 +67,7 @@ public sealed class InstallCommandTests(Azurite azurite, DockerFixture docker) :
         var blobs = new BlobServiceClient(azurite.Account);
         await blobs.GetBlobContainerClient(UploadRef.Container).CreateIfNotExistsAsync();
         await blobs.GetBlobContainerClient(UploadRef.Container).GetBlobClient($"acme/{id}.zip").UploadAsync(BinaryData.FromBytes(zip), overwrite: true);
-        var report = (await _app.Services.GetRequiredService<PackagesFunction>().RunAsync(
-            new FunctionInvocationRequest([], new JsonObject { ["publisher"] = "acme", ["name"] = id }), TestContext.Current.CancellationToken)).ReturnValue!;
+        var report = await _app.Services.GetRequiredService<UploadProcessor>().ProcessAsync(new UploadRef("acme", id), TestContext.Current.CancellationToken);
         Assert.True(report["status"]!.GetValue<string>() == "published", report.ToJsonString());
 
         var result = await _cli.RunAsync("install", id, "--guild", EventPlugins.NewGuild(), "--yes");

@@ -10,7 +10,7 @@ using Serverless.Tests.Sandbox;
 namespace Serverless.Tests.Cli;
 
 /// <summary>
-/// <c>upload</c> against a real Azurite, with the real app (its local upload watcher and upload processor)
+/// <c>upload</c> against a real Azurite, with the real app (its blob trigger and upload processor)
 /// judging the uploads, exactly as under <c>local/up</c>.
 /// </summary>
 [Collection("Docker")]

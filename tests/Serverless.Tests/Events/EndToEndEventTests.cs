@@ -77,9 +77,8 @@ public sealed class EndToEndEventTests(Azurite azurite, DockerFixture docker) : 
         var blobs = new Serverless.Functions.Storage.BlobServiceClient(azurite.Account);
         await blobs.GetBlobContainerClient(UploadRef.Container).CreateIfNotExistsAsync();
         await blobs.GetBlobContainerClient(UploadRef.Container).GetBlobClient($"acme/{id}.zip").UploadAsync(BinaryData.FromBytes(zip), overwrite: true);
-        // The packages function in-process, as the local upload watcher runs it.
-        var report = (await _app.Services.GetRequiredService<PackagesFunction>().RunAsync(
-            new FunctionInvocationRequest([], new JsonObject { ["publisher"] = "acme", ["name"] = id }), TestContext.Current.CancellationToken)).ReturnValue!;
+        // Judged in-process, as the packages function does for the blob trigger.
+        var report = await _app.Services.GetRequiredService<UploadProcessor>().ProcessAsync(new UploadRef("acme", id), TestContext.Current.CancellationToken);
         Assert.True(report["status"]!.GetValue<string>() == "published", report.ToJsonString());
     }
 

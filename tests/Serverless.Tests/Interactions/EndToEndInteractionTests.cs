@@ -76,10 +76,9 @@ public sealed class EndToEndInteractionTests(Azurite azurite, DockerFixture dock
         return installed["install_id"]!.GetValue<string>();
     }
 
-    /// <summary>The packages function run in-process on the upload, as the local upload watcher runs it; returns the report.</summary>
+    /// <summary>The upload judged in-process, as the packages function does for the blob trigger; returns the report.</summary>
     private async Task<JsonObject> PublishAsync(string id) =>
-        (await _app.Services.GetRequiredService<PackagesFunction>().RunAsync(
-            new FunctionInvocationRequest([], new JsonObject { ["publisher"] = "acme", ["name"] = id }), TestContext.Current.CancellationToken)).ReturnValue!;
+        await _app.Services.GetRequiredService<UploadProcessor>().ProcessAsync(new UploadRef("acme", id), TestContext.Current.CancellationToken);
 
     private async Task UploadAsync(string id, byte[] zip)
     {

@@ -53,7 +53,7 @@ public sealed class ScheduleRig : IAsyncDisposable
         Installs = new InstallStore(Tables, Clock);
         Store = new ScheduleStore(Tables, Azurite.UniqueName("schedules"));
         Files = new PluginFiles(Catalog, new PackageValidator(), new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["PLUGIN_CACHE_DIR"] = _cacheDir }).Build());
-        Queue = new StorageWorkQueue(Queues, new WorkItemBodies(Blobs), new WorkQueueSignal(), Azurite.UniqueName("ticks"));
+        Queue = new StorageWorkQueue(Queues, new WorkItemBodies(Blobs), Azurite.UniqueName("ticks"));
         Scheduler = NewScheduler();
     }
 

@@ -72,9 +72,8 @@ public sealed class SchedulesEndToEndTests(Azurite azurite, DockerFixture docker
         var blobs = new BlobServiceClient(azurite.Account);
         await blobs.GetBlobContainerClient(UploadRef.Container).CreateIfNotExistsAsync();
         await blobs.GetBlobContainerClient(UploadRef.Container).GetBlobClient($"acme/{id}.zip").UploadAsync(BinaryData.FromBytes(PluginInvokerTests.SeedPluginZip(id)), overwrite: true);
-        // Published as the local upload watcher does: the packages function in-process (no HTTP route outside the Functions host).
-        var published = (await _app.Services.GetRequiredService<PackagesFunction>().RunAsync(
-            new FunctionInvocationRequest([], new JsonObject { ["publisher"] = "acme", ["name"] = id }), TestContext.Current.CancellationToken)).ReturnValue!;
+        // Judged in-process, as the packages function does for the blob trigger.
+        var published = await _app.Services.GetRequiredService<UploadProcessor>().ProcessAsync(new UploadRef("acme", id), TestContext.Current.CancellationToken);
         Assert.True(published["status"]!.GetValue<string>() == "published", published.ToJsonString());
         var install = await _http.PutAsJsonAsync($"/api/admin/guilds/{guild}/plugins/{id}", new JsonObject { ["version"] = "^1.0" });
         Assert.Equal(HttpStatusCode.Created, install.StatusCode);
@@ -85,7 +84,7 @@ public sealed class SchedulesEndToEndTests(Azurite azurite, DockerFixture docker
         await TickAsync(ScheduleRig.Start.AddSeconds(600));
         await WaitForLogAsync(id, guild, "heartbeat #2");
 
-        Assert.Equal(0, early.ReturnValue!["fired"]!.GetValue<int>());
+        Assert.Equal(0, early["fired"]!.GetValue<int>());
         Assert.Equal(["heartbeat #1", "heartbeat #2"], (await LogsAsync(id, guild)).Where(m => m.StartsWith("heartbeat", StringComparison.Ordinal)));
     }
 
@@ -130,8 +129,8 @@ public sealed class SchedulesEndToEndTests(Azurite azurite, DockerFixture docker
         var answer = JsonNode.Parse(await (await _http.SendAsync(joined)).Content.ReadAsStringAsync())!;
         await WaitForLogAsync(id, guild, "member_join 42");
 
-        Assert.Equal(1, halfMinute.ReturnValue!["fired"]!.GetValue<int>());
-        Assert.Equal(2, minute.ReturnValue!["fired"]!.GetValue<int>());
+        Assert.Equal(1, halfMinute["fired"]!.GetValue<int>());
+        Assert.Equal(2, minute["fired"]!.GetValue<int>());
         Assert.True(answer["fanned_out"]!.GetValue<int>() == 1, answer.ToJsonString());
     }
 
@@ -140,15 +139,14 @@ public sealed class SchedulesEndToEndTests(Azurite azurite, DockerFixture docker
         var blobs = new BlobServiceClient(azurite.Account);
         await blobs.GetBlobContainerClient(UploadRef.Container).CreateIfNotExistsAsync();
         await blobs.GetBlobContainerClient(UploadRef.Container).GetBlobClient($"acme/{id}.zip").UploadAsync(BinaryData.FromBytes(zip), overwrite: true);
-        return (await _app.Services.GetRequiredService<PackagesFunction>().RunAsync(
-            new FunctionInvocationRequest([], new JsonObject { ["publisher"] = "acme", ["name"] = id }), TestContext.Current.CancellationToken)).ReturnValue!;
+        return await _app.Services.GetRequiredService<UploadProcessor>().ProcessAsync(new UploadRef("acme", id), TestContext.Current.CancellationToken);
     }
 
-    /// <summary>The host's timer payload for one tick, run in-process as the local timer runs it.</summary>
-    private async Task<FunctionInvocationResponse> TickAsync(DateTimeOffset at)
+    /// <summary>One tick of the schedules function at <paramref name="at"/>, run in-process as its timer runs it.</summary>
+    private async Task<JsonObject> TickAsync(DateTimeOffset at)
     {
         _clock.Set(at);
-        return await _app.Services.GetRequiredService<SchedulesFunction>().RunAsync(LocalTimer.TimerPayload(at - LocalTimer.Period, at, isPastDue: false), TestContext.Current.CancellationToken);
+        return await ActivatorUtilities.CreateInstance<SchedulesFunction>(_app.Services).TickAsync(isPastDue: false, TestContext.Current.CancellationToken);
     }
 
     private async Task<List<string>> LogsAsync(string id, string guild)

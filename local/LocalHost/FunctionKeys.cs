@@ -2,31 +2,30 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 
-namespace Serverless.Functions.Admin;
+namespace Serverless.LocalHost;
 
 /// <summary>
-/// Guards <c>/api/admin/</c> endpoints: header <c>x-functions-key</c> must equal setting
-/// <c>ADMIN_API_KEY</c>. Use as <c>.AddEndpointFilter&lt;AdminKeyFilter&gt;()</c> on an endpoint or group.
-/// With no key configured every request is refused: an unset key must not mean an open admin API.
+/// What the Functions host does for a function of <c>AuthorizationLevel.Function</c>, with one key:
+/// header <c>x-functions-key</c> must equal setting <c>ADMIN_API_KEY</c> (in Azure, deployment makes that
+/// value a function key of the app). With no key configured every call is refused: an unset key must not
+/// mean an open admin API.
 /// </summary>
-public sealed class AdminKeyFilter(IConfiguration configuration) : IEndpointFilter
+public static class FunctionKeys
 {
     public const string HeaderName = "x-functions-key";
     public const string SettingName = "ADMIN_API_KEY";
 
-    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    /// <summary>Null when the request may run; otherwise the answer it gets instead.</summary>
+    public static IResult? Refusal(HttpRequest request, IConfiguration configuration)
     {
         var expected = configuration[SettingName];
         if (string.IsNullOrEmpty(expected))
         {
             return Results.Json(new JsonObject { ["error"] = $"{SettingName} is not set; the admin API is closed" }, statusCode: StatusCodes.Status503ServiceUnavailable);
         }
-        var presented = context.HttpContext.Request.Headers[HeaderName].ToString();
-        if (!KeysMatch(presented, expected))
-        {
-            return Results.Json(new JsonObject { ["error"] = $"missing or wrong {HeaderName}" }, statusCode: StatusCodes.Status401Unauthorized);
-        }
-        return await next(context);
+        return KeysMatch(request.Headers[HeaderName].ToString(), expected)
+            ? null
+            : Results.Json(new JsonObject { ["error"] = $"missing or wrong {HeaderName}" }, statusCode: StatusCodes.Status401Unauthorized);
     }
 
     /// <summary>

@@ -1,0 +1,38 @@
+using Azure.Storage.Queues.Models;
+using Serverless.Functions.Dispatch;
+using Serverless.Functions.Hosting;
+using Serverless.Functions.Packages;
+using Serverless.Functions.Schedules;
+using Serverless.Functions.WorkQueue;
+using BlobClient = Azure.Storage.Blobs.BlobClient;
+using Jobs = Microsoft.Azure.WebJobs;
+using Worker = Microsoft.Azure.Functions.Worker;
+
+namespace Serverless.LocalHost;
+
+/// <summary>
+/// The queue, blob and timer functions, declared to the WebJobs SDK (the trigger engine inside the Functions host)
+/// with the same queue name, blob path and schedule as their <c>[Function]</c> declarations, and handed to the very
+/// same methods. The SDK then does what Azure does: retries, the poison queue, blob receipts, the timer's
+/// singleton lock. Each call gets a new instance of the function's class, as the worker creates one per call.
+/// </summary>
+public sealed class LocalTriggers(IServiceProvider services)
+{
+    [Jobs.FunctionName(DispatchFunction.FunctionName)]
+    public Task DispatchAsync(
+        [Jobs.QueueTrigger(WorkQueueRegistration.QueueName, Connection = StorageLayout.Connection)] QueueMessage message,
+        CancellationToken cancellationToken) =>
+        ActivatorUtilities.CreateInstance<DispatchFunction>(services).RunAsync(message, cancellationToken);
+
+    [Jobs.FunctionName(PackagesFunction.FunctionName)]
+    public Task PackagesAsync(
+        [Jobs.BlobTrigger(PackagesFunction.UploadPath, Connection = StorageLayout.Connection)] BlobClient blob,
+        CancellationToken cancellationToken) =>
+        ActivatorUtilities.CreateInstance<PackagesFunction>(services).RunAsync(blob, cancellationToken);
+
+    [Jobs.FunctionName(SchedulesFunction.FunctionName)]
+    public Task SchedulesAsync(
+        [Jobs.TimerTrigger(SchedulesFunction.Schedule)] Jobs.TimerInfo timer,
+        CancellationToken cancellationToken) =>
+        ActivatorUtilities.CreateInstance<SchedulesFunction>(services).RunAsync(new Worker.TimerInfo { IsPastDue = timer.IsPastDue }, cancellationToken);
+}

@@ -1,0 +1,15 @@
+using Serverless.Functions.Hosting;
+using Serverless.LocalHost;
+
+var builder = WebApplication.CreateSlimBuilder(args);
+builder.Configuration.AddPlatformSettings(builder.Environment.ContentRootPath, args);
+builder.WebHost.ListenLikeFuncStart(builder.Configuration);
+
+builder.Services.AddLocalHost(builder.Configuration);
+builder.Services.AddPlatform(builder.Configuration);
+
+var app = builder.Build();
+app.MapHttpFunctions(typeof(PlatformRegistration).Assembly);
+app.Run();
+
+public partial class Program;
