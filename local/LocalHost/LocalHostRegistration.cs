@@ -48,6 +48,11 @@ public static class LocalHostRegistration
             .AddAzureStorageQueues(options => HostJson.Default.Queues.Bind(options))
             .AddAzureStorageBlobs()
             .AddTimers();
+        // It only logs the SDK's options at start, and its StopAsync can throw ObjectDisposedException on shutdown.
+        foreach (var optionsLogging in services.Where(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType?.FullName == "Microsoft.Azure.WebJobs.Hosting.OptionsLoggingService").ToList())
+        {
+            services.Remove(optionsLogging);
+        }
         services.AddSingleton<ITypeLocator, LocalTriggerTypes>();
         services.AddHostedService<LocalTriggerHost>();
         // The SDK forwards every storage request to the log, and each expected 404 or 409 as a warning.
