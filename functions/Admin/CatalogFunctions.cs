@@ -19,54 +19,54 @@ public sealed class CatalogFunctions(
     CommandSync sync)
 {
     [Function("admin-plugins")]
-    public Task<IResult> ListPluginsAsync(
+    public async Task<IResult> ListPluginsAsync(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "admin/plugins")] HttpRequest request,
         CancellationToken cancellationToken) =>
-        CatalogEndpoints.ListPluginsAsync(catalog, cancellationToken);
+        AdminKey.Refusal(request) ?? await CatalogEndpoints.ListPluginsAsync(catalog, cancellationToken);
 
     [Function("admin-versions")]
-    public Task<IResult> ListVersionsAsync(
+    public async Task<IResult> ListVersionsAsync(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "admin/plugins/{pluginId}/versions")] HttpRequest request,
         string pluginId, CancellationToken cancellationToken) =>
-        CatalogEndpoints.ListVersionsAsync(pluginId, catalog, files, cancellationToken);
+        AdminKey.Refusal(request) ?? await CatalogEndpoints.ListVersionsAsync(pluginId, catalog, files, cancellationToken);
 
     [Function("admin-reports")]
-    public Task<IResult> ListReportsAsync(
+    public async Task<IResult> ListReportsAsync(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "admin/reports")] HttpRequest request,
         CancellationToken cancellationToken) =>
-        HttpQuery.TryInt(request, "limit", out var limit)
-            ? CatalogEndpoints.ListReportsAsync(HttpQuery.Text(request, "publisher"), HttpQuery.Text(request, "plugin"), limit, blobs, cancellationToken)
-            : Task.FromResult(HttpQuery.BadValue());
+        AdminKey.Refusal(request) ?? (HttpQuery.TryInt(request, "limit", out var limit)
+            ? await CatalogEndpoints.ListReportsAsync(HttpQuery.Text(request, "publisher"), HttpQuery.Text(request, "plugin"), limit, blobs, cancellationToken)
+            : HttpQuery.BadValue());
 
     [Function("admin-report")]
-    public Task<IResult> GetReportAsync(
+    public async Task<IResult> GetReportAsync(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "admin/reports/{publisher}/{name}")] HttpRequest request,
         string publisher, string name, CancellationToken cancellationToken) =>
-        CatalogEndpoints.GetReportAsync(publisher, name, HttpQuery.Text(request, "etag"), blobs, cancellationToken);
+        AdminKey.Refusal(request) ?? await CatalogEndpoints.GetReportAsync(publisher, name, HttpQuery.Text(request, "etag"), blobs, cancellationToken);
 
     [Function("admin-upload")]
-    public Task<IResult> UploadAsync(
+    public async Task<IResult> UploadAsync(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/uploads/{publisher}/{name}")] HttpRequest request,
         string publisher, string name, CancellationToken cancellationToken) =>
-        CatalogEndpoints.UploadAsync(publisher, name, request.HttpContext, blobs, validator, cancellationToken);
+        AdminKey.Refusal(request) ?? await CatalogEndpoints.UploadAsync(publisher, name, request.HttpContext, blobs, validator, cancellationToken);
 
     [Function("admin-invocations")]
-    public Task<IResult> ListInvocationsAsync(
+    public async Task<IResult> ListInvocationsAsync(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "admin/invocations")] HttpRequest request,
         CancellationToken cancellationToken) =>
-        HttpQuery.TryInt(request, "limit", out var limit)
-            ? CatalogEndpoints.ListInvocationsAsync(HttpQuery.Text(request, "plugin"), HttpQuery.Text(request, "guild"), HttpQuery.Text(request, "interaction"), limit, history, cancellationToken)
-            : Task.FromResult(HttpQuery.BadValue());
+        AdminKey.Refusal(request) ?? (HttpQuery.TryInt(request, "limit", out var limit)
+            ? await CatalogEndpoints.ListInvocationsAsync(HttpQuery.Text(request, "plugin"), HttpQuery.Text(request, "guild"), HttpQuery.Text(request, "interaction"), limit, history, cancellationToken)
+            : HttpQuery.BadValue());
 
     [Function("admin-guilds")]
-    public Task<IResult> ListGuildsAsync(
+    public async Task<IResult> ListGuildsAsync(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "admin/guilds")] HttpRequest request,
         CancellationToken cancellationToken) =>
-        CatalogEndpoints.ListGuildsAsync(installs, cancellationToken);
+        AdminKey.Refusal(request) ?? await CatalogEndpoints.ListGuildsAsync(installs, cancellationToken);
 
     [Function("admin-commands")]
-    public Task<IResult> CommandStatusAsync(
+    public async Task<IResult> CommandStatusAsync(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "admin/guilds/{guildId}/commands")] HttpRequest request,
         string guildId, CancellationToken cancellationToken) =>
-        CatalogEndpoints.CommandStatusAsync(guildId, sync, cancellationToken);
+        AdminKey.Refusal(request) ?? await CatalogEndpoints.CommandStatusAsync(guildId, sync, cancellationToken);
 }

@@ -1,4 +1,5 @@
 using Microsoft.Azure.Functions.Worker;
+using Serverless.Functions.Admin;
 using Serverless.Functions.Hosting;
 
 namespace Serverless.Functions.Discord;
@@ -9,5 +10,5 @@ public sealed class DiscordRecorderFunction(DiscordRecorder recorder, DiscordOpt
     [Function("admin-discord-recorded")]
     public IResult Run(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "admin/discord/recorded")] HttpRequest request) =>
-        DiscordServiceCollectionExtensions.Recorded(recorder, options, HttpQuery.Text(request, "since"), HttpQuery.Text(request, "interaction"));
+        AdminKey.Refusal(request) ?? DiscordServiceCollectionExtensions.Recorded(recorder, options, HttpQuery.Text(request, "since"), HttpQuery.Text(request, "interaction"));
 }

@@ -1,4 +1,5 @@
 using Microsoft.Azure.Functions.Worker;
+using Serverless.Functions.Admin;
 
 namespace Serverless.Functions.Publishers;
 
@@ -11,22 +12,22 @@ public sealed class PublisherFunctions(PublisherKeys keys, UploadGrants grants)
     private const string Keys = "admin/publishers/{publisher}/keys";
 
     [Function("admin-publisher-key-mint")]
-    public Task<IResult> MintAsync(
+    public async Task<IResult> MintAsync(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = Keys)] HttpRequest request,
         string publisher, CancellationToken cancellationToken) =>
-        PublisherEndpoints.MintAsync(publisher, request, keys, cancellationToken);
+        AdminKey.Refusal(request) ?? await PublisherEndpoints.MintAsync(publisher, request, keys, cancellationToken);
 
     [Function("admin-publisher-keys")]
-    public Task<IResult> ListAsync(
+    public async Task<IResult> ListAsync(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = Keys)] HttpRequest request,
         string publisher, CancellationToken cancellationToken) =>
-        PublisherEndpoints.ListAsync(publisher, keys, cancellationToken);
+        AdminKey.Refusal(request) ?? await PublisherEndpoints.ListAsync(publisher, keys, cancellationToken);
 
     [Function("admin-publisher-key-revoke")]
-    public Task<IResult> RevokeAsync(
+    public async Task<IResult> RevokeAsync(
         [HttpTrigger(AuthorizationLevel.Function, "delete", Route = Keys + "/{keyId}")] HttpRequest request,
         string publisher, string keyId, CancellationToken cancellationToken) =>
-        PublisherEndpoints.RevokeAsync(publisher, keyId, keys, cancellationToken);
+        AdminKey.Refusal(request) ?? await PublisherEndpoints.RevokeAsync(publisher, keyId, keys, cancellationToken);
 
     [Function("publishers-upload")]
     public Task<IResult> GrantUploadAsync(

@@ -1,6 +1,7 @@
 using System.Reflection;
 using Microsoft.AspNetCore.Routing.Patterns;
 using Microsoft.Azure.Functions.Worker;
+using Serverless.Functions.Admin;
 
 namespace Serverless.LocalHost;
 
@@ -53,7 +54,8 @@ public sealed record HttpFunction(string Name, string Route, IReadOnlyList<strin
     /// </summary>
     public async Task InvokeAsync(HttpContext http)
     {
-        if (Level != AuthorizationLevel.Anonymous && FunctionKeys.Refusal(http.Request, http.RequestServices.GetRequiredService<IConfiguration>()) is { } refusal)
+        // The Functions host checks a function key here; the local host's one function key is ADMIN_API_KEY.
+        if (Level != AuthorizationLevel.Anonymous && AdminKey.Refusal(http.Request) is { } refusal)
         {
             await refusal.ExecuteAsync(http);
             return;

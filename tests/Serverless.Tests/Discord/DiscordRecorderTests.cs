@@ -177,7 +177,7 @@ public sealed class DiscordRecorderTests
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
         if (key is not null)
         {
-            request.Headers.Add(FunctionKeys.HeaderName, key);
+            request.Headers.Add(Serverless.Functions.Admin.AdminKey.HeaderName, key);
         }
         using var response = await app.GetTestClient().SendAsync(request, Ct);
         var text = await response.Content.ReadAsStringAsync(Ct);
@@ -287,5 +287,5 @@ public sealed class DiscordRecorderTests
     [InlineData("", "key", false)]
     [InlineData("ke", "key", false)]
     public void KeysMatch_Compares(string presented, string expected, bool match) =>
-        Assert.Equal(match, FunctionKeys.KeysMatch(presented, expected));
+        Assert.Equal(match, Serverless.Functions.Admin.AdminKey.KeysMatch(presented, expected));
 }

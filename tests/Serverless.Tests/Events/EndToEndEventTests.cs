@@ -48,6 +48,8 @@ public sealed class EndToEndEventTests(Azurite azurite, DockerFixture docker) : 
             b.UseSetting("DISCORD_BOT_TOKEN", FakeDiscord.BotToken);
             b.UseSetting("DISCORD_APPLICATION_ID", FakeDiscord.ApplicationId);
             b.UseSetting(EventsOptions.SecretSetting, Secret);
+            // Uploads are judged in-process here (PublishAsync), not by the blob trigger as well.
+            b.UseSetting(TestApp.Disabled(PackagesFunction.FunctionName), "true");
             b.WithQueueRecordedInto(_enqueued);
         });
         _http = _app.CreateClient();

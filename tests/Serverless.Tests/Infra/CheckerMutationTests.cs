@@ -106,25 +106,30 @@ public sealed class CheckerMutationTests
     [Fact]
     public void MissingConnections_BindingConnectionRenamed_ReportsThatBinding()
     {
-        var bindings = InfraLayoutTests.Bindings(Path.Combine(RepoPaths.Root, "functions", "FunctionBindings"))
+        var bindings = InfraLayoutTests.Bindings()
             .Select(b => (b.Function, (JsonObject)b.Binding.DeepClone()))
             .ToArray();
         var dispatch = bindings.Single(b => b.Function == "dispatch").Item2;
-        dispatch["connection"] = "OtherServiceBus";
+        dispatch["connection"] = "OtherStorage";
 
         var problems = SettingsChecker.MissingConnections(bindings, SettingsChecker.ReadAppSettings(Bicep));
 
-        Assert.Equal(["dispatch: serviceBusTrigger connection 'OtherServiceBus'"], problems);
+        Assert.Equal(["dispatch: queueTrigger connection 'OtherStorage'"], problems);
     }
 
     [Fact]
     public void MissingConnections_IdentitySettingRemovedFromBicep_ReportsTheBindingsThatNeedIt()
     {
-        var bindings = InfraLayoutTests.Bindings(Path.Combine(RepoPaths.Root, "functions", "FunctionBindings"));
-        var mutated = Mutate(Bicep, "  ServiceBusConnection__fullyQualifiedNamespace: serviceBusNamespace\n", "");
+        var mutated = Bicep;
+        foreach (var setting in new[] { "accountName: storageAccountName", "blobServiceUri: blobEndpoint", "queueServiceUri: queueEndpoint", "tableServiceUri: tableEndpoint" })
+        {
+            mutated = Mutate(mutated, $"  AzureWebJobsStorage__{setting}\n", "");
+        }
 
-        var problems = SettingsChecker.MissingConnections(bindings, SettingsChecker.ReadAppSettings(mutated));
+        var problems = SettingsChecker.MissingConnections(InfraLayoutTests.Bindings(), SettingsChecker.ReadAppSettings(mutated));
 
-        Assert.Equal(["dispatch: serviceBusTrigger connection 'ServiceBusConnection'"], problems);
+        Assert.Equal(
+            ["dispatch: queueTrigger connection 'AzureWebJobsStorage'", "packages: blobTrigger connection 'AzureWebJobsStorage'", "schedules: timerTrigger needs AzureWebJobsStorage"],
+            problems.Order(StringComparer.Ordinal));
     }
 }

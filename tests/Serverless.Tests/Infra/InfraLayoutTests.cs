@@ -1,6 +1,8 @@
 using System.Globalization;
+using System.Reflection;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Microsoft.Azure.Functions.Worker;
 using Serverless.Functions.Hosting;
 using Serverless.Functions.Packages;
 using Serverless.Functions.Sandbox;
@@ -20,15 +22,39 @@ public sealed class InfraLayoutTests
 
     private static string MainBicep => Infra("main.bicep");
 
-    internal static IReadOnlyList<(string Function, JsonObject Binding)> Bindings(string bindingsRoot) =>
-        Directory.GetDirectories(bindingsRoot)
-            .Where(dir => File.Exists(Path.Combine(dir, "function.json")))
-            .SelectMany(dir => JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "function.json")))!["bindings"]!.AsArray()
-                .Select(binding => (Path.GetFileName(dir), binding!.AsObject())))
-            .ToArray();
+    /// <summary>
+    /// Each function's trigger as functions.metadata states it (type, connection, queue or path), read from the
+    /// <c>[Function]</c> declarations the worker SDK writes that file from.
+    /// </summary>
+    internal static IReadOnlyList<(string Function, JsonObject Binding)> Bindings()
+    {
+        var bindings = new List<(string, JsonObject)>();
+        foreach (var method in typeof(PlatformRegistration).Assembly.GetExportedTypes().SelectMany(t => t.GetMethods()))
+        {
+            if (method.GetCustomAttribute<FunctionAttribute>() is not { } function)
+            {
+                continue;
+            }
+            foreach (var attribute in method.GetParameters().SelectMany(p => p.GetCustomAttributes()))
+            {
+                JsonObject? binding = attribute switch
+                {
+                    HttpTriggerAttribute http => new() { ["type"] = "httpTrigger", ["route"] = http.Route },
+                    QueueTriggerAttribute queue => new() { ["type"] = "queueTrigger", ["queueName"] = queue.QueueName, ["connection"] = queue.Connection },
+                    BlobTriggerAttribute blob => new() { ["type"] = "blobTrigger", ["path"] = blob.BlobPath, ["connection"] = blob.Connection },
+                    TimerTriggerAttribute timer => new() { ["type"] = "timerTrigger", ["schedule"] = timer.Schedule },
+                    _ => null,
+                };
+                if (binding is not null)
+                {
+                    bindings.Add((function.Name, binding));
+                }
+            }
+        }
+        return bindings;
+    }
 
-    private static IReadOnlyList<(string Function, JsonObject Binding)> RepoBindings =>
-        Bindings(Path.Combine(RepoPaths.Root, "functions", "FunctionBindings"));
+    private static IReadOnlyList<(string Function, JsonObject Binding)> RepoBindings => Bindings();
 
     [Fact]
     public void Bindings_ConnectionsAreProvidedByAppSettings()
@@ -40,15 +66,13 @@ public sealed class InfraLayoutTests
     }
 
     [Fact]
-    public void DispatchQueue_IsTheServiceBusQueueInBicep()
+    public void DispatchQueue_IsAStorageQueueBicepCreates()
     {
-        var trigger = RepoBindings.Single(b => b.Binding["type"]?.GetValue<string>() == "serviceBusTrigger").Binding;
-        var bicepQueue = BicepText.ReadScalarVar(MainBicep, "invocationsQueueName");
+        var trigger = RepoBindings.Single(b => b.Binding["type"]?.GetValue<string>() == "queueTrigger").Binding;
 
         Assert.Equal(WorkQueueRegistration.QueueName, trigger["queueName"]!.GetValue<string>());
-        Assert.Equal(WorkQueueRegistration.QueueName, bicepQueue);
-        // The Service Bus module is given that variable, not a second literal.
-        Assert.Matches(@"module serviceBus[\s\S]*?queueName: invocationsQueueName", MainBicep);
+        Assert.Contains(WorkQueueRegistration.QueueName, BicepText.ReadStringArrayVar(MainBicep, "storageQueues"));
+        Assert.Contains(WorkQueueRegistration.QueueName + "-poison", BicepText.ReadStringArrayVar(MainBicep, "storageQueues"));
     }
 
     [Fact]
@@ -116,9 +140,10 @@ public sealed class InfraLayoutTests
 
         Assert.Equal(["functions", "gateway-bridge", "plugin-runner"], names);
         Assert.Equal(names, tagged);
-        // The function app ships the custom-handler publish output, built by the prepackage hook into dist.
+        // The function app ships the isolated worker's publish output, built by the prepackage hook into dist.
         Assert.Matches(@"functions:[\s\S]*?language: custom[\s\S]*?host: function[\s\S]*?dist: bin/azd-publish", services);
-        Assert.Matches(@"dotnet publish Serverless\.Functions\.csproj -c Release -r linux-x64 --self-contained true\s+-o bin/azd-publish", services);
+        Assert.Matches(@"dotnet publish Serverless\.Functions\.csproj -c Release\s+-o bin/azd-publish", services);
+        Assert.Matches(@"runtime: \{\s*name: 'dotnet-isolated'", Infra("modules", "function-app.bicep"));
         Assert.True(File.Exists(Path.Combine(RepoPaths.Root, "sandbox", "Dockerfile")));
     }
 

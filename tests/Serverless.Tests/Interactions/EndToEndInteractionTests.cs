@@ -46,6 +46,8 @@ public sealed class EndToEndInteractionTests(Azurite azurite, DockerFixture dock
         new TestApp().WithWebHostBuilder(b =>
         {
             b.UseSetting("LOCAL_TRIGGERS", localTriggers ? "on" : "off");
+            // Uploads are judged in-process here (PublishAsync), not by the blob trigger as well.
+            b.UseSetting(TestApp.Disabled(PackagesFunction.FunctionName), "true");
             b.UseSetting("AzureWebJobsStorage", azurite.ConnectionString);
             b.UseSetting("SANDBOX_PLATFORM_NAME", docker.PlatformName);
             b.UseSetting("PLUGIN_CACHE_DIR", _cacheDir);

@@ -45,6 +45,9 @@ public sealed class SchedulesEndToEndTests(Azurite azurite, DockerFixture docker
             b.UseSetting("PLUGIN_CACHE_DIR", _cacheDir);
             b.UseSetting("ADMIN_API_KEY", AdminKey);
             b.UseSetting(EventsOptions.SecretSetting, EventsSecret);
+            // The test ticks the schedules itself at the times it sets and judges uploads in-process; only the queue trigger runs.
+            b.UseSetting(TestApp.Disabled(SchedulesFunction.FunctionName), "true");
+            b.UseSetting(TestApp.Disabled(PackagesFunction.FunctionName), "true");
             b.ConfigureTestServices(services =>
             {
                 services.AddSchedules();

@@ -2,22 +2,23 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 
-namespace Serverless.LocalHost;
+namespace Serverless.Functions.Admin;
 
 /// <summary>
-/// What the Functions host does for a function of <c>AuthorizationLevel.Function</c>, with one key:
-/// header <c>x-functions-key</c> must equal setting <c>ADMIN_API_KEY</c> (in Azure, deployment makes that
-/// value a function key of the app). With no key configured every call is refused: an unset key must not
-/// mean an open admin API.
+/// The admin functions' own check, behind the host's function-key check (defence in depth): header
+/// <c>x-functions-key</c> must equal setting <c>ADMIN_API_KEY</c>, so no other key of the Functions host (its
+/// master or default keys) opens the admin API. With no key configured every request is refused: an unset key
+/// must not mean an open admin API.
 /// </summary>
-public static class FunctionKeys
+public static class AdminKey
 {
     public const string HeaderName = "x-functions-key";
     public const string SettingName = "ADMIN_API_KEY";
 
-    /// <summary>Null when the request may run; otherwise the answer it gets instead.</summary>
-    public static IResult? Refusal(HttpRequest request, IConfiguration configuration)
+    /// <summary>Null when the request carries the admin key (<see cref="SettingName"/> of the app's configuration); otherwise the answer it gets instead.</summary>
+    public static IResult? Refusal(HttpRequest request)
     {
+        var configuration = request.HttpContext.RequestServices.GetRequiredService<IConfiguration>();
         var expected = configuration[SettingName];
         if (string.IsNullOrEmpty(expected))
         {
