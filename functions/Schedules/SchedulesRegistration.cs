@@ -10,8 +10,8 @@ public static class SchedulesRegistration
     public static readonly TimeSpan RunningMarkerMargin = TimeSpan.FromSeconds(60);
 
     /// <summary>
-    /// The scheduler, its table and the <c>schedule</c> work handler. The <c>schedules</c> function and its local timer
-    /// are registered with the other triggers (<c>AddTriggeredFunctions</c>, <c>AddLocalTriggers</c>).
+    /// The scheduler, its table and the <c>schedule</c> work handler. The timer runs <see cref="SchedulesFunction"/>,
+    /// which the host that runs it creates per call.
     /// </summary>
     public static IServiceCollection AddSchedules(this IServiceCollection services)
     {

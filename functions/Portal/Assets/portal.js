@@ -407,7 +407,7 @@ function renderUpload(view, params) {
       bar.firstChild.textContent = `Uploaded ${chosen.name} as ${body.blob}`;
       result.replaceChildren(h("p", { class: "muted", id: "waiting" }, "Uploaded. Waiting for the platform to validate and publish it…"));
       const report = await waitForReport(body.report.replace(/^\/api\/admin\//, ""));
-      if (!report) { result.replaceChildren(notice("No report after 90 s. Is the upload watcher running (local/up), or the packages function in Azure?")); return; }
+      if (!report) { result.replaceChildren(notice("No report after 90 s. Is local/up running (its packages function judges uploads), or the function app in Azure?")); return; }
       result.replaceChildren(renderReport(report));
     };
     xhr.send(chosen);

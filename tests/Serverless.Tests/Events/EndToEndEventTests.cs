@@ -17,7 +17,7 @@ namespace Serverless.Tests.Events;
 
 /// <summary>
 /// Events end to end in the whole app: plugins published from zips and installed through the admin API,
-/// gateway events posted signed to <c>/api/events</c>, the queue pump and real Docker sandboxes running
+/// gateway events posted signed to <c>/api/events</c>, the queue trigger and real Docker sandboxes running
 /// the plugins, and what the plugins saw read back from their logs or from a fake Discord.
 /// </summary>
 [Collection("Docker")]

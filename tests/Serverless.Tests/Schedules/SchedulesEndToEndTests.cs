@@ -20,7 +20,7 @@ namespace Serverless.Tests.Schedules;
 
 /// <summary>
 /// The whole app: the seed plugin published and installed through the admin API, the <c>schedules</c> function
-/// driven by the host's timer payload at fake-clock instants, the queue pump running the ticks in Docker.
+/// driven by the schedules function at fake-clock instants, the queue trigger running the ticks in Docker.
 /// </summary>
 [Collection("Docker")]
 public sealed class SchedulesEndToEndTests(Azurite azurite, DockerFixture docker) : IAsyncLifetime
