@@ -10,7 +10,6 @@ using Serverless.Functions.Portal;
 using Serverless.Functions.Publishers;
 using Serverless.Functions.Sandbox;
 using Serverless.Functions.Schedules;
-using Serverless.Functions.Storage;
 using Serverless.Functions.WorkQueue;
 
 var builder = WebApplication.CreateSlimBuilder(args);

@@ -1,7 +1,9 @@
 using System.Text.Json.Nodes;
+using Azure;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Serverless.Functions.Sandbox;
-using Serverless.Functions.Storage;
 using Serverless.Functions.WorkQueue;
 
 namespace Serverless.Functions.Health;
@@ -41,23 +43,23 @@ public static class HealthEndpoints
         });
 }
 
-internal sealed class StorageHealthCheck(BlobServiceClient blobs, TableServiceClient tables, StorageAccount account) : IHealthCheck
+internal sealed class StorageHealthCheck(BlobServiceClient blobs, TableServiceClient tables) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         try
         {
             await blobs.GetBlobContainerClient("plugins").ExistsAsync(cancellationToken);
-            await tables.GetTableClient("health").QueryAsync(maxPerPage: 1, cancellationToken: cancellationToken).GetAsyncEnumerator(cancellationToken).MoveNextAsync();
-            return HealthCheckResult.Healthy($"blob and table at {account.BlobEndpoint.Host}:{account.BlobEndpoint.Port}");
+            await tables.GetTableClient("health").QueryAsync<TableEntity>(maxPerPage: 1, cancellationToken: cancellationToken).GetAsyncEnumerator(cancellationToken).MoveNextAsync();
+            return HealthCheckResult.Healthy($"blob and table at {blobs.Uri.Host}:{blobs.Uri.Port}");
         }
-        catch (StorageRequestFailedException ex) when (ex.Status == 404)
+        catch (RequestFailedException ex) when (ex.Status == 404)
         {
-            return HealthCheckResult.Healthy($"blob and table at {account.BlobEndpoint.Host}:{account.BlobEndpoint.Port}");
+            return HealthCheckResult.Healthy($"blob and table at {blobs.Uri.Host}:{blobs.Uri.Port}");
         }
         catch (Exception ex)
         {
-            return HealthCheckResult.Unhealthy($"storage unreachable at {account.BlobEndpoint}: {ex.Message}");
+            return HealthCheckResult.Unhealthy($"storage unreachable at {blobs.Uri}: {ex.Message}");
         }
     }
 }
@@ -72,8 +74,8 @@ internal sealed class QueueHealthCheck(IWorkQueue workQueue, StorageWorkQueue st
         }
         try
         {
-            await storageQueue.Queue.CreateIfNotExistsAsync(cancellationToken);
-            var depth = await storageQueue.Queue.GetApproximateMessageCountAsync(cancellationToken);
+            await storageQueue.Queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+            var depth = (await storageQueue.Queue.GetPropertiesAsync(cancellationToken)).Value.ApproximateMessagesCount;
             return HealthCheckResult.Healthy($"storage queue '{workQueue.Name}'", new Dictionary<string, object> { ["depth"] = depth });
         }
         catch (Exception ex)

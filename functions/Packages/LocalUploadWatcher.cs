@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
 using Serverless.Functions.Hosting;
-using Serverless.Functions.Storage;
 
 namespace Serverless.Functions.Packages;
 
@@ -31,8 +33,8 @@ public sealed class LocalUploadWatcher(
         {
             try
             {
-                await uploads.CreateIfNotExistsAsync(stoppingToken);
-                await reports.CreateIfNotExistsAsync(stoppingToken);
+                await uploads.CreateIfNotExistsAsync(cancellationToken: stoppingToken);
+                await reports.CreateIfNotExistsAsync(cancellationToken: stoppingToken);
                 await foreach (var blob in uploads.GetBlobsAsync(cancellationToken: stoppingToken))
                 {
                     await ProcessIfNewAsync(uploads, reports, blob, stoppingToken);
@@ -60,7 +62,7 @@ public sealed class LocalUploadWatcher(
     private async Task ProcessIfNewAsync(BlobContainerClient uploads, BlobContainerClient reports, BlobItem blob, CancellationToken cancellationToken)
     {
         var upload = UploadRef.FromBlobName(blob.Name);
-        var etag = blob.ETag.ToString();
+        var etag = UploadProcessor.ReportETag(blob.Properties.ETag.GetValueOrDefault());
         if (upload is null || _judged.GetValueOrDefault(blob.Name) == etag)
         {
             return;
@@ -94,9 +96,9 @@ public sealed class LocalUploadWatcher(
         try
         {
             var content = await report.DownloadContentAsync(cancellationToken);
-            return JsonNode.Parse(content.Content.ToMemory().Span)?["upload"]?["etag"]?.GetValue<string>();
+            return JsonNode.Parse(content.Value.Content.ToMemory().Span)?["upload"]?["etag"]?.GetValue<string>();
         }
-        catch (StorageRequestFailedException ex) when (ex.Status == 404)
+        catch (RequestFailedException ex) when (ex.Status == 404)
         {
             return null;
         }
@@ -115,6 +117,6 @@ public sealed class LocalUploadWatcher(
             ["name"] = upload.Name,
             ["BlobTrigger"] = $"{UploadRef.Container}/{blob.Name}",
             ["Uri"] = uploads.GetBlobClient(blob.Name).Uri.ToString(),
-            ["Properties"] = new JsonObject { ["ETag"] = blob.ETag.ToString(), ["Length"] = blob.ContentLength },
+            ["Properties"] = new JsonObject { ["ETag"] = UploadProcessor.ReportETag(blob.Properties.ETag.GetValueOrDefault()), ["Length"] = blob.Properties.ContentLength },
         });
 }

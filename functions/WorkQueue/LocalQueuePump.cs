@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
+using Azure.Storage.Queues.Models;
 using Serverless.Functions.Dispatch;
 using Serverless.Functions.Hosting;
-using Serverless.Functions.Storage;
 
 namespace Serverless.Functions.WorkQueue;
 
@@ -28,8 +28,8 @@ public sealed class LocalQueuePump(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await queue.Queue.CreateIfNotExistsAsync(stoppingToken);
-        await queue.PoisonQueue.CreateIfNotExistsAsync(stoppingToken);
+        await queue.Queue.CreateIfNotExistsAsync(cancellationToken: stoppingToken);
+        await queue.PoisonQueue.CreateIfNotExistsAsync(cancellationToken: stoppingToken);
         var running = new List<Task>();
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -39,7 +39,7 @@ public sealed class LocalQueuePump(
                 await _slots.WaitAsync(stoppingToken);
                 var free = _slots.CurrentCount + 1;
                 _slots.Release();
-                messages = await queue.Queue.ReceiveMessagesAsync(Math.Min(free, 32), VisibilityTimeout, stoppingToken);
+                messages = (await queue.Queue.ReceiveMessagesAsync(Math.Min(free, 32), VisibilityTimeout, stoppingToken)).Value;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -85,8 +85,8 @@ public sealed class LocalQueuePump(
                 while (!keepAlive.IsCancellationRequested)
                 {
                     await Task.Delay(KeepAliveInterval, keepAlive.Token);
-                    var receipt = await queue.Queue.UpdateMessageAsync(message.MessageId, popReceipt, null, VisibilityTimeout, keepAlive.Token);
-                    popReceipt = receipt.PopReceipt;
+                    var receipt = await queue.Queue.UpdateMessageAsync(message.MessageId, popReceipt, visibilityTimeout: VisibilityTimeout, cancellationToken: keepAlive.Token);
+                    popReceipt = receipt.Value.PopReceipt;
                 }
             }, CancellationToken.None);
 
@@ -98,7 +98,7 @@ public sealed class LocalQueuePump(
                     {
                         ["DeliveryCount"] = (int)message.DequeueCount,
                         ["MessageId"] = message.MessageId,
-                        ["EnqueuedTimeUtc"] = message.InsertedOn.UtcDateTime.ToString("O"),
+                        ["EnqueuedTimeUtc"] = message.InsertedOn.GetValueOrDefault().UtcDateTime.ToString("O"),
                     });
                 await dispatch.RunAsync(request, stoppingToken);
             }
@@ -138,7 +138,7 @@ public sealed class LocalQueuePump(
         var backoff = _options.RetryBackoff * Math.Min(30, Math.Pow(2, message.DequeueCount - 1));
         logger.LogWarning("Work item {Id} failed (try {Count} of {Max}), retrying in {Backoff}: {Message}",
             message.MessageId, message.DequeueCount, MaxDequeueCount, backoff, error.Message);
-        await queue.Queue.UpdateMessageAsync(message.MessageId, popReceipt, null, backoff, cancellationToken);
+        await queue.Queue.UpdateMessageAsync(message.MessageId, popReceipt, visibilityTimeout: backoff, cancellationToken: cancellationToken);
     }
 
     private async Task PoisonAsync(QueueMessage message, string popReceipt, string text, string reason, CancellationToken cancellationToken)

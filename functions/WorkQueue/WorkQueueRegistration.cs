@@ -15,7 +15,7 @@ public static class WorkQueueRegistration
         services.AddSingleton<WorkItemBodies>();
         services.AddSingleton<WorkQueueSignal>();
         services.AddSingleton(sp => new StorageWorkQueue(
-            sp.GetRequiredService<Storage.QueueServiceClient>(), sp.GetRequiredService<WorkItemBodies>(), sp.GetRequiredService<WorkQueueSignal>(), QueueName));
+            sp.GetRequiredService<Azure.Storage.Queues.QueueServiceClient>(), sp.GetRequiredService<WorkItemBodies>(), sp.GetRequiredService<WorkQueueSignal>(), QueueName));
 
         var serviceBusNamespace = configuration["ServiceBusConnection:fullyQualifiedNamespace"];
         if (string.IsNullOrEmpty(serviceBusNamespace))

@@ -74,7 +74,7 @@ public sealed class EndToEndEventTests(Azurite azurite, DockerFixture docker) : 
 
     private async Task PublishAsync(string id, byte[] zip)
     {
-        var blobs = new Serverless.Functions.Storage.BlobServiceClient(azurite.Account);
+        var blobs = azurite.Blobs;
         await blobs.GetBlobContainerClient(UploadRef.Container).CreateIfNotExistsAsync();
         await blobs.GetBlobContainerClient(UploadRef.Container).GetBlobClient($"acme/{id}.zip").UploadAsync(BinaryData.FromBytes(zip), overwrite: true);
         // The packages function in-process, as the local upload watcher runs it.
@@ -101,7 +101,7 @@ public sealed class EndToEndEventTests(Azurite azurite, DockerFixture docker) : 
 
     private async Task<IReadOnlyList<PluginLogEntry>> WaitForLogAsync(string pluginId, string guild, Func<PluginLogEntry, bool> predicate)
     {
-        var logs = new PluginLogs(new Serverless.Functions.Storage.TableServiceClient(azurite.Account), TimeProvider.System);
+        var logs = new PluginLogs(azurite.Tables, TimeProvider.System);
         var deadline = DateTime.UtcNow + Wait;
         IReadOnlyList<PluginLogEntry> entries = [];
         while (DateTime.UtcNow < deadline)
@@ -152,7 +152,7 @@ public sealed class EndToEndEventTests(Azurite azurite, DockerFixture docker) : 
         Assert.Equal("meet at noon", readerEvent["content"]!.GetValue<string>());
         Assert.Equal("", blindEvent["content"]!.GetValue<string>());
         Assert.Equal(["author_bot", "author_id", "channel_id", "content", "message_id", "timestamp"], blindEvent.AsObject().Select(p => p.Key).Order(StringComparer.Ordinal));
-        var logs = new PluginLogs(new Serverless.Functions.Storage.TableServiceClient(azurite.Account), TimeProvider.System);
+        var logs = new PluginLogs(azurite.Tables, TimeProvider.System);
         Assert.Empty(await logs.ReadAsync(deaf, guild, 50, CancellationToken.None));
     }
 

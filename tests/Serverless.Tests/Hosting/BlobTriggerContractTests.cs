@@ -1,10 +1,10 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using Azure;
 using Microsoft.Extensions.Logging.Abstractions;
 using Serverless.Functions.Hosting;
 using Serverless.Functions.Packages;
-using Serverless.Functions.Storage;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Packages.Fixtures;
 using Serverless.Tests.Sandbox;
@@ -24,8 +24,8 @@ public sealed class BlobTriggerContractTests(Azurite azurite, DockerFixture dock
             b.UseSetting("AzureWebJobsStorage", azurite.ConnectionString);
             b.UseSetting("SANDBOX_PLATFORM_NAME", docker.PlatformName);
         });
-        var blobs = new BlobServiceClient(azurite.Account);
-        await new StorageLayout(blobs, new QueueServiceClient(azurite.Account), new TableServiceClient(azurite.Account), NullLogger<StorageLayout>.Instance).EnsureAsync(CancellationToken.None);
+        var blobs = azurite.Blobs;
+        await new StorageLayout(blobs, azurite.Queues, azurite.Tables, NullLogger<StorageLayout>.Instance).EnsureAsync(CancellationToken.None);
         var id = "c" + Guid.NewGuid().ToString("N")[..12];
         var blob = blobs.GetBlobContainerClient(UploadRef.Container).GetBlobClient($"acme/{id}.zip");
         var info = await blob.UploadAsync(BinaryData.FromBytes(PluginZip.Greet(id)), overwrite: true);
@@ -38,7 +38,7 @@ public sealed class BlobTriggerContractTests(Azurite azurite, DockerFixture dock
                 "name": "{{id}}",
                 "BlobTrigger": "plugin-uploads/acme/{{id}}.zip",
                 "Uri": "{{blob.Uri}}",
-                "Properties": { "ETag": "{{info.ETag}}", "Length": 1234, "ContentType": "application/zip" },
+                "Properties": { "ETag": "{{UploadProcessor.ReportETag(info.Value.ETag)}}", "Length": 1234, "ContentType": "application/zip" },
                 "sys": { "MethodName": "packages", "UtcNow": "2026-11-21T10:00:00Z", "RandGuid": "0f8fad5b-d9cb-469f-a165-70867728950e" }
               }
             }

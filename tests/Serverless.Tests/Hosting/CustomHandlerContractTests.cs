@@ -7,7 +7,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Serverless.Functions.Dispatch;
 using Serverless.Functions.Hosting;
-using Serverless.Functions.Storage;
 using Serverless.Functions.WorkQueue;
 using Serverless.Tests.Infrastructure;
 
@@ -36,7 +35,7 @@ public sealed class CustomHandlerContractTests : IClassFixture<CustomHandlerCont
         public async ValueTask InitializeAsync()
         {
             // Under the host infra/ creates storage; here the test does.
-            await new StorageLayout(new BlobServiceClient(azurite.Account), new QueueServiceClient(azurite.Account), new TableServiceClient(azurite.Account), NullLogger<StorageLayout>.Instance)
+            await new StorageLayout(azurite.Blobs, azurite.Queues, azurite.Tables, NullLogger<StorageLayout>.Instance)
                 .EnsureAsync(CancellationToken.None);
             _host = FunctionsHostApp.Start(builder =>
             {

@@ -8,7 +8,6 @@ using Org.BouncyCastle.Crypto.Parameters;
 using Serverless.Functions.Hosting;
 using Serverless.Functions.Packages;
 using Serverless.Functions.Schedules;
-using Serverless.Functions.Storage;
 using Serverless.Tests.Discord;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Interactions;
@@ -87,7 +86,7 @@ public sealed class UpgradeOnPublishTests(Azurite azurite, DockerFixture docker)
 
     private async Task UploadAsync(string id, byte[] zip)
     {
-        var uploads = new BlobServiceClient(azurite.Account).GetBlobContainerClient(UploadRef.Container);
+        var uploads = azurite.Blobs.GetBlobContainerClient(UploadRef.Container);
         await uploads.CreateIfNotExistsAsync();
         await uploads.GetBlobClient($"acme/{id}.zip").UploadAsync(BinaryData.FromBytes(zip), overwrite: true);
     }

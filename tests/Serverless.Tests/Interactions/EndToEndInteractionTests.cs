@@ -83,7 +83,7 @@ public sealed class EndToEndInteractionTests(Azurite azurite, DockerFixture dock
 
     private async Task UploadAsync(string id, byte[] zip)
     {
-        var blobs = new Serverless.Functions.Storage.BlobServiceClient(azurite.Account);
+        var blobs = azurite.Blobs;
         await blobs.GetBlobContainerClient(UploadRef.Container).CreateIfNotExistsAsync();
         await blobs.GetBlobContainerClient(UploadRef.Container).GetBlobClient($"acme/{id}.zip").UploadAsync(BinaryData.FromBytes(zip), overwrite: true);
     }
@@ -294,7 +294,7 @@ public sealed class EndToEndInteractionTests(Azurite azurite, DockerFixture dock
         var thanks = await CallbackOf(submit);
 
         Assert.Equal("Thanks for the feedback!", thanks.Body!["data"]!["content"]!.GetValue<string>());
-        var kv = new KvStore(new Serverless.Functions.Storage.TableServiceClient(azurite.Account), new KvQuotas());
+        var kv = new KvStore(azurite.Tables, new KvQuotas());
         var stored = await kv.GetAsync(installId, $"feedback:{submit["id"]}", CancellationToken.None);
         Assert.Equal("More cats", stored!["details"]!.GetValue<string>());
     }
@@ -339,7 +339,7 @@ public sealed class EndToEndInteractionTests(Azurite azurite, DockerFixture dock
         var slowModal = Interaction(2, guild, JsonNode.Parse("""{"id":"5","name":"slowmodal","type":1}""")!.AsObject());
         var (modalStatus, modalBody) = await PostAsync(slowModal);
         Assert.Equal(5, modalBody!["type"]!.GetValue<int>());
-        var logs = new PluginLogs(new Serverless.Functions.Storage.TableServiceClient(azurite.Account), TimeProvider.System);
+        var logs = new PluginLogs(azurite.Tables, TimeProvider.System);
         var deadline = DateTime.UtcNow.AddSeconds(30);
         IReadOnlyList<PluginLogEntry> entries = [];
         while (DateTime.UtcNow < deadline && !entries.Any(e => e.Message.Contains("send_modal failed")))

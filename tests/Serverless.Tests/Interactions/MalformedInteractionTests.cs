@@ -10,7 +10,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Serverless.Functions.Hosting;
 using Org.BouncyCastle.Crypto.Parameters;
 using Serverless.Functions.Packages;
-using Serverless.Functions.Storage;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Packages.Fixtures;
 
@@ -64,7 +63,7 @@ public sealed class MalformedInteractionTests(MalformedInteractionTests.App app)
                    "components":[{"type":1,"components":[{"type":2,"style":1,"label":"L","custom_id":"LONG_ID"}]}]}}],
                  "hooks":{"ping":{"constant":{"content":"pong","components":[{"type":9,"accessory":{"type":2,"style":1,"label":"Again","custom_id":"again"}}]}}}}
                 """.Replace("LONG_ID", new string('x', 90), StringComparison.Ordinal))!.AsObject());
-            var uploads = new BlobServiceClient(azurite.Account).GetBlobContainerClient(UploadRef.Container);
+            var uploads = azurite.Blobs.GetBlobContainerClient(UploadRef.Container);
             await uploads.CreateIfNotExistsAsync();
             await uploads.GetBlobClient($"acme/{id}.zip").UploadAsync(BinaryData.FromBytes(PluginZip.Build(new Dictionary<string, object> { ["manifest.json"] = manifest })), overwrite: true);
             var http = CreateClient();

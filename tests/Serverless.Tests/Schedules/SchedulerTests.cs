@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Azure;
+using Azure.Data.Tables;
 using Microsoft.Extensions.Logging.Abstractions;
 using Serverless.Functions.Discord;
 using Serverless.Functions.Interactions;
@@ -7,7 +9,6 @@ using Serverless.Functions.Invocations;
 using Serverless.Functions.Packages;
 using Serverless.Functions.Sandbox;
 using Serverless.Functions.Schedules;
-using Serverless.Functions.Storage;
 using Serverless.Tests.Infrastructure;
 
 namespace Serverless.Tests.Schedules;
@@ -178,8 +179,8 @@ public sealed class SchedulerTests(Azurite azurite)
         foreach (var row in await RowsAsync(rig))
         {
             // "dead" was claimed 4 minutes ago by a tick that never finished; "busy" 10 s ago by one still working.
-            var claimedAt = row.GetString("Task")!.Contains("\"dead\"") ? now.AddMinutes(-4) : now.AddSeconds(-10);
-            await rig.Store.Table.UpdateEntityAsync(new TableEntity(row.PartitionKey, row.RowKey) { ["ClaimedTicks"] = claimedAt.UtcTicks, ["NextDueTicks"] = due.AddSeconds(60).UtcTicks }, row.ETag);
+            var claimedAt = row.Task.Contains("\"dead\"") ? now.AddMinutes(-4) : now.AddSeconds(-10);
+            await rig.Store.Table.UpdateEntityAsync(new DueClaim { PartitionKey = row.PartitionKey, RowKey = row.RowKey, ClaimedTicks = claimedAt.UtcTicks, NextDueTicks = due.AddSeconds(60).UtcTicks }, row.ETag);
         }
 
         rig.Clock.Set(now);
@@ -191,10 +192,10 @@ public sealed class SchedulerTests(Azurite azurite)
         Assert.Equal([("busy", due), ("dead", due.AddSeconds(60))], entries.Select(e => (e.Task.Name, e.Due)).OrderBy(e => e.Name));
     }
 
-    private static async Task<List<TableEntity>> RowsAsync(ScheduleRig rig)
+    private static async Task<List<DueRow>> RowsAsync(ScheduleRig rig)
     {
-        var rows = new List<TableEntity>();
-        await foreach (var row in rig.Store.Table.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey ge {"due-"} and PartitionKey lt {"due."}")))
+        var rows = new List<DueRow>();
+        await foreach (var row in rig.Store.Table.QueryAsync<DueRow>(TableClient.CreateQueryFilter($"PartitionKey ge {"due-"} and PartitionKey lt {"due."}")))
         {
             rows.Add(row);
         }

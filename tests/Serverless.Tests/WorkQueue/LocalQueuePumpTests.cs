@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
+using Azure.Storage.Blobs;
 using Microsoft.Extensions.Logging.Abstractions;
 using Serverless.Functions.Dispatch;
-using Serverless.Functions.Storage;
 using Serverless.Functions.WorkQueue;
 using Serverless.Tests.Infrastructure;
 
@@ -46,8 +46,8 @@ public sealed class LocalQueuePumpTests(Azurite azurite)
 
     private async Task<Rig> StartAsync(Func<WorkItem, Delivery, Task> behaviour, TimeSpan? visibility = null)
     {
-        var queues = new QueueServiceClient(azurite.Account);
-        var blobs = new BlobServiceClient(azurite.Account);
+        var queues = azurite.Queues;
+        var blobs = azurite.Blobs;
         await blobs.GetBlobContainerClient(WorkItemBodies.ContainerName).CreateIfNotExistsAsync();
         var bodies = new WorkItemBodies(blobs);
         var signal = new WorkQueueSignal();
@@ -84,7 +84,7 @@ public sealed class LocalQueuePumpTests(Azurite azurite)
 
         await rig.Queue.EnqueueAsync(item, CancellationToken.None);
         await Eventually(() => Task.FromResult(!rig.Handler.Calls.IsEmpty), "the handler ran");
-        await Eventually(async () => await rig.Queue.Queue.GetApproximateMessageCountAsync() == 0, "the message was deleted");
+        await Eventually(async () => (await rig.Queue.Queue.GetPropertiesAsync()).Value.ApproximateMessagesCount == 0, "the message was deleted");
         await Task.Delay(500);
 
         var call = Assert.Single(rig.Handler.Calls);
@@ -99,16 +99,16 @@ public sealed class LocalQueuePumpTests(Azurite azurite)
         var item = WorkItem.Create("pump-test", []);
 
         await rig.Queue.EnqueueAsync(item, CancellationToken.None);
-        await Eventually(async () => await rig.Queue.PoisonQueue.GetApproximateMessageCountAsync() == 1, "the item reached the poison queue");
+        await Eventually(async () => (await rig.Queue.PoisonQueue.GetPropertiesAsync()).Value.ApproximateMessagesCount == 1, "the item reached the poison queue");
 
-        var poisoned = Assert.Single(await rig.Queue.PoisonQueue.ReceiveMessagesAsync(1, TimeSpan.FromSeconds(30)));
+        var poisoned = Assert.Single((await rig.Queue.PoisonQueue.ReceiveMessagesAsync(1, TimeSpan.FromSeconds(30))).Value);
         var dead = JsonNode.Parse(StorageWorkQueue.Decode(poisoned.MessageText))!;
         Assert.Equal("plugin exploded", dead["reason"]!.GetValue<string>());
         Assert.Equal(LocalQueuePump.MaxDequeueCount, dead["deliveryCount"]!.GetValue<int>());
         Assert.Equal(item.Id, WorkItem.Parse(dead["message"]!.GetValue<string>()).Id);
         Assert.Equal([1, 2, 3, 4, 5], rig.Handler.Calls.Select(c => c.Delivery.Count));
         Assert.Equal("dead-lettered after 5 deliveries: plugin exploded", Assert.Single(rig.Handler.DeadLettered));
-        Assert.Equal(0, await rig.Queue.Queue.GetApproximateMessageCountAsync());
+        Assert.Equal(0, (await rig.Queue.Queue.GetPropertiesAsync()).Value.ApproximateMessagesCount);
     }
 
     [Fact]
@@ -117,16 +117,16 @@ public sealed class LocalQueuePumpTests(Azurite azurite)
         await using var rig = await StartAsync((_, delivery) => delivery.Count < 3 ? throw new TimeoutException("flaky") : Task.CompletedTask);
 
         await rig.Queue.EnqueueAsync(WorkItem.Create("pump-test", []), CancellationToken.None);
-        await Eventually(async () => rig.Handler.Calls.Count == 3 && await rig.Queue.Queue.GetApproximateMessageCountAsync() == 0, "the third try succeeded");
+        await Eventually(async () => rig.Handler.Calls.Count == 3 && (await rig.Queue.Queue.GetPropertiesAsync()).Value.ApproximateMessagesCount == 0, "the third try succeeded");
 
-        Assert.Equal(0, await rig.Queue.PoisonQueue.GetApproximateMessageCountAsync());
+        Assert.Equal(0, (await rig.Queue.PoisonQueue.GetPropertiesAsync()).Value.ApproximateMessagesCount);
     }
 
     [Fact]
     public async Task Enqueue_BodyOverQueueLimit_TravelsAsBlobAndIsForgottenAfterDispatch()
     {
-        var queues = new QueueServiceClient(azurite.Account);
-        var blobs = new BlobServiceClient(azurite.Account);
+        var queues = azurite.Queues;
+        var blobs = azurite.Blobs;
         await blobs.GetBlobContainerClient(WorkItemBodies.ContainerName).CreateIfNotExistsAsync();
         var queue = new StorageWorkQueue(queues, new WorkItemBodies(blobs), new WorkQueueSignal(), Azurite.UniqueName("inv"));
         await queue.Queue.CreateIfNotExistsAsync();
@@ -134,7 +134,7 @@ public sealed class LocalQueuePumpTests(Azurite azurite)
         var item = WorkItem.Create("pump-test", new JsonObject { ["blob"] = big });
 
         await queue.EnqueueAsync(item, CancellationToken.None);
-        var queued = WorkItem.Parse(StorageWorkQueue.Decode(Assert.Single(await queue.Queue.PeekMessagesAsync(1)).MessageText));
+        var queued = WorkItem.Parse(StorageWorkQueue.Decode(Assert.Single((await queue.Queue.PeekMessagesAsync(1)).Value).MessageText));
 
         Assert.Null(queued.Body);
         Assert.Equal($"{item.Id}.json", queued.BodyBlob);
@@ -154,7 +154,7 @@ public sealed class LocalQueuePumpTests(Azurite azurite)
         await using var rig = await StartAsync((_, _) => Task.Delay(TimeSpan.FromSeconds(4)), visibility: TimeSpan.FromSeconds(1.5));
 
         await rig.Queue.EnqueueAsync(WorkItem.Create("pump-test", []), CancellationToken.None);
-        await Eventually(async () => !rig.Handler.Calls.IsEmpty && await rig.Queue.Queue.GetApproximateMessageCountAsync() == 0, "the slow run finished");
+        await Eventually(async () => !rig.Handler.Calls.IsEmpty && (await rig.Queue.Queue.GetPropertiesAsync()).Value.ApproximateMessagesCount == 0, "the slow run finished");
 
         Assert.Single(rig.Handler.Calls);
     }
@@ -162,7 +162,7 @@ public sealed class LocalQueuePumpTests(Azurite azurite)
     [Fact]
     public async Task Pump_MessageAbandonedFiveTimesByCrashes_PoisonedWithoutRunning()
     {
-        var queues = new QueueServiceClient(azurite.Account);
+        var queues = azurite.Queues;
         var name = Azurite.UniqueName("inv");
         var raw = queues.GetQueueClient(name);
         await raw.CreateIfNotExistsAsync();
@@ -170,11 +170,11 @@ public sealed class LocalQueuePumpTests(Azurite azurite)
         // Each receive without a delete is what a process killed mid-run leaves behind.
         for (var i = 0; i < LocalQueuePump.MaxDequeueCount; i++)
         {
-            await Eventually(async () => (await raw.ReceiveMessagesAsync(1, TimeSpan.FromMilliseconds(1000))).Count == 1, $"receive {i + 1}");
+            await Eventually(async () => (await raw.ReceiveMessagesAsync(1, TimeSpan.FromMilliseconds(1000))).Value.Length == 1, $"receive {i + 1}");
         }
         await Task.Delay(1100);
 
-        var blobs = new BlobServiceClient(azurite.Account);
+        var blobs = azurite.Blobs;
         var bodies = new WorkItemBodies(blobs);
         var signal = new WorkQueueSignal();
         var handler = new ScriptedHandler((_, _) => Task.CompletedTask);
@@ -184,9 +184,9 @@ public sealed class LocalQueuePumpTests(Azurite azurite)
         await pump.StartAsync(CancellationToken.None);
         try
         {
-            await Eventually(async () => await queue.PoisonQueue.GetApproximateMessageCountAsync() == 1, "the item reached the poison queue");
+            await Eventually(async () => (await queue.PoisonQueue.GetPropertiesAsync()).Value.ApproximateMessagesCount == 1, "the item reached the poison queue");
             Assert.Empty(handler.Calls);
-            var dead = JsonNode.Parse(StorageWorkQueue.Decode(Assert.Single(await queue.PoisonQueue.PeekMessagesAsync(1)).MessageText))!;
+            var dead = JsonNode.Parse(StorageWorkQueue.Decode(Assert.Single((await queue.PoisonQueue.PeekMessagesAsync(1)).Value).MessageText))!;
             Assert.Contains("without completing", dead["reason"]!.GetValue<string>());
         }
         finally

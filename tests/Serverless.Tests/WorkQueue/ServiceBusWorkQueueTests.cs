@@ -4,10 +4,10 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
 using Azure.Core;
 using Azure.Core.Pipeline;
+using Azure.Storage.Blobs;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Serverless.Functions.Storage;
 using Serverless.Functions.WorkQueue;
 
 namespace Serverless.Tests.WorkQueue;
@@ -54,7 +54,7 @@ public sealed class ServiceBusWorkQueueTests : IAsyncLifetime
         options.Retry.MaxRetries = 0;
         options.Transport = new HttpClientTransport(new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true });
         // The body offload never runs for small items, so the blob client is never called.
-        var bodies = new WorkItemBodies(new BlobServiceClient(StorageAccount.Parse("UseDevelopmentStorage=true")));
+        var bodies = new WorkItemBodies(new BlobServiceClient("UseDevelopmentStorage=true"));
         return new ServiceBusWorkQueue(address, "invocations", new StaticToken("test-token"), bodies, options);
     }
 
