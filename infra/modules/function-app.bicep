@@ -81,7 +81,7 @@ var keyVaultReferences = mapValues(secretNames, secret => '@Microsoft.KeyVault(S
 // be here (or be allow-listed there as local-only), and every setting here must be read by the code,
 // the Functions host or Azure.Identity.
 var appSettings = {
-  // AzureWebJobsStorage, identity-based, as the host and StorageServiceCollectionExtensions read it.
+  // AzureWebJobsStorage, identity-based, as the host and functions/Hosting/StorageRegistration.cs read it.
   AzureWebJobsStorage__accountName: storageAccountName
   AzureWebJobsStorage__blobServiceUri: blobEndpoint
   AzureWebJobsStorage__queueServiceUri: queueEndpoint

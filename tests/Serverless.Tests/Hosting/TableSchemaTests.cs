@@ -171,6 +171,23 @@ public sealed class TableSchemaTests(Azurite azurite)
         Assert.Equal("Edm.DateTime", Type(log, "Time"));
     }
 
+    [Fact]
+    public async Task Stores_ValuesWithQuotes_StayLiteralsInFilters()
+    {
+        var tables = await LayoutAsync();
+        var id = Guid.NewGuid().ToString("N")[..12];
+        var installs = new InstallStore(tables, TimeProvider.System);
+        await installs.SaveAsync(new PluginInstall($"o'{id}", "p" + id, "i1", "*", PluginVersion.Parse("1.0.0"), [], At, At), Ct);
+        await installs.SaveAsync(new PluginInstall($"other{id}", "p" + id, "i2", "*", PluginVersion.Parse("1.0.0"), [], At, At), Ct);
+
+        Assert.Equal(["i1"], (await installs.ListAsync($"o'{id}", Ct)).Select(i => i.InstallId));
+        Assert.Empty(await installs.ListAsync($"x' or PartitionKey ne '", Ct));
+        var kv = new KvStore(tables, new KvQuotas());
+        await kv.SetAsync($"i'{id}", "k", JsonValue.Create(1), Ct);
+        Assert.Empty(await kv.ListAsync($"x' or PartitionKey ne '", "", Ct));
+        Assert.Equal(["k"], await kv.ListAsync($"i'{id}", "", Ct));
+    }
+
     private async Task<TableServiceClient> LayoutAsync()
     {
         var tables = azurite.Tables;
