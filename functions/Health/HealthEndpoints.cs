@@ -62,23 +62,19 @@ internal sealed class StorageHealthCheck(BlobServiceClient blobs, TableServiceCl
     }
 }
 
-internal sealed class QueueHealthCheck(IWorkQueue workQueue, StorageWorkQueue storageQueue) : IHealthCheck
+internal sealed class QueueHealthCheck(StorageWorkQueue queue) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        if (workQueue is ServiceBusWorkQueue)
-        {
-            return HealthCheckResult.Healthy($"Service Bus queue '{workQueue.Name}' (send-only here; the Functions host receives)");
-        }
         try
         {
-            await storageQueue.Queue.CreateIfNotExistsAsync(cancellationToken);
-            var depth = await storageQueue.Queue.GetApproximateMessageCountAsync(cancellationToken);
-            return HealthCheckResult.Healthy($"storage queue '{workQueue.Name}'", new Dictionary<string, object> { ["depth"] = depth });
+            await queue.Queue.CreateIfNotExistsAsync(cancellationToken);
+            var depth = await queue.Queue.GetApproximateMessageCountAsync(cancellationToken);
+            return HealthCheckResult.Healthy($"storage queue '{queue.Name}'", new Dictionary<string, object> { ["depth"] = depth });
         }
         catch (Exception ex)
         {
-            return HealthCheckResult.Unhealthy($"queue '{workQueue.Name}' unreachable: {ex.Message}");
+            return HealthCheckResult.Unhealthy($"queue '{queue.Name}' unreachable: {ex.Message}");
         }
     }
 }

@@ -36,9 +36,6 @@ param tableEndpoint string
 @description('Blob container the Flex Consumption plan deploys the package from.')
 param deploymentContainerName string
 
-@description('Fully qualified Service Bus namespace (<ns>.servicebus.windows.net).')
-param serviceBusNamespace string
-
 @description('Name of the Application Insights component.')
 param applicationInsightsName string
 
@@ -81,17 +78,14 @@ var keyVaultReferences = mapValues(secretNames, secret => '@Microsoft.KeyVault(S
 // be here (or be allow-listed there as local-only), and every setting here must be read by the code,
 // the Functions host or Azure.Identity.
 var appSettings = {
-  // AzureWebJobsStorage, identity-based, as the host and StorageServiceCollectionExtensions read it.
+  // AzureWebJobsStorage, identity-based, as the host and StorageServiceCollectionExtensions read it;
+  // also the connection of the dispatch queue trigger (the invocations queue).
   AzureWebJobsStorage__accountName: storageAccountName
   AzureWebJobsStorage__blobServiceUri: blobEndpoint
   AzureWebJobsStorage__queueServiceUri: queueEndpoint
   AzureWebJobsStorage__tableServiceUri: tableEndpoint
   AzureWebJobsStorage__credential: 'managedidentity'
   AzureWebJobsStorage__clientId: identityClientId
-  // The dispatch trigger's connection and the work queue's sender (WorkQueueRegistration).
-  ServiceBusConnection__fullyQualifiedNamespace: serviceBusNamespace
-  ServiceBusConnection__credential: 'managedidentity'
-  ServiceBusConnection__clientId: identityClientId
   // Telemetry with an Entra token; the component has local auth disabled.
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
