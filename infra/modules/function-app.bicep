@@ -74,9 +74,9 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
 // on a restart), so rotating a secret needs no redeploy.
 var keyVaultReferences = mapValues(secretNames, secret => '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${secret}/)')
 
-// The app settings. tests/Serverless.Tests/Infra reads this block: every setting the code reads must
-// be here (or be allow-listed there as local-only), and every setting here must be read by the code,
-// the Functions host or Azure.Identity.
+// The app settings. tests/Serverless.Tests/Infra reads them from the compiled template: every setting
+// the code reads must be here (or be allow-listed there as local-only), and every setting here must be
+// read by the code, the Functions host or Azure.Identity.
 var appSettings = {
   // AzureWebJobsStorage, identity-based, as the host and StorageServiceCollectionExtensions read it;
   // also the connection of the dispatch queue trigger (the invocations queue).
