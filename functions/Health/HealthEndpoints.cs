@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Docker.DotNet;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Serverless.Functions.Sandbox;
 using Serverless.Functions.Storage;
@@ -84,20 +85,20 @@ internal sealed class SandboxHealthCheck(ISandboxDriver driver, IServiceProvider
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         driver is ContainerAppsSandboxDriver containerApps
             ? CheckJobAsync(containerApps, cancellationToken)
-            : CheckDockerAsync(services.GetRequiredService<DockerEngineClient>(), services.GetRequiredService<DockerSandboxOptions>(), cancellationToken);
+            : CheckDockerAsync(services.GetRequiredService<DockerClient>(), services.GetRequiredService<DockerSandboxOptions>(), cancellationToken);
 
-    private async Task<HealthCheckResult> CheckDockerAsync(DockerEngineClient docker, DockerSandboxOptions options, CancellationToken cancellationToken)
+    private async Task<HealthCheckResult> CheckDockerAsync(DockerClient docker, DockerSandboxOptions options, CancellationToken cancellationToken)
     {
         var data = new Dictionary<string, object> { ["driver"] = driver.Name, ["image"] = options.Image };
         try
         {
-            var version = await docker.GetVersionAsync(cancellationToken);
+            var version = await docker.CallAsync("GET version", token => docker.System.GetVersionAsync(token), cancellationToken);
             data["engine"] = version.Version;
-            if (await docker.InspectImageAsync(options.Image, cancellationToken) is null)
+            if (!await docker.ImageExistsAsync(options.Image, cancellationToken))
             {
                 return HealthCheckResult.Unhealthy($"sandbox image {options.Image} is missing (sandbox/build-image builds it)", data: data);
             }
-            return HealthCheckResult.Healthy($"Docker engine {version.Version} (API {version.ApiVersion})", data);
+            return HealthCheckResult.Healthy($"Docker engine {version.Version} (API {version.APIVersion})", data);
         }
         catch (DockerEngineException ex)
         {
