@@ -18,7 +18,7 @@ builder.WebHost.ListenOnHandlerPort(builder.Configuration);
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddStorage(builder.Configuration);
-builder.Services.AddWorkQueue(builder.Configuration);
+builder.Services.AddWorkQueue();
 builder.Services.AddSandbox(builder.Configuration);
 builder.Services.AddPackages(builder.Configuration);
 builder.Services.AddInvocations();

@@ -19,14 +19,16 @@ public interface IWorkItemHandler
 }
 
 /// <summary>
-/// The queue-triggered function: <c>serviceBusTrigger</c> on <c>invocations</c> in Azure, the local
-/// queue pump on Azurite. Throwing fails the delivery, so the queue retries and finally dead-letters.
+/// The queue-triggered function: the storage queue <c>invocations</c>, received by the Functions host's
+/// <c>queueTrigger</c> in Azure and by the local queue pump on Azurite, which hands over the same
+/// metadata (<c>DequeueCount</c>, <c>Id</c>). Throwing fails the delivery, so the queue retries and
+/// finally moves the message to <c>invocations-poison</c>.
 /// </summary>
 public sealed class DispatchFunction(IEnumerable<IWorkItemHandler> handlers, WorkItemBodies bodies, ILogger<DispatchFunction> logger) : ITriggeredFunction
 {
     public const string FunctionName = "dispatch";
 
-    /// <summary>Deliveries before dead-lettering: the local pump's poison threshold and the Service Bus queue's max delivery count.</summary>
+    /// <summary>Deliveries before dead-lettering: the local pump's poison threshold and host.json's <c>queues.maxDequeueCount</c>.</summary>
     public const int MaxDeliveries = 5;
     public const string MessageBinding = "message";
 
@@ -48,7 +50,7 @@ public sealed class DispatchFunction(IEnumerable<IWorkItemHandler> handlers, Wor
 
         var handler = handlers.FirstOrDefault(h => h.Kind == item.Kind)
             ?? throw new InvalidInvocationException($"no handler for work item kind '{item.Kind}'");
-        var delivery = new Delivery(request.MetadataInt("DeliveryCount") ?? 1, request.MetadataString("MessageId"));
+        var delivery = new Delivery(request.MetadataInt("DequeueCount") ?? 1, request.MetadataString("Id"));
         var resolved = await bodies.ResolveAsync(item, cancellationToken);
 
         logger.LogInformation("Dispatching {Kind} {Id} (delivery {Count})", item.Kind, item.Id, delivery.Count);

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Azure;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
+using Docker.DotNet;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Serverless.Functions.Sandbox;
 using Serverless.Functions.WorkQueue;
@@ -64,23 +65,19 @@ internal sealed class StorageHealthCheck(BlobServiceClient blobs, TableServiceCl
     }
 }
 
-internal sealed class QueueHealthCheck(IWorkQueue workQueue, StorageWorkQueue storageQueue) : IHealthCheck
+internal sealed class QueueHealthCheck(StorageWorkQueue queue) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        if (workQueue is ServiceBusWorkQueue)
-        {
-            return HealthCheckResult.Healthy($"Service Bus queue '{workQueue.Name}' (send-only here; the Functions host receives)");
-        }
         try
         {
-            await storageQueue.Queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
-            var depth = (await storageQueue.Queue.GetPropertiesAsync(cancellationToken)).Value.ApproximateMessagesCount;
-            return HealthCheckResult.Healthy($"storage queue '{workQueue.Name}'", new Dictionary<string, object> { ["depth"] = depth });
+            await queue.Queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+            var depth = (await queue.Queue.GetPropertiesAsync(cancellationToken)).Value.ApproximateMessagesCount;
+            return HealthCheckResult.Healthy($"storage queue '{queue.Name}'", new Dictionary<string, object> { ["depth"] = depth });
         }
         catch (Exception ex)
         {
-            return HealthCheckResult.Unhealthy($"queue '{workQueue.Name}' unreachable: {ex.Message}");
+            return HealthCheckResult.Unhealthy($"queue '{queue.Name}' unreachable: {ex.Message}");
         }
     }
 }
@@ -90,20 +87,20 @@ internal sealed class SandboxHealthCheck(ISandboxDriver driver, IServiceProvider
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         driver is ContainerAppsSandboxDriver containerApps
             ? CheckJobAsync(containerApps, cancellationToken)
-            : CheckDockerAsync(services.GetRequiredService<DockerEngineClient>(), services.GetRequiredService<DockerSandboxOptions>(), cancellationToken);
+            : CheckDockerAsync(services.GetRequiredService<DockerClient>(), services.GetRequiredService<DockerSandboxOptions>(), cancellationToken);
 
-    private async Task<HealthCheckResult> CheckDockerAsync(DockerEngineClient docker, DockerSandboxOptions options, CancellationToken cancellationToken)
+    private async Task<HealthCheckResult> CheckDockerAsync(DockerClient docker, DockerSandboxOptions options, CancellationToken cancellationToken)
     {
         var data = new Dictionary<string, object> { ["driver"] = driver.Name, ["image"] = options.Image };
         try
         {
-            var version = await docker.GetVersionAsync(cancellationToken);
+            var version = await docker.CallAsync("GET version", token => docker.System.GetVersionAsync(token), cancellationToken);
             data["engine"] = version.Version;
-            if (await docker.InspectImageAsync(options.Image, cancellationToken) is null)
+            if (!await docker.ImageExistsAsync(options.Image, cancellationToken))
             {
                 return HealthCheckResult.Unhealthy($"sandbox image {options.Image} is missing (sandbox/build-image builds it)", data: data);
             }
-            return HealthCheckResult.Healthy($"Docker engine {version.Version} (API {version.ApiVersion})", data);
+            return HealthCheckResult.Healthy($"Docker engine {version.Version} (API {version.APIVersion})", data);
         }
         catch (DockerEngineException ex)
         {

@@ -96,9 +96,9 @@ public sealed class LocalQueuePump(
                     new JsonObject { [DispatchFunction.MessageBinding] = text },
                     new JsonObject
                     {
-                        ["DeliveryCount"] = (int)message.DequeueCount,
-                        ["MessageId"] = message.MessageId,
-                        ["EnqueuedTimeUtc"] = message.InsertedOn.GetValueOrDefault().UtcDateTime.ToString("O"),
+                        ["DequeueCount"] = (int)message.DequeueCount,
+                        ["Id"] = message.MessageId,
+                        ["InsertionTime"] = message.InsertedOn.GetValueOrDefault().UtcDateTime.ToString("O"),
                     });
                 await dispatch.RunAsync(request, stoppingToken);
             }

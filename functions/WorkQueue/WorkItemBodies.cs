@@ -5,8 +5,8 @@ using Azure.Storage.Blobs;
 namespace Serverless.Functions.WorkQueue;
 
 /// <summary>
-/// Queues cap message size (64 KiB for Storage queues, 256 KiB for Service Bus Standard). A body
-/// too large to travel inline is stored as a blob and the message carries its name instead.
+/// A storage queue message holds at most 64 KiB. A body too large to travel inline is stored as a
+/// blob in <c>invocation-bodies</c> and the message carries its name instead.
 /// </summary>
 public sealed class WorkItemBodies(BlobServiceClient blobs)
 {

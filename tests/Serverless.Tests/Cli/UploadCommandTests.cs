@@ -166,7 +166,7 @@ public sealed class UploadCommandTests(Azurite azurite, DockerFixture docker) : 
         Assert.DoesNotContain("local/up running", result.Error);
 
         // The engine is back (its socket appears) and the app restarts: the pending upload is judged without a new upload.
-        File.CreateSymbolicLink(socket, Docker.SocketPath);
+        File.CreateSymbolicLink(socket, Infrastructure.Docker.SocketPath);
         await using var up = App();
         _ = up.Server;
         var reportBlob = blobs.GetBlobContainerClient(UploadProcessor.ReportsContainer).GetBlobClient($"acme/{id}.json");

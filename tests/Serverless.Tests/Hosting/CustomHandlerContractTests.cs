@@ -75,16 +75,20 @@ public sealed class CustomHandlerContractTests : IClassFixture<CustomHandlerCont
         $$$"""{"schema":1,"id":"{{{id}}}","kind":"contract-test","createdAt":"2026-11-21T10:00:00+00:00","body":{"answer":42}}""";
 
     [Fact]
-    public async Task Dispatch_ServiceBusTriggerPayload_RunsHandlerAndAnswersHostFormat()
+    public async Task Dispatch_QueueTriggerPayload_RunsHandlerAndAnswersHostFormat()
     {
+        // The storage queue trigger's metadata: the message's id, dequeue count, times and pop receipt.
         var payload = new JsonObject
         {
-            ["Data"] = new JsonObject { ["message"] = WorkItemJson("sb-1") },
+            ["Data"] = new JsonObject { ["message"] = WorkItemJson("q-1") },
             ["Metadata"] = new JsonObject
             {
-                ["DeliveryCount"] = 2,
-                ["MessageId"] = "sb-1",
-                ["EnqueuedTimeUtc"] = "2026-11-21T10:00:00Z",
+                ["DequeueCount"] = 2,
+                ["Id"] = "5f0c7c1e-2f4b-4c55-9a43-6d1f0e2b7a10",
+                ["InsertionTime"] = "2026-11-21T10:00:00+00:00",
+                ["ExpirationTime"] = "2026-11-28T10:00:00+00:00",
+                ["NextVisibleTime"] = "2026-11-21T10:00:31+00:00",
+                ["PopReceipt"] = "AgAAAAMAAAAAAAAA",
                 ["sys"] = new JsonObject { ["MethodName"] = "dispatch", ["UtcNow"] = "2026-11-21T10:00:01Z", ["RandGuid"] = Guid.NewGuid().ToString() },
             },
         };
@@ -98,9 +102,10 @@ public sealed class CustomHandlerContractTests : IClassFixture<CustomHandlerCont
         // The host base64-decodes string outputs it can decode, so the return value is never a bare string.
         var returnValue = Assert.IsType<JsonObject>(body["ReturnValue"]);
         Assert.Equal("done", returnValue["status"]!.GetValue<string>());
-        var call = Assert.Single(_app.Handler.Calls, c => c.Item.Id == "sb-1");
+        var call = Assert.Single(_app.Handler.Calls, c => c.Item.Id == "q-1");
         Assert.Equal(42, call.Item.Body!["answer"]!.GetValue<int>());
         Assert.Equal(2, call.Delivery.Count);
+        Assert.Equal("5f0c7c1e-2f4b-4c55-9a43-6d1f0e2b7a10", call.Delivery.MessageId);
     }
 
     [Fact]
@@ -108,14 +113,14 @@ public sealed class CustomHandlerContractTests : IClassFixture<CustomHandlerCont
     {
         var payload = new JsonObject
         {
-            ["Data"] = new JsonObject { ["message"] = JsonNode.Parse(WorkItemJson("sb-2")) },
+            ["Data"] = new JsonObject { ["message"] = JsonNode.Parse(WorkItemJson("q-2")) },
             ["Metadata"] = new JsonObject(),
         };
 
         var response = await _app.Host.PostAsJsonAsync("/dispatch", payload, TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Single(_app.Handler.Calls, c => c.Item.Id == "sb-2" && c.Delivery.Count == 1);
+        Assert.Single(_app.Handler.Calls, c => c.Item.Id == "q-2" && c.Delivery.Count == 1);
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Serverless.Functions.Dispatch;
 using Serverless.Functions.Packages;
 using Serverless.Functions.Schedules;
+using Serverless.Functions.WorkQueue;
 using Serverless.Tests.Infrastructure;
 
 namespace Serverless.Tests.Hosting;
@@ -64,6 +65,15 @@ public sealed class PublishLayoutTests : IClassFixture<PublishLayoutTests.Publis
     }
 
     [Fact]
+    public void HostJson_QueueTriggerDeadLettersAfterAsManyTriesAsTheLocalPump()
+    {
+        var queues = _published.ReadJson("host.json")["extensions"]!["queues"]!;
+
+        Assert.Equal(DispatchFunction.MaxDeliveries, queues["maxDequeueCount"]!.GetValue<int>());
+        Assert.Equal(LocalQueuePump.MaxDequeueCount, queues["maxDequeueCount"]!.GetValue<int>());
+    }
+
+    [Fact]
     public void FunctionFolders_AreExactlyTheDesignedFunctions()
     {
         var folders = Directory.GetDirectories(_published.Dir)
@@ -99,7 +109,7 @@ public sealed class PublishLayoutTests : IClassFixture<PublishLayoutTests.Publis
     }
 
     [Theory]
-    [InlineData(DispatchFunction.FunctionName, "serviceBusTrigger", DispatchFunction.MessageBinding)]
+    [InlineData(DispatchFunction.FunctionName, "queueTrigger", DispatchFunction.MessageBinding)]
     [InlineData(SchedulesFunction.FunctionName, "timerTrigger", SchedulesFunction.TimerBinding)]
     [InlineData(PackagesFunction.FunctionName, "blobTrigger", PackagesFunction.UploadBinding)]
     public void TriggeredFunction_BindingNameMatchesCode(string function, string type, string bindingName)

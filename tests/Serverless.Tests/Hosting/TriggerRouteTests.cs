@@ -23,7 +23,7 @@ public sealed class TriggerRouteTests(Azurite azurite)
 {
     /// <summary>A well-formed work item of a kind the recording handler runs: what an attacker would forge.</summary>
     private static string ForgedDispatch(string id) =>
-        $$$"""{"Data":{"message":"{\"schema\":1,\"id\":\"{{{id}}}\",\"kind\":\"contract-test\",\"createdAt\":\"2026-11-21T10:00:00+00:00\",\"body\":{\"user\":\"made-up\"}}"},"Metadata":{"DeliveryCount":1}}""";
+        $$$"""{"Data":{"message":"{\"schema\":1,\"id\":\"{{{id}}}\",\"kind\":\"contract-test\",\"createdAt\":\"2026-11-21T10:00:00+00:00\",\"body\":{\"user\":\"made-up\"}}"},"Metadata":{"DequeueCount":1}}""";
 
     private static string ForgedUpload(string name) =>
         $$$"""{"Data":{"upload":null},"Metadata":{"publisher":"acme","name":"{{{name}}}"}}""";

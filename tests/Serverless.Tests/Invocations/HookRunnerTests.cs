@@ -80,7 +80,7 @@ public sealed class HookRunnerTests(Azurite azurite, DockerFixture docker)
     }
 
     private async Task<int> OurContainersAsync() =>
-        (await docker.Client.ListContainersAsync([$"{ContainerSpec.PlatformLabel}={docker.PlatformName}"], CancellationToken.None)).Count;
+        (await docker.ContainersAsync($"{ContainerSpec.PlatformLabel}={docker.PlatformName}")).Count;
 
     [Fact]
     public async Task Run_ConstantHook_AnswersWithoutAnySandbox()

@@ -244,7 +244,7 @@ public sealed class SchedulerTests(Azurite azurite)
         await using var _ = rig;
         var logs = new PluginLogs(rig.Tables, rig.Clock);
         // An engine that is not there: if the handler tried to run the plugin, the invoker would log the failure.
-        var driver = new DockerSandboxDriver(new DockerEngineClient("unix:///nonexistent/docker.sock"), new DockerSandboxOptions { PlatformName = "none" }, NullLogger<DockerSandboxDriver>.Instance);
+        var driver = new DockerSandboxDriver(DockerEngine.CreateClient("unix:///nonexistent/docker.sock"), new DockerSandboxOptions { PlatformName = "none" }, NullLogger<DockerSandboxDriver>.Instance);
         var invoker = new PluginInvoker(new SandboxPool(driver, new SandboxPoolOptions(), NullLogger<SandboxPool>.Instance), driver, rig.Files, new HostApi(new KvStore(rig.Tables, new KvQuotas()), logs), logs, NullLogger<PluginInvoker>.Instance);
         var rest = new DiscordRestClient(new HttpClient(), new DiscordOptions());
         var handler = rig.Handler(invoker, new DiscordActions(rest, new ChannelGuilds(rest, rig.Clock), logs, await Interactions.CustomIdsTests.OnAzuriteAsync(azurite)), logs);

@@ -90,6 +90,8 @@ public sealed class LocalQueuePumpTests(Azurite azurite)
         var call = Assert.Single(rig.Handler.Calls);
         Assert.Equal(item.Id, call.Item.Id);
         Assert.Equal(1, call.Delivery.Count);
+        // The queue message's id, as the host's queue trigger hands it over (metadata Id).
+        Assert.False(string.IsNullOrEmpty(call.Delivery.MessageId));
     }
 
     [Fact]
