@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Azure;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Serverless.Cli;

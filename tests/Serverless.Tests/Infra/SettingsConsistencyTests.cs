@@ -125,7 +125,6 @@ public sealed class SettingsConsistencyTests(InfraTemplates infra)
         Assert.Contains("DISCORD_PUBLIC_KEY", names);
         Assert.Contains("AzureWebJobsStorage", names);
         Assert.Contains("AzureWebJobsStorage:accountName", names);
-        Assert.Contains("AzureWebJobsStorage:clientId", names);
         Assert.Contains("SANDBOX_WALL_TIME_SECONDS", names);
         Assert.Contains("SANDBOX_POOL_MAX_WORKERS", names);
         Assert.Contains("Packages:MaxEntries", names);
