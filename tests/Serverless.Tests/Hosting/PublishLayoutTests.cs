@@ -74,6 +74,15 @@ public sealed class PublishLayoutTests : IClassFixture<PublishLayoutTests.Publis
     }
 
     [Fact]
+    public void Output_Libsodium_ShippedForLinuxX64()
+    {
+        // Discord's Ed25519 signatures are verified by libsodium (through NSec), a native library per runtime.
+        var library = Path.Combine(_published.Dir, "runtimes", "linux-x64", "native", "libsodium.so");
+
+        Assert.True(File.Exists(library), "runtimes/linux-x64/native/libsodium.so is not in the publish output");
+    }
+
+    [Fact]
     public void FunctionFolders_AreExactlyTheDesignedFunctions()
     {
         var folders = Directory.GetDirectories(_published.Dir)

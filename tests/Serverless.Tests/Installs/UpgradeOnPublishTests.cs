@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
-using Org.BouncyCastle.Crypto.Parameters;
+using NSec.Cryptography;
 using Serverless.Functions.Hosting;
 using Serverless.Functions.Packages;
 using Serverless.Functions.Schedules;
@@ -25,7 +25,7 @@ namespace Serverless.Tests.Installs;
 public sealed class UpgradeOnPublishTests(Azurite azurite, DockerFixture docker) : IAsyncLifetime
 {
     private const string AdminKey = "upgrade-admin-key";
-    private static readonly (string PublicKeyHex, Ed25519PrivateKeyParameters PrivateKey) Keys = InteractionSignatureTests.NewKeyPair();
+    private static readonly (string PublicKeyHex, Key PrivateKey) Keys = InteractionSignatureTests.NewKeyPair();
 
     private FakeDiscord _discord = null!;
     private WebApplicationFactory<Program> _app = null!;

@@ -3,8 +3,8 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Org.BouncyCastle.Crypto.Parameters;
 using Microsoft.Extensions.DependencyInjection;
+using NSec.Cryptography;
 using Serverless.Functions.Hosting;
 using Serverless.Functions.Interactions;
 using Serverless.Functions.Invocations;
@@ -25,7 +25,7 @@ namespace Serverless.Tests.Interactions;
 public sealed class EndToEndInteractionTests(Azurite azurite, DockerFixture docker) : IAsyncLifetime
 {
     private const string AdminKey = "e2e-admin-key";
-    private static readonly (string PublicKeyHex, Ed25519PrivateKeyParameters PrivateKey) Keys = InteractionSignatureTests.NewKeyPair();
+    private static readonly (string PublicKeyHex, Key PrivateKey) Keys = InteractionSignatureTests.NewKeyPair();
 
     private FakeDiscord _discord = null!;
     private WebApplicationFactory<Program> _app = null!;

@@ -7,8 +7,8 @@ using FsCheck;
 using FsCheck.Fluent;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using NSec.Cryptography;
 using Serverless.Functions.Hosting;
-using Org.BouncyCastle.Crypto.Parameters;
 using Serverless.Functions.Packages;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Packages.Fixtures;
@@ -27,10 +27,10 @@ public sealed class MalformedInteractionTests(MalformedInteractionTests.App app)
     public sealed class App(Azurite azurite) : TestApp, IAsyncLifetime
     {
         private const string AdminKey = "malformed-admin-key";
-        private static readonly (string PublicKeyHex, Ed25519PrivateKeyParameters PrivateKey) Keys = InteractionSignatureTests.NewKeyPair();
+        private static readonly (string PublicKeyHex, Key PrivateKey) Keys = InteractionSignatureTests.NewKeyPair();
         private readonly string _cacheDir = Directory.CreateTempSubdirectory("malformed-cache-").FullName;
 
-        public Ed25519PrivateKeyParameters PrivateKey => Keys.PrivateKey;
+        public Key PrivateKey => Keys.PrivateKey;
 
         protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
         {
