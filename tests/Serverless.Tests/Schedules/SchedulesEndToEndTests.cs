@@ -49,6 +49,12 @@ public sealed class SchedulesEndToEndTests(Azurite azurite, DockerFixture docker
             {
                 services.AddSchedules();
                 services.AddSingleton<TimeProvider>(_clock);
+                // The test is the timer and the upload trigger: the app's own timer would tick on the fake clock
+                // beside the test's ticks, and its upload watcher would publish the upload a second time.
+                foreach (var trigger in services.Where(d => d.ImplementationType == typeof(LocalTimer) || d.ImplementationType == typeof(LocalUploadWatcher)).ToList())
+                {
+                    services.Remove(trigger);
+                }
                 // A table of its own: the app's ticks must not fire other tests' schedules, nor theirs ours.
                 services.AddSingleton(sp => new ScheduleStore(sp.GetRequiredService<TableServiceClient>(), _table));
             });
