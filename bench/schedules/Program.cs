@@ -36,7 +36,7 @@ var catalog = new PluginCatalog(tables, blobs);
 var files = new PluginFiles(catalog, new PackageValidator(), new ConfigurationBuilder().Build());
 var scheduler = new Scheduler(store, catalog, files, queue, clock, new SchedulerOptions(), NullLogger<Scheduler>.Instance);
 
-// Installs of five tasks each, like the seed plugin: intervals and crons, due over the next week.
+// Installs of five tasks each, like the SDK's reference example plugin: intervals and crons, due over the next week.
 var random = new Random(42);
 var seeding = Stopwatch.StartNew();
 var notDue = Enumerable.Range(0, schedules - due).Select(i => Entry(i, now.AddSeconds(1 + random.Next(7 * 24 * 3600))));

@@ -1,4 +1,4 @@
-"""Seed 000's examples, verbatim, run by the real runner and driven as the host would."""
+"""The SDK's reference examples, verbatim, run by the real runner and driven as the host would."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from serverless_sdk.runner import plugin_globals
 from tests.host import SEED_PLUGIN, FakeHost, Runner
 
 SNIPPETS = Path(__file__).resolve().parent / "seed_examples"
-SEED_DIR = Path(os.environ.get("SEED_DIR", "/work/shared/seeds"))
+SEED_DIR = os.environ.get("SEED_DIR")
 
 
 def snippet(name: str) -> str:
@@ -28,9 +28,9 @@ class SeedSnippetFilesTests(unittest.TestCase):
         self.assertEqual((SEED_PLUGIN / "manifest.json").read_text(encoding="utf-8"), snippet("01_manifest.json"))
 
     def test_Snippets_AreVerbatimInTheSeed_WhenSeedAvailable(self) -> None:
-        seeds = sorted(SEED_DIR.glob("000_*.txt"))
+        seeds = sorted(Path(SEED_DIR).glob("000_*.txt")) if SEED_DIR else []
         if not seeds:
-            self.skipTest(f"seed 000 not found in {SEED_DIR} (set SEED_DIR)")
+            self.skipTest("set SEED_DIR to a folder with the text the snippets come from (000_*.txt)")
         seed = seeds[0].read_text(encoding="utf-8")
         for path in sorted(SNIPPETS.glob("0*")):
             with self.subTest(snippet=path.name):

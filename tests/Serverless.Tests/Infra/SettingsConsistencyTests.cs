@@ -90,8 +90,8 @@ public sealed class SettingsConsistencyTests(InfraTemplates infra)
             "Packages:RatioCheckMinBytes",
             "Packages:MaxManifestBytes",
         },
-        // Set by infra/ for code that is being written now (the design's settings contract in README.md
-        // and DESIGN.md). When the code reads one, remove it here: PendingSettings_AreNotYetReadByCode says which.
+        // Set by infra/ for code that is being written now (the settings contract in README.md's
+        // "Configuration"). When the code reads one, remove it here: PendingSettings_AreNotYetReadByCode says which.
         SetBeforeCodeReadsIt: new HashSet<string>(StringComparer.OrdinalIgnoreCase)
         {
         });

@@ -18,7 +18,7 @@ using Serverless.Tests.Sandbox;
 namespace Serverless.Tests.Interactions;
 
 /// <summary>
-/// Seed 000's examples end to end: published from a zip, installed through the admin API, driven by
+/// The SDK's reference examples (sandbox/sdk/tests/seed_examples) end to end: published from a zip, installed through the admin API, driven by
 /// signed HTTP interactions, answered through a fake Discord built from its documented routes.
 /// </summary>
 [Collection("Docker")]
@@ -149,7 +149,7 @@ public sealed class EndToEndInteractionTests(Azurite azurite, DockerFixture dock
         Assert.Single(_discord.Calls, c => c.Route == FakeDiscord.Routes.InteractionCallback && c.RawPath.Contains(interaction["id"]!.GetValue<string>()));
     }
 
-    /// <summary>The seed plugin with its /menu and /feedback commands declared too.</summary>
+    /// <summary>The reference example plugin with its /menu and /feedback commands declared too.</summary>
     private static byte[] SeedWithMenuAndFeedback(string id)
     {
         var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "sandbox", "sdk", "tests", "seed_examples", "01_manifest.json")))!.AsObject();

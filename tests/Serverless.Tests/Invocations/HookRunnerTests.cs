@@ -29,7 +29,7 @@ internal sealed class CountingDriver(ISandboxDriver inner) : ISandboxDriver
     public Task<int> RemoveLeftoversAsync(CancellationToken cancellationToken) => inner.RemoveLeftoversAsync(cancellationToken);
 }
 
-/// <summary>Seed 004's hooks through the real Docker sandbox.</summary>
+/// <summary>A manifest's hooks (docs/protocol.md §9) through the real Docker sandbox.</summary>
 [Collection("Docker")]
 public sealed class HookRunnerTests(Azurite azurite, DockerFixture docker)
 {

@@ -7,8 +7,8 @@ using Serverless.Functions.Sandbox;
 namespace Serverless.Tests.Sandbox;
 
 /// <summary>
-/// The regression cases of DESIGN.md's "Sandbox hardening", against the real engine
-/// and image: each hostile script ends within its limit with a clear status, and the
+/// The regression cases of the sandbox's hardening (docs/sandbox.md, "Hardening"; docs/security.md, "A plugin"),
+/// against the real engine and image: each hostile script ends within its limit with a clear status, and the
 /// host (and a well-behaved neighbour) carry on.
 /// </summary>
 [Collection("Docker")]

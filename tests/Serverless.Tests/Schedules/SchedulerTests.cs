@@ -53,7 +53,7 @@ public sealed class SchedulerTests(Azurite azurite)
 
     public static TheoryData<string, string, string, double, string[]> SeedCrons => new()
     {
-        // Seed 000: "0 9 * * 1" every Monday at 09:00 UTC (2026-11-20 is a Friday).
+        // The reference examples' crons (sandbox/sdk/tests/seed_examples/08_cron.py): "0 9 * * 1" every Monday at 09:00 UTC (2026-11-20 is a Friday).
         { "0 9 * * 1", "2026-11-20T12:00:00Z", "2026-12-08T00:00:00Z", 6, ["2026-11-23T09:00:00Z", "2026-11-30T09:00:00Z", "2026-12-07T09:00:00Z"] },
         // "*/15 * * * *" every 15 minutes.
         { "*/15 * * * *", "2026-11-20T10:07:00Z", "2026-11-20T11:20:00Z", 5.0 / 60, ["2026-11-20T10:15:00Z", "2026-11-20T10:30:00Z", "2026-11-20T10:45:00Z", "2026-11-20T11:00:00Z", "2026-11-20T11:15:00Z"] },

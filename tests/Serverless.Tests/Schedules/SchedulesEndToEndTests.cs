@@ -19,7 +19,7 @@ using Serverless.Tests.Sandbox;
 namespace Serverless.Tests.Schedules;
 
 /// <summary>
-/// The whole app: the seed plugin published and installed through the admin API, the <c>schedules</c> function
+/// The whole app: the SDK's reference example plugin published and installed through the admin API, the <c>schedules</c> function
 /// driven by the host's timer payload at fake-clock instants, the queue pump running the ticks in Docker.
 /// </summary>
 [Collection("Docker")]
