@@ -1,7 +1,6 @@
+using System.Security.Cryptography;
 using System.Text;
-using Org.BouncyCastle.Crypto.Parameters;
-using Org.BouncyCastle.Crypto.Signers;
-using Org.BouncyCastle.OpenSsl;
+using NSec.Cryptography;
 
 namespace Serverless.Cli;
 
@@ -9,14 +8,14 @@ namespace Serverless.Cli;
 /// The dev Ed25519 key local/up generates (.local/discord-dev-key.pem, PEM PKCS#8, made by openssl), used
 /// to sign simulated interactions exactly as Discord signs real ones: over timestamp + raw body.
 /// </summary>
-public sealed class DevSigningKey
+public sealed class DevSigningKey : IDisposable
 {
     public const string FileVariable = "DEV_DISCORD_PRIVATE_KEY_FILE";
     public const string DefaultFileName = "discord-dev-key.pem";
 
-    private readonly Ed25519PrivateKeyParameters _key;
+    private readonly Key _key;
 
-    private DevSigningKey(Ed25519PrivateKeyParameters key, string path)
+    private DevSigningKey(Key key, string path)
     {
         _key = key;
         Path = path;
@@ -24,7 +23,7 @@ public sealed class DevSigningKey
 
     public string Path { get; }
 
-    public string PublicKeyHex => Convert.ToHexStringLower(_key.GeneratePublicKey().GetEncoded());
+    public string PublicKeyHex => Convert.ToHexStringLower(_key.PublicKey.Export(KeyBlobFormat.RawPublicKey));
 
     /// <summary>--key, else $DEV_DISCORD_PRIVATE_KEY_FILE, else the one named in .local/dev-secrets.env, else .local/discord-dev-key.pem.</summary>
     public static DevSigningKey Load(CliConsole console, string? path)
@@ -37,32 +36,29 @@ public sealed class DevSigningKey
         {
             throw CliException.Usage($"no dev signing key at {file}: run local/up once (it generates the dev key pair), or pass --key FILE (a PEM Ed25519 private key whose public key is the app's DISCORD_PUBLIC_KEY)");
         }
-        object? pem;
+        string pem;
         try
         {
-            using var reader = new StreamReader(file);
-            pem = new PemReader(reader).ReadObject();
+            pem = File.ReadAllText(file);
         }
-        catch (Exception ex) when (ex is IOException or InvalidCastException or ArgumentException or Org.BouncyCastle.Security.SecurityUtilityException or Org.BouncyCastle.Crypto.CryptoException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw CliException.Usage($"cannot read {file} as a PEM private key: {ex.Message}");
         }
-        var key = pem switch
+        if (!PemEncoding.TryFind(pem, out _))
         {
-            Ed25519PrivateKeyParameters ed => ed,
-            Org.BouncyCastle.Crypto.AsymmetricCipherKeyPair { Private: Ed25519PrivateKeyParameters ed } => ed,
-            _ => throw CliException.Usage($"{file} is not an Ed25519 private key (make one with: openssl genpkey -algorithm ed25519 -out {file})"),
-        };
+            throw CliException.Usage($"cannot read {file} as a PEM private key: it holds no PEM block (-----BEGIN PRIVATE KEY-----)");
+        }
+        if (!Key.TryImport(SignatureAlgorithm.Ed25519, Encoding.UTF8.GetBytes(pem), KeyBlobFormat.PkixPrivateKeyText, out var key) || key is null)
+        {
+            throw CliException.Usage($"{file} is not an Ed25519 private key (make one with: openssl genpkey -algorithm ed25519 -out {file})");
+        }
         return new DevSigningKey(key, file);
     }
 
     /// <summary>Hex signature over timestamp + body, as in header X-Signature-Ed25519.</summary>
-    public string Sign(string timestamp, byte[] body)
-    {
-        var signer = new Ed25519Signer();
-        signer.Init(true, _key);
-        var message = Encoding.UTF8.GetBytes(timestamp).Concat(body).ToArray();
-        signer.BlockUpdate(message, 0, message.Length);
-        return Convert.ToHexStringLower(signer.GenerateSignature());
-    }
+    public string Sign(string timestamp, byte[] body) =>
+        Convert.ToHexStringLower(SignatureAlgorithm.Ed25519.Sign(_key, [.. Encoding.UTF8.GetBytes(timestamp), .. body]));
+
+    public void Dispose() => _key.Dispose();
 }

@@ -9,7 +9,7 @@ namespace Serverless.Cli;
 
 /// <summary>
 /// <c>event NAME --guild G [--FIELD VALUE ...]</c>: injects a gateway event into the running app the way the
-/// gateway bridge does (docs/events.md): seed 000's payload for that event, signed with
+/// gateway bridge does (docs/events.md): the payload docs/events.md lists for that event, signed with
 /// <c>EVENTS_SHARED_SECRET</c>, posted to <c>/api/events</c>; prints how many installs it went to.
 /// </summary>
 public static class EventCommand
@@ -18,7 +18,7 @@ public static class EventCommand
 
     private enum FieldKind { Text, Snowflake, Bool, Int, List, Json }
 
-    /// <summary>Every payload field of seed 000's events, with how a command-line value becomes JSON.</summary>
+    /// <summary>Every payload field of the sixteen events (docs/events.md), with how a command-line value becomes JSON.</summary>
     private static readonly Dictionary<string, FieldKind> FieldKinds = new(StringComparer.Ordinal)
     {
         ["message_id"] = FieldKind.Snowflake, ["channel_id"] = FieldKind.Snowflake, ["author_id"] = FieldKind.Snowflake,
@@ -74,7 +74,7 @@ public static class EventCommand
             command.Options.Add(option);
         }
         command.WithDetails("""
-            Builds the payload seed 000 lists for EVENT (docs/events.md), filling the fields you do not give
+            Builds the payload docs/events.md lists for EVENT, filling the fields you do not give
             (fresh snowflakes, author_bot false, timestamp now, content ""), signs it with EVENTS_SHARED_SECRET
             ($EVENTS_SHARED_SECRET, then local.settings.json, then the dev secret local/up keeps in
             .local/dev-secrets.env) and posts it to /api/events, as the gateway bridge would.
@@ -108,7 +108,7 @@ public static class EventCommand
         return $"{field} ({kind}) of {string.Join(", ", events)}";
     }
 
-    /// <summary>Seed 000's payload for <paramref name="eventName"/>: the given fields, plausible values for the rest.</summary>
+    /// <summary>The payload of <paramref name="eventName"/> (docs/events.md): the given fields, plausible values for the rest.</summary>
     public static JsonObject BuildPayload(string eventName, string guildId, IReadOnlyDictionary<string, string> given, DateTimeOffset now)
     {
         if (!Fields.TryGetValue(eventName, out var fields))

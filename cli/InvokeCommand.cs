@@ -126,7 +126,7 @@ public static class InvokeCommand
             throw CliException.Usage("give one of a command, --component or --modal, not several");
         }
         var inputs = request.Modal is null ? [] : ModalFields(request.Fields);
-        var signingKey = DevSigningKey.Load(console, request.Key);
+        using var signingKey = DevSigningKey.Load(console, request.Key);
         using var api = AdminApi.Create(console, request.Url);
         var origin = new InteractionOrigin(request.Guild, request.Channel, request.User, ApplicationId(console));
         var (interaction, target, label) = request.Component is { } customId ? await ComponentAsync(api, request, origin, customId, cancellationToken)

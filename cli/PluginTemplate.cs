@@ -1,7 +1,7 @@
 namespace Serverless.Cli;
 
 /// <summary>
-/// The files <c>new</c> writes: a working SDK plugin (seed 000 style) with one /greet command, a README
+/// The files <c>new</c> writes: a working SDK plugin (sandbox/sdk/README.md) with one /greet command, a README
 /// and a stdlib-unittest test that runs the handler in-process against a fake ctx.
 /// </summary>
 public static class PluginTemplate

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace Serverless.Cli;
 
 /// <summary>
-/// Prints a report in the shape of DESIGN.md's uploads contract
+/// Prints a report in the shape of docs/packages.md's "Upload reports"
 /// (<c>{"status","plugin":{"id","version"},"errors":[{"code","message","path"}],"warnings":[...]}</c>)
 /// for people: a headline, then every error and warning with its code, path and message.
 /// </summary>

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Serverless.Functions.Storage;
 
 namespace Serverless.Cli;
 
@@ -11,6 +10,11 @@ namespace Serverless.Cli;
 public static class StorageConnection
 {
     public const string Setting = "AzureWebJobsStorage";
+
+    /// <summary>The well-known Azurite / storage emulator account (public by design).</summary>
+    public const string DevelopmentAccountName = "devstoreaccount1";
+
+    public const string DevelopmentAccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
     public static (string ConnectionString, string From) Resolve(CliConsole console)
     {
@@ -31,8 +35,8 @@ public static class StorageConnection
     public static string Azurite(CliConsole console)
     {
         string Port(string variable, string fallback) => console.GetVariable(variable) is { Length: > 0 } value ? value : fallback;
-        const string name = StorageAccount.DevelopmentAccountName;
-        const string key = StorageAccount.DevelopmentAccountKey;
+        const string name = DevelopmentAccountName;
+        const string key = DevelopmentAccountKey;
         return $"DefaultEndpointsProtocol=http;AccountName={name};AccountKey={key};" +
             $"BlobEndpoint=http://127.0.0.1:{Port("AZURITE_BLOB_PORT", "10000")}/{name};" +
             $"QueueEndpoint=http://127.0.0.1:{Port("AZURITE_QUEUE_PORT", "10001")}/{name};" +

@@ -3,9 +3,12 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure;
+using Azure.Storage;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
 using Serverless.Functions.Packages;
 using Serverless.Functions.Publishers;
-using Serverless.Functions.Storage;
 
 namespace Serverless.Cli;
 
@@ -92,23 +95,23 @@ public static class UploadCommand
         {
             if (destination.CreateContainer)
             {
-                await destination.Upload.Service.GetBlobContainerClient(UploadRef.Container).CreateIfNotExistsAsync(cancellationToken);
+                await destination.Upload.GetParentBlobContainerClient().CreateIfNotExistsAsync(cancellationToken: cancellationToken);
             }
-            etag = await UploadAsync(console, destination.Upload.Blob, source, request.Progress, cancellationToken);
+            etag = await UploadAsync(console, destination.Upload, source, request.Progress, cancellationToken);
         }
-        catch (StorageRequestFailedException ex) when (ex.Status == 0)
+        catch (Exception ex) when (IsUnreachable(ex))
         {
             throw CliException.Unavailable($"cannot reach storage at {destination.Endpoint} (from {destination.From}): {ex.Message}. Is local/up running? It starts Azurite; or pass --connection");
         }
-        catch (StorageRequestFailedException ex) when (ex.Status == 403 && request.Key is { Length: > 0 })
+        catch (RequestFailedException ex) when (ex.Status == 403 && request.Key is { Length: > 0 })
         {
             throw new CliException(ExitCodes.Failed, $"storage refused the upload to {where} with the granted SAS ({ex.ErrorCode}): it may have expired ({UploadGrants.UploadLifetime.TotalMinutes:0} min); run the upload again");
         }
-        catch (StorageRequestFailedException ex)
+        catch (RequestFailedException ex)
         {
             throw new CliException(ExitCodes.Failed, $"storage refused the upload to {where} ({ex.Status} {ex.ErrorCode}): {ex.Message}");
         }
-        var uploaded = new JsonObject { ["blob"] = where, ["etag"] = etag.ToString(), ["bytes"] = source.Length };
+        var uploaded = new JsonObject { ["blob"] = where, ["etag"] = UploadProcessor.ReportETag(etag), ["bytes"] = source.Length };
         if (human)
         {
             console.Error.WriteLine($"uploaded {Output.Size(source.Length)} to {where} on {destination.Endpoint}");
@@ -174,26 +177,33 @@ public static class UploadCommand
     }
 
     /// <summary>Where the zip goes and where its report is read, with what the messages name.</summary>
-    private sealed record Destination((BlobServiceClient Service, BlobClient Blob) Upload, BlobClient Report, string Endpoint, string From, bool CreateContainer);
+    private sealed record Destination(BlobClient Upload, BlobClient Report, string Endpoint, string From, bool CreateContainer);
+
+    /// <summary>Storage did not answer at all, even after the client's retries.</summary>
+    private static bool IsUnreachable(Exception ex) => ex switch
+    {
+        RequestFailedException { Status: 0 } => true,
+        AggregateException aggregate => aggregate.InnerExceptions.All(IsUnreachable),
+        _ => false,
+    };
 
     /// <summary>The operator's way: a storage connection string with rights over the whole account.</summary>
     private static Destination FromConnection(CliConsole console, Request request, UploadRef upload)
     {
         var (connectionString, from) = request.Connection is { Length: > 0 } given ? (given, "--connection") : StorageConnection.Resolve(console);
-        StorageAccount account;
+        BlobServiceClient blobs;
         try
         {
-            account = StorageAccount.Parse(connectionString);
+            blobs = new BlobServiceClient(connectionString, Options());
         }
         catch (Exception ex) when (ex is FormatException or ArgumentException or InvalidOperationException)
         {
             throw CliException.Usage($"the storage connection string from {from} is not usable: {ex.Message}");
         }
-        var blobs = new BlobServiceClient(account, Options());
         return new Destination(
-            (blobs, blobs.GetBlobContainerClient(UploadRef.Container).GetBlobClient(upload.BlobName)),
+            blobs.GetBlobContainerClient(UploadRef.Container).GetBlobClient(upload.BlobName),
             blobs.GetBlobContainerClient(UploadProcessor.ReportsContainer).GetBlobClient(UploadProcessor.ReportBlobName(upload)),
-            account.BlobEndpoint.GetLeftPart(UriPartial.Authority), from, CreateContainer: true);
+            blobs.Uri.GetLeftPart(UriPartial.Authority), from, CreateContainer: true);
     }
 
     /// <summary>
@@ -241,12 +251,12 @@ public static class UploadCommand
             throw new CliException((int)status >= 500 ? ExitCodes.Unavailable : ExitCodes.Failed, $"POST {grantUrl.AbsolutePath} answered {(int)status}: {message}");
         }
         var uploadBlob = SasBlob(uploadUrl, UploadRef.Container, upload.BlobName);
-        return new Destination(uploadBlob, SasBlob(reportUrl, UploadProcessor.ReportsContainer, UploadProcessor.ReportBlobName(upload)).Blob,
+        return new Destination(uploadBlob, SasBlob(reportUrl, UploadProcessor.ReportsContainer, UploadProcessor.ReportBlobName(upload)),
             new Uri(uploadUrl).GetLeftPart(UriPartial.Authority), $"the grant of {baseUrl}", CreateContainer: false);
     }
 
     /// <summary>A client for one blob reached through its SAS URL (path-style Azurite URLs included).</summary>
-    private static (BlobServiceClient Service, BlobClient Blob) SasBlob(string url, string container, string blobName)
+    private static BlobClient SasBlob(string url, string container, string blobName)
     {
         var uri = new Uri(url);
         var path = uri.GetLeftPart(UriPartial.Path);
@@ -257,14 +267,13 @@ public static class UploadCommand
             throw new CliException(ExitCodes.Failed, $"the app granted a URL outside {container}: {uri.GetLeftPart(UriPartial.Path)}");
         }
         var endpoint = path[..at];
-        var account = StorageAccount.Parse($"BlobEndpoint={endpoint};QueueEndpoint={endpoint};TableEndpoint={endpoint};SharedAccessSignature={uri.Query.TrimStart('?')}");
-        var service = new BlobServiceClient(account, Options());
-        return (service, service.GetBlobContainerClient(container).GetBlobClient(blobName));
+        return new BlobServiceClient(new Uri(endpoint), new AzureSasCredential(uri.Query.TrimStart('?')), Options())
+            .GetBlobContainerClient(container).GetBlobClient(blobName);
     }
 
-    private static StorageClientOptions Options()
+    private static BlobClientOptions Options()
     {
-        var options = new StorageClientOptions();
+        var options = new BlobClientOptions();
         options.Retry.MaxRetries = 2;
         return options;
     }
@@ -297,13 +306,13 @@ public static class UploadCommand
         const int MiB = 1024 * 1024;
         var show = forceProgress || (console.ErrorIsTerminal && source.Length >= MiB);
         await using var zip = source.OpenZip();
-        var options = new BlobUploadOptions { ContentType = "application/zip" };
+        var options = new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "application/zip" } };
         if (!show)
         {
-            return (await blob.UploadAsync(zip, options, cancellationToken)).ETag;
+            return (await blob.UploadAsync(zip, options, cancellationToken)).Value.ETag;
         }
         // Smaller blocks so the line moves; each block is read just before it is sent.
-        options.TransferOptions = new StorageTransferOptions { InitialTransferSize = MiB, MaximumTransferSize = MiB };
+        options.TransferOptions = new StorageTransferOptions { InitialTransferSize = MiB, MaximumTransferSize = MiB, MaximumConcurrency = 1 };
         var clock = Stopwatch.StartNew();
         var progress = new ProgressStream(zip, source.Length, (sent, total) =>
         {
@@ -318,7 +327,7 @@ public static class UploadCommand
                 console.Error.WriteLine(line);
             }
         });
-        var etag = (await blob.UploadAsync(progress, options, cancellationToken)).ETag;
+        var etag = (await blob.UploadAsync(progress, options, cancellationToken)).Value.ETag;
         var done = $"uploaded {Output.Size(source.Length)} in {clock.Elapsed.TotalSeconds:0.0} s";
         console.Error.WriteLine(console.ErrorIsTerminal ? "\r" + done + "\e[K" : done);
         return etag;
@@ -337,7 +346,7 @@ public static class UploadCommand
             try
             {
                 var content = await report.DownloadContentAsync(cancellationToken);
-                if (JsonNode.Parse(content.Content.ToString()) is JsonObject document
+                if (JsonNode.Parse(content.Value.Content.ToString()) is JsonObject document
                     && document["upload"]?["etag"]?.GetValue<string>() is { } reported
                     && SameETag(reported, etag.ToString()))
                 {
@@ -352,7 +361,7 @@ public static class UploadCommand
                     last = document;
                 }
             }
-            catch (StorageRequestFailedException ex) when (ex.Status == 404)
+            catch (RequestFailedException ex) when (ex.Status == 404)
             {
                 // No report yet (or no reports container yet).
             }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using Docker.DotNet;
 using Microsoft.Extensions.Logging.Abstractions;
 using Serverless.Functions.Hosting;
 using Serverless.Functions.Packages;
@@ -69,14 +70,14 @@ public static class ValidateCommand
     {
         var options = new DockerSandboxOptions
         {
-            DockerHost = console.GetVariable("DOCKER_HOST") is { Length: > 0 } host ? host : DockerEngineClient.DefaultHost,
+            DockerHost = console.GetVariable("DOCKER_HOST") is { Length: > 0 } host ? host : DockerEngine.DefaultHost,
             Image = console.GetVariable("SANDBOX_IMAGE") is { Length: > 0 } image ? image : DockerSandboxOptions.DefaultImage,
             PlatformName = console.GetVariable(PlatformSettings.StackNameKey) is { Length: > 0 } stack ? stack : PlatformSettings.DefaultStackName,
         };
-        DockerEngineClient client;
+        DockerClient client;
         try
         {
-            client = new DockerEngineClient(options.DockerHost);
+            client = DockerEngine.CreateClient(options.DockerHost);
         }
         catch (ArgumentException ex)
         {
@@ -86,7 +87,7 @@ public static class ValidateCommand
         {
             try
             {
-                if (await client.InspectImageAsync(options.Image, cancellationToken) is null)
+                if (!await client.ImageExistsAsync(options.Image, cancellationToken))
                 {
                     return report.With([], [Skipped($"the sandbox image {options.Image} is not on the Docker engine at {options.DockerHost}; build it with sandbox/build-image (local/up does)")]);
                 }

@@ -3,17 +3,17 @@ using System.Text.Json.Nodes;
 
 namespace Serverless.Gateway;
 
-/// <summary>One seed-000 event ready to deliver: its guild, name and payload fields.</summary>
+/// <summary>One of the sixteen events (docs/events.md) ready to deliver: its guild, name and payload fields.</summary>
 public sealed record MappedEvent(string GuildId, string Name, JsonObject Payload);
 
 /// <summary>
-/// Discord's dispatch events → the sixteen events of seed 000 with exactly the payload fields listed
+/// Discord's dispatch events → the sixteen events of docs/events.md with exactly the payload fields listed
 /// there. Snowflakes stay strings (as Discord sends them); a field Discord leaves out is null. Events
 /// without a guild (direct messages) are dropped: installs are per guild.
 /// </summary>
 public sealed class EventMap
 {
-    /// <summary>One row of the table: the dispatch name, the seed name, the intent it needs, the fields.</summary>
+    /// <summary>One row of the table: the dispatch name, the platform's event name, the intent it needs, the fields.</summary>
     public sealed record Entry(string DispatchName, string Name, GatewayIntents Intent, Func<JsonElement, EventMap, JsonObject> Payload);
 
     public static readonly IReadOnlyList<Entry> Entries =
@@ -81,7 +81,7 @@ public sealed class EventMap
     public static GatewayIntents RequiredIntents(bool messageContent) =>
         Entries.Aggregate(GatewayIntents.None, (all, e) => all | e.Intent) | (messageContent ? GatewayIntents.MessageContent : GatewayIntents.None);
 
-    /// <summary>The seed event for one dispatch, or null when it is not one of the sixteen or has no guild.</summary>
+    /// <summary>The platform's event for one dispatch, or null when it is not one of the sixteen or has no guild.</summary>
     public MappedEvent? Map(string dispatchName, JsonElement data)
     {
         Remember(dispatchName, data);

@@ -1,7 +1,7 @@
 namespace Serverless.Gateway;
 
 /// <summary>
-/// The gateway intents the seed-000 events need (Discord's bit values). Discord only sends the events
+/// The gateway intents the sixteen events of docs/events.md need (Discord's bit values). Discord only sends the events
 /// of the intents named at identify, and refuses privileged ones the application has not enabled
 /// (close code 4014).
 /// </summary>

@@ -65,9 +65,6 @@ var tags = {
 }
 var token = toLower(uniqueString(subscription().id, environmentName, location))
 
-// Must equal WorkQueueRegistration.QueueName and the queueName of FunctionBindings/dispatch.
-var invocationsQueueName = 'invocations'
-
 // StorageLayout.Containers, StorageLayout.Queues and StorageLayout.Tables (checked by the Infra tests).
 var blobContainers = [
   'plugin-uploads'
@@ -76,6 +73,7 @@ var blobContainers = [
   'invocation-bodies'
   'platform-keys'
 ]
+// The work queue (WorkQueueRegistration.QueueName, the dispatch trigger's queueName) and its poison queue.
 var storageQueues = [
   'invocations'
   'invocations-poison'
@@ -176,17 +174,6 @@ module storage 'modules/storage.bicep' = {
   }
 }
 
-module serviceBus 'modules/servicebus.bicep' = {
-  name: 'servicebus'
-  scope: rg
-  params: {
-    name: 'sb-${token}'
-    location: location
-    tags: tags
-    queueName: invocationsQueueName
-  }
-}
-
 module keyVault 'modules/keyvault.bicep' = {
   name: 'keyvault'
   scope: rg
@@ -251,8 +238,6 @@ module roles 'modules/role-assignments.bicep' = {
     operatorPrincipalType: principalType
     storageAccountName: storage.outputs.name
     packagesContainerName: 'plugins'
-    serviceBusNamespaceName: serviceBus.outputs.namespaceName
-    serviceBusQueueName: serviceBus.outputs.queueName
     keyVaultName: keyVault.outputs.name
     functionSecretNames: [
       secretNames.DISCORD_PUBLIC_KEY
@@ -285,7 +270,6 @@ module functionApp 'modules/function-app.bicep' = {
     queueEndpoint: storage.outputs.queueEndpoint
     tableEndpoint: storage.outputs.tableEndpoint
     deploymentContainerName: deploymentContainerName
-    serviceBusNamespace: serviceBus.outputs.fullyQualifiedNamespace
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     keyVaultUri: keyVault.outputs.uri
     secretNames: secretNames
@@ -331,7 +315,6 @@ output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output AZURE_EVENTGRID_SYSTEM_TOPIC_NAME string = storage.outputs.eventGridSystemTopicName
 output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
-output AZURE_SERVICEBUS_NAMESPACE string = serviceBus.outputs.fullyQualifiedNamespace
 output PLUGIN_RUNNER_JOB_NAME string = pluginRunner.outputs.name
 output GATEWAY_BRIDGE_APP_NAME string = gatewayBridge.outputs.name
 output INTERACTIONS_ENDPOINT_URL string = 'https://${functionApp.outputs.defaultHostName}/api/interactions'

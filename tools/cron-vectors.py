@@ -23,7 +23,7 @@ FIRES = 3  # fire times listed per row
 
 # (spec, starts): each start gives one row with the next FIRES fire times strictly after it.
 NEXT = [
-    # the seed's examples
+    # the SDK's reference examples (sandbox/sdk/tests/seed_examples/08_cron.py)
     ("0 9 * * 1", ["2026-04-01T12:00:00Z", "2026-04-06T08:59:59Z", "2026-04-06T09:00:00Z", "2026-11-20T12:00:00Z"]),
     ("*/15 * * * *", ["2026-04-01T23:31:10Z", "2026-11-20T10:07:00Z", "2026-12-31T23:50:00Z"]),
     ("30 0 1 * *", ["2026-11-15T00:00:00Z", "2026-11-20T12:00:00Z", "2027-01-01T00:30:00Z"]),

@@ -12,11 +12,14 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
 using Serverless.Functions.Events;
 using Serverless.Functions.Installs;
 using Serverless.Functions.Invocations;
 using Serverless.Functions.Packages;
-using Serverless.Functions.Storage;
+using Serverless.Functions.Hosting;
 using Serverless.Functions.WorkQueue;
 using Serverless.LocalHost;
 
@@ -33,10 +36,9 @@ if (string.IsNullOrEmpty(connection))
 }
 try
 {
-    var account = StorageAccount.Parse(connection);
-    var blobs = new BlobServiceClient(account);
-    var tables = new TableServiceClient(account);
-    var queues = new QueueServiceClient(account);
+    var blobs = new BlobServiceClient(connection);
+    var tables = new TableServiceClient(connection);
+    var queues = new QueueServiceClient(connection);
     var queueName = "benchevents" + Guid.NewGuid().ToString("N")[..12];
     await queues.GetQueueClient(queueName).CreateIfNotExistsAsync();
     foreach (var table in new[] { PluginCatalog.TableName, InstallStore.TableName, EventDedup.TableName })
@@ -116,7 +118,7 @@ try
             $"| {n} | {perSecond:0.0} | {perSecond * n:0} | {latencies[eventCount / 2]:0.0} | {latencies[(int)(eventCount * 0.99)]:0.0} |"));
     }
     // The figures count only what really reached the queue.
-    var queued = await queues.GetQueueClient(queueName).GetApproximateMessageCountAsync();
+    var queued = (await queues.GetQueueClient(queueName).GetPropertiesAsync()).Value.ApproximateMessagesCount;
     var expected = installCounts.Sum(n => (eventCount + 1) * n);
     Console.WriteLine();
     Console.WriteLine($"queue holds {queued} work items (expected {expected})");
@@ -222,7 +224,8 @@ static async Task<(Process, string)> StartAzuriteAsync()
             await Task.Delay(200);
         }
     }
-    const string name = StorageAccount.DevelopmentAccountName;
-    const string key = StorageAccount.DevelopmentAccountKey;
+    // The well-known Azurite account (public by design).
+    const string name = "devstoreaccount1";
+    const string key = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
     return (process, $"DefaultEndpointsProtocol=http;AccountName={name};AccountKey={key};BlobEndpoint=http://127.0.0.1:{ports[0]}/{name};QueueEndpoint=http://127.0.0.1:{ports[1]}/{name};TableEndpoint=http://127.0.0.1:{ports[2]}/{name};");
 }

@@ -3,9 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
-using Org.BouncyCastle.Crypto.Parameters;
-using Org.BouncyCastle.Crypto.Signers;
-using Org.BouncyCastle.Security;
+using NSec.Cryptography;
 
 namespace Serverless.Bench;
 
@@ -23,7 +21,7 @@ public static class InteractionsBench
             args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() ?? fallback ?? throw new ArgumentException($"{name} is required");
         var app = Arg("--app").TrimEnd('/');
         var baseline = Arg("--baseline").TrimEnd('/');
-        var key = LoadKey(Arg("--key-file"));
+        using var key = Key.Import(SignatureAlgorithm.Ed25519, File.ReadAllBytes(Arg("--key-file")), KeyBlobFormat.PkixPrivateKeyText);
         var adminKey = Arg("--admin-key");
         var guild = Arg("--guild");
         var coldGuilds = Arg("--cold-guilds").Split(',');
@@ -66,15 +64,12 @@ public static class InteractionsBench
 
     private sealed record Signed(string Body, string Timestamp, string Signature, string? Token);
 
-    private static Signed Sign(Ed25519PrivateKeyParameters key, JsonObject interaction)
+    private static Signed Sign(Key key, JsonObject interaction)
     {
         var body = interaction.ToJsonString();
         var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString();
-        var signer = new Ed25519Signer();
-        signer.Init(true, key);
-        var message = Encoding.UTF8.GetBytes(timestamp + body);
-        signer.BlockUpdate(message, 0, message.Length);
-        return new Signed(body, timestamp, Convert.ToHexStringLower(signer.GenerateSignature()), interaction["token"]?.GetValue<string>());
+        var signature = SignatureAlgorithm.Ed25519.Sign(key, Encoding.UTF8.GetBytes(timestamp + body));
+        return new Signed(body, timestamp, Convert.ToHexStringLower(signature), interaction["token"]?.GetValue<string>());
     }
 
     private static HttpRequestMessage Request(string url, Signed signed)
@@ -85,7 +80,7 @@ public static class InteractionsBench
         return request;
     }
 
-    private static async Task LoadAsync(HttpClient http, string url, string endpoint, string what, int count, int concurrency, Func<int, JsonObject> make, Ed25519PrivateKeyParameters key)
+    private static async Task LoadAsync(HttpClient http, string url, string endpoint, string what, int count, int concurrency, Func<int, JsonObject> make, Key key)
     {
         // Signed before the clock starts: the load generator's own signing is not what is measured.
         var signed = Enumerable.Range(0, count).Select(i => Sign(key, make(i))).ToArray();
@@ -115,7 +110,7 @@ public static class InteractionsBench
     }
 
     /// <summary>Request sent → the plugin's answer recorded by the local Discord recorder (callback or @original edit).</summary>
-    private static async Task EndToEndAsync(HttpClient http, string url, string adminKey, Ed25519PrivateKeyParameters key, string label, List<JsonObject> interactions)
+    private static async Task EndToEndAsync(HttpClient http, string url, string adminKey, Key key, string label, List<JsonObject> interactions)
     {
         var samples = new List<double>();
         foreach (var interaction in interactions)
@@ -140,11 +135,5 @@ public static class InteractionsBench
         }
         var (p50, p99, _) = Stats.Summarize(samples);
         Console.WriteLine($"| {label} | {samples.Count}/{interactions.Count} | {p50:0} | {p99:0} | {(samples.Count == 0 ? double.NaN : samples.Max()):0} |");
-    }
-
-    private static Ed25519PrivateKeyParameters LoadKey(string pemFile)
-    {
-        var base64 = string.Concat(File.ReadAllLines(pemFile).Where(l => !l.StartsWith("-----", StringComparison.Ordinal)));
-        return (Ed25519PrivateKeyParameters)PrivateKeyFactory.CreateKey(Convert.FromBase64String(base64));
     }
 }

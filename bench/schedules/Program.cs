@@ -2,12 +2,14 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Serverless.Functions.Invocations;
 using Serverless.Functions.Packages;
 using Serverless.Functions.Schedules;
-using Serverless.Functions.Storage;
 using Serverless.Functions.WorkQueue;
 
 // One scheduler tick over many registered schedules of which a few are due, against Azurite (docs/benchmarks.md).
@@ -19,10 +21,9 @@ var due = Option("--due", 1_000);
 var rounds = Option("--rounds", 5);
 
 using var azurite = AzuriteProcess.StartOrUse();
-var account = StorageAccount.Parse(azurite.ConnectionString);
-var tables = new TableServiceClient(account);
-var blobs = new BlobServiceClient(account);
-var queues = new QueueServiceClient(account);
+var tables = new TableServiceClient(azurite.ConnectionString);
+var blobs = new BlobServiceClient(azurite.ConnectionString);
+var queues = new QueueServiceClient(azurite.ConnectionString);
 var now = new DateTimeOffset(2026, 11, 20, 12, 0, 30, TimeSpan.Zero);
 var clock = new FixedClock(now);
 var tableName = "benchschedules" + Guid.NewGuid().ToString("N")[..8];
@@ -35,7 +36,7 @@ var catalog = new PluginCatalog(tables, blobs);
 var files = new PluginFiles(catalog, new PackageValidator(), new ConfigurationBuilder().Build());
 var scheduler = new Scheduler(store, catalog, files, queue, clock, new SchedulerOptions(), NullLogger<Scheduler>.Instance);
 
-// Installs of five tasks each, like the seed plugin: intervals and crons, due over the next week.
+// Installs of five tasks each, like the SDK's reference example plugin: intervals and crons, due over the next week.
 var random = new Random(42);
 var seeding = Stopwatch.StartNew();
 var notDue = Enumerable.Range(0, schedules - due).Select(i => Entry(i, now.AddSeconds(1 + random.Next(7 * 24 * 3600))));
@@ -67,7 +68,7 @@ for (var round = 0; round < rounds; round++)
     {
         throw new InvalidOperationException($"expected {due} fired, got {tick.Fired}");
     }
-    if (await queue.Queue.GetApproximateMessageCountAsync() != due)
+    if ((await queue.Queue.GetPropertiesAsync()).Value.ApproximateMessagesCount != due)
     {
         throw new InvalidOperationException("the queue does not hold one work item per due tick");
     }

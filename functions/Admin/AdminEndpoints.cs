@@ -11,7 +11,7 @@ namespace Serverless.Functions.Admin;
 
 /// <summary>
 /// <c>/api/admin/</c> (key in header <c>x-functions-key</c>): installs per guild and plugin logs. The
-/// install contract is DESIGN.md's: <c>PUT …/guilds/{guild}/plugins/{plugin}</c> with
+/// install contract is README.md's "Installing a plugin (admin API)": <c>PUT …/guilds/{guild}/plugins/{plugin}</c> with
 /// <c>{"version": requirement, "capabilities": [...]}</c> installs or upgrades and syncs commands.
 /// </summary>
 public static class AdminEndpoints

@@ -1,13 +1,15 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
 using Microsoft.AspNetCore.Http.Features;
 using Serverless.Functions.Discord;
 using Serverless.Functions.Installs;
 using Serverless.Functions.Interactions;
 using Serverless.Functions.Invocations;
 using Serverless.Functions.Packages;
-using Serverless.Functions.Storage;
 
 namespace Serverless.Functions.Admin;
 
@@ -83,19 +85,19 @@ public static class CatalogEndpoints
         var items = new List<BlobItem>();
         try
         {
-            await foreach (var item in container.GetBlobsAsync(publisher is null ? null : publisher + "/", cancellationToken))
+            await foreach (var item in container.GetBlobsAsync(new GetBlobsOptions { Prefix = publisher is null ? null : publisher + "/" }, cancellationToken))
             {
                 items.Add(item);
             }
         }
-        catch (StorageRequestFailedException ex) when (ex.Status == 404)
+        catch (RequestFailedException ex) when (ex.Status == 404)
         {
             // No report was ever written.
         }
         var result = new JsonArray();
         var wanted = Math.Clamp(limit ?? 50, 1, 500);
         plugin = Blank(plugin);
-        foreach (var item in items.OrderByDescending(i => i.LastModified))
+        foreach (var item in items.OrderByDescending(i => i.Properties.LastModified))
         {
             if (result.Count >= wanted)
             {
@@ -131,7 +133,7 @@ public static class CatalogEndpoints
         try
         {
             var content = await blob.DownloadContentAsync(cancellationToken);
-            if (JsonNode.Parse(content.Content.ToString()) is not JsonObject report)
+            if (JsonNode.Parse(content.Value.Content.ToString()) is not JsonObject report)
             {
                 return null;
             }
@@ -140,7 +142,7 @@ public static class CatalogEndpoints
             report["name"] = Path.GetFileNameWithoutExtension(blob.Name[(slash + 1)..]);
             return report;
         }
-        catch (StorageRequestFailedException ex) when (ex.Status == 404)
+        catch (RequestFailedException ex) when (ex.Status == 404)
         {
             return null;
         }
@@ -190,14 +192,14 @@ public static class CatalogEndpoints
         }
         buffer.Position = 0;
         var container = blobs.GetBlobContainerClient(UploadRef.Container);
-        await container.CreateIfNotExistsAsync(cancellationToken);
-        var info = await container.GetBlobClient(upload.BlobName).UploadAsync(buffer, new BlobUploadOptions { ContentType = "application/zip" }, cancellationToken);
+        await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        var info = await container.GetBlobClient(upload.BlobName).UploadAsync(buffer, new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "application/zip" } }, cancellationToken);
         return Results.Json(new JsonObject
         {
             ["blob"] = $"{UploadRef.Container}/{upload.BlobName}",
-            ["etag"] = info.ETag.ToString(),
+            ["etag"] = UploadProcessor.ReportETag(info.Value.ETag),
             ["bytes"] = buffer.Length,
-            ["report"] = $"/api/admin/reports/{upload.Publisher}/{upload.Name}?etag={Uri.EscapeDataString(info.ETag.ToString())}",
+            ["report"] = $"/api/admin/reports/{upload.Publisher}/{upload.Name}?etag={Uri.EscapeDataString(UploadProcessor.ReportETag(info.Value.ETag))}",
         }, statusCode: 202);
     }
 

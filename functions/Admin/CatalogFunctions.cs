@@ -1,10 +1,10 @@
+using Azure.Storage.Blobs;
 using Microsoft.Azure.Functions.Worker;
 using Serverless.Functions.Hosting;
 using Serverless.Functions.Installs;
 using Serverless.Functions.Interactions;
 using Serverless.Functions.Invocations;
 using Serverless.Functions.Packages;
-using Serverless.Functions.Storage;
 
 namespace Serverless.Functions.Admin;
 

@@ -9,7 +9,7 @@ using Serverless.Functions.WorkQueue;
 namespace Serverless.Functions.Events;
 
 /// <summary>
-/// <c>ctx.emit(name, payload)</c> (seed 003's custom events): a plugin announces <c>its_id.something</c>, and
+/// <c>ctx.emit(name, payload)</c> (docs/events.md, "Custom events between plugins"): a plugin announces <c>its_id.something</c>, and
 /// the other installs of the same guild that listen to that name receive it, one after the other in
 /// listener priority order, as <c>event</c> invocations naming the emitter in <c>source_plugin_id</c>.
 /// Three limits keep plugins answering each other from multiplying work (docs/events.md): depth, emits per

@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using Serverless.Functions.Storage;
+using Azure;
+using Azure.Data.Tables;
 
 namespace Serverless.Functions.Events;
 
@@ -25,10 +26,10 @@ public sealed class EventDedup(TableServiceClient tables)
     {
         try
         {
-            await Table.AddEntityAsync(new TableEntity(Partition(occurredAt), Row(eventId)) { ["EventId"] = eventId }, cancellationToken);
+            await Table.AddEntityAsync(new EventClaim { PartitionKey = Partition(occurredAt), RowKey = Row(eventId), EventId = eventId }, cancellationToken);
             return true;
         }
-        catch (StorageRequestFailedException ex) when (ex.Status == 409)
+        catch (RequestFailedException ex) when (ex.Status == 409)
         {
             return false;
         }
@@ -44,13 +45,13 @@ public sealed class EventDedup(TableServiceClient tables)
         var before = Partition(now - Retention);
         var deleted = 0;
         var old = new List<(string Partition, string Row)>();
-        await foreach (var entity in Table.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey lt {before}"), select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
+        await foreach (var entity in Table.QueryAsync<EventClaim>(TableClient.CreateQueryFilter($"PartitionKey lt {before}"), select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
         {
             old.Add((entity.PartitionKey, entity.RowKey));
         }
         foreach (var (partition, row) in old)
         {
-            if (await Table.DeleteEntityAsync(partition, row, cancellationToken: cancellationToken))
+            if ((await Table.DeleteEntityAsync(partition, row, cancellationToken: cancellationToken)).Status == 204)
             {
                 deleted++;
             }
@@ -65,4 +66,18 @@ public sealed class EventDedup(TableServiceClient tables)
         eventId.Length <= 256 && !eventId.Any(c => c is '/' or '\\' or '#' or '?' || char.IsControl(c))
             ? eventId
             : "sha256-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(eventId)));
+}
+
+/// <summary>A row of table <c>eventids</c>: the claim of one event id.</summary>
+public sealed record EventClaim : ITableEntity
+{
+    public string PartitionKey { get; set; } = "";
+
+    public string RowKey { get; set; } = "";
+
+    public DateTimeOffset? Timestamp { get; set; }
+
+    public ETag ETag { get; set; }
+
+    public string EventId { get; set; } = "";
 }

@@ -13,12 +13,12 @@ public sealed record EventListener(PluginInstall Install, int Priority);
 /// Which installs of a guild listen to an event. A version's subscriptions are what its code registered
 /// at the boot check (<c>describe</c>: <c>events</c>, and <c>event_priorities</c> since the SDK took
 /// <c>priority=</c>) plus the manifest's <c>events</c> list; versions are immutable, so they are read once
-/// per host. Order follows seed 003: lower priority value first, default 1000; ties go to the earlier
+/// per host. Order (docs/events.md): lower priority value first, default 1000; ties go to the earlier
 /// install, then the plugin id, so the order is the same on every host.
 /// </summary>
 public sealed class EventListeners(InstallStore installs, PluginCatalog catalog, PluginFiles files)
 {
-    /// <summary>Seed 003 (MCDR's <c>register_event_listener</c>): a listener without a priority has 1000.</summary>
+    /// <summary>A listener without a priority has 1000 (docs/events.md, sandbox/sdk/README.md).</summary>
     public const int DefaultPriority = 1000;
 
     private readonly ConcurrentDictionary<string, IReadOnlyDictionary<string, int>> _subscriptions = new(StringComparer.Ordinal);

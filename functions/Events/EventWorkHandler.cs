@@ -24,7 +24,7 @@ public sealed class EventCallRouter(DiscordActions discord, CustomEvents events,
 /// <summary>
 /// Runs a queued event: each target install in order, as an <c>event</c> invocation. An install removed or
 /// reinstalled since the event was fanned out is skipped; a failing plugin is logged and the next one still
-/// runs (seed 003: one listener's error does not stop the others). Delivery is at least once: a host failure
+/// runs (docs/events.md: one listener's error does not stop the others). Delivery is at least once: a host failure
 /// midway retries the whole item, and installs already served see the event again.
 /// </summary>
 public sealed class EventWorkHandler(

@@ -13,7 +13,7 @@ namespace Serverless.Functions.Events;
 /// changed an install, one work item of kind <c>lifecycle</c> runs the plugin's hook in the background, so
 /// the admin call does not wait for a sandbox. Only versions whose code registered that hook (the boot
 /// check's <c>describe</c>) get one. The hook's <c>event</c>: <c>{"version"}</c> for install and uninstall,
-/// <c>{"from_version","to_version"}</c> for upgrade (seed 003's <c>on_load(server, old)</c>).
+/// <c>{"from_version","to_version"}</c> for upgrade (docs/events.md, "Lifecycle events").
 /// </summary>
 public sealed class LifecycleEvents(PluginCatalog catalog, IWorkQueue queue)
 {

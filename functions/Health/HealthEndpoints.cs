@@ -1,8 +1,11 @@
 using System.Text.Json.Nodes;
+using Azure;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Docker.DotNet;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Serverless.Functions.Sandbox;
-using Serverless.Functions.Storage;
 using Serverless.Functions.WorkQueue;
 
 namespace Serverless.Functions.Health;
@@ -56,44 +59,40 @@ public sealed record HealthHost(string Name)
     public static HealthHost Local { get; } = new("local");
 }
 
-internal sealed class StorageHealthCheck(BlobServiceClient blobs, TableServiceClient tables, StorageAccount account) : IHealthCheck
+internal sealed class StorageHealthCheck(BlobServiceClient blobs, TableServiceClient tables) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         try
         {
             await blobs.GetBlobContainerClient("plugins").ExistsAsync(cancellationToken);
-            await tables.GetTableClient("health").QueryAsync(maxPerPage: 1, cancellationToken: cancellationToken).GetAsyncEnumerator(cancellationToken).MoveNextAsync();
-            return HealthCheckResult.Healthy($"blob and table at {account.BlobEndpoint.Host}:{account.BlobEndpoint.Port}");
+            await tables.GetTableClient("health").QueryAsync<TableEntity>(maxPerPage: 1, cancellationToken: cancellationToken).GetAsyncEnumerator(cancellationToken).MoveNextAsync();
+            return HealthCheckResult.Healthy($"blob and table at {blobs.Uri.Host}:{blobs.Uri.Port}");
         }
-        catch (StorageRequestFailedException ex) when (ex.Status == 404)
+        catch (RequestFailedException ex) when (ex.Status == 404)
         {
-            return HealthCheckResult.Healthy($"blob and table at {account.BlobEndpoint.Host}:{account.BlobEndpoint.Port}");
+            return HealthCheckResult.Healthy($"blob and table at {blobs.Uri.Host}:{blobs.Uri.Port}");
         }
         catch (Exception ex)
         {
-            return HealthCheckResult.Unhealthy($"storage unreachable at {account.BlobEndpoint}: {ex.Message}");
+            return HealthCheckResult.Unhealthy($"storage unreachable at {blobs.Uri}: {ex.Message}");
         }
     }
 }
 
-internal sealed class QueueHealthCheck(IWorkQueue workQueue, StorageWorkQueue storageQueue) : IHealthCheck
+internal sealed class QueueHealthCheck(StorageWorkQueue queue) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        if (workQueue is ServiceBusWorkQueue)
-        {
-            return HealthCheckResult.Healthy($"Service Bus queue '{workQueue.Name}' (send-only here; the Functions host receives)");
-        }
         try
         {
-            await storageQueue.Queue.CreateIfNotExistsAsync(cancellationToken);
-            var depth = await storageQueue.Queue.GetApproximateMessageCountAsync(cancellationToken);
-            return HealthCheckResult.Healthy($"storage queue '{workQueue.Name}'", new Dictionary<string, object> { ["depth"] = depth });
+            await queue.Queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+            var depth = (await queue.Queue.GetPropertiesAsync(cancellationToken)).Value.ApproximateMessagesCount;
+            return HealthCheckResult.Healthy($"storage queue '{queue.Name}'", new Dictionary<string, object> { ["depth"] = depth });
         }
         catch (Exception ex)
         {
-            return HealthCheckResult.Unhealthy($"queue '{workQueue.Name}' unreachable: {ex.Message}");
+            return HealthCheckResult.Unhealthy($"queue '{queue.Name}' unreachable: {ex.Message}");
         }
     }
 }
@@ -103,20 +102,20 @@ internal sealed class SandboxHealthCheck(ISandboxDriver driver, IServiceProvider
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         driver is ContainerAppsSandboxDriver containerApps
             ? CheckJobAsync(containerApps, cancellationToken)
-            : CheckDockerAsync(services.GetRequiredService<DockerEngineClient>(), services.GetRequiredService<DockerSandboxOptions>(), cancellationToken);
+            : CheckDockerAsync(services.GetRequiredService<DockerClient>(), services.GetRequiredService<DockerSandboxOptions>(), cancellationToken);
 
-    private async Task<HealthCheckResult> CheckDockerAsync(DockerEngineClient docker, DockerSandboxOptions options, CancellationToken cancellationToken)
+    private async Task<HealthCheckResult> CheckDockerAsync(DockerClient docker, DockerSandboxOptions options, CancellationToken cancellationToken)
     {
         var data = new Dictionary<string, object> { ["driver"] = driver.Name, ["image"] = options.Image };
         try
         {
-            var version = await docker.GetVersionAsync(cancellationToken);
+            var version = await docker.CallAsync("GET version", token => docker.System.GetVersionAsync(token), cancellationToken);
             data["engine"] = version.Version;
-            if (await docker.InspectImageAsync(options.Image, cancellationToken) is null)
+            if (!await docker.ImageExistsAsync(options.Image, cancellationToken))
             {
                 return HealthCheckResult.Unhealthy($"sandbox image {options.Image} is missing (sandbox/build-image builds it)", data: data);
             }
-            return HealthCheckResult.Healthy($"Docker engine {version.Version} (API {version.ApiVersion})", data);
+            return HealthCheckResult.Healthy($"Docker engine {version.Version} (API {version.APIVersion})", data);
         }
         catch (DockerEngineException ex)
         {

@@ -9,7 +9,6 @@ using Serverless.Functions.Portal;
 using Serverless.Functions.Publishers;
 using Serverless.Functions.Sandbox;
 using Serverless.Functions.Schedules;
-using Serverless.Functions.Storage;
 using Serverless.Functions.WorkQueue;
 
 namespace Serverless.Functions.Hosting;
@@ -25,7 +24,7 @@ public static class PlatformRegistration
     {
         services.AddSingleton(TimeProvider.System);
         services.AddStorage(configuration);
-        services.AddWorkQueue(configuration);
+        services.AddWorkQueue();
         services.AddSandbox(configuration);
         services.AddPackages(configuration);
         services.AddInvocations();

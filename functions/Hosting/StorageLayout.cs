@@ -1,3 +1,7 @@
+using Azure;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
 using Serverless.Functions.Events;
 using Serverless.Functions.Installs;
 using Serverless.Functions.Interactions;
@@ -5,7 +9,6 @@ using Serverless.Functions.Invocations;
 using Serverless.Functions.Packages;
 using Serverless.Functions.Publishers;
 using Serverless.Functions.Schedules;
-using Serverless.Functions.Storage;
 using Serverless.Functions.WorkQueue;
 
 namespace Serverless.Functions.Hosting;
@@ -32,9 +35,9 @@ public sealed class StorageLayout(BlobServiceClient blobs, QueueServiceClient qu
     public async Task EnsureAsync(CancellationToken cancellationToken)
     {
         await Task.WhenAll(
-            Containers.Select(name => blobs.GetBlobContainerClient(name).CreateIfNotExistsAsync(cancellationToken))
-                .Concat(Queues.Select(name => queues.GetQueueClient(name).CreateIfNotExistsAsync(cancellationToken)))
-                .Concat(Tables.Select(name => tables.GetTableClient(name).CreateIfNotExistsAsync(cancellationToken))));
+            Containers.Select(name => (Task)blobs.GetBlobContainerClient(name).CreateIfNotExistsAsync(cancellationToken: cancellationToken))
+                .Concat(Queues.Select(name => (Task)queues.GetQueueClient(name).CreateIfNotExistsAsync(cancellationToken: cancellationToken)))
+                .Concat(Tables.Select(name => (Task)tables.GetTableClient(name).CreateIfNotExistsAsync(cancellationToken))));
     }
 
     async Task IHostedService.StartAsync(CancellationToken cancellationToken)
@@ -43,7 +46,7 @@ public sealed class StorageLayout(BlobServiceClient blobs, QueueServiceClient qu
         {
             await EnsureAsync(cancellationToken);
         }
-        catch (StorageRequestFailedException ex)
+        catch (Exception ex) when (ex is RequestFailedException or AggregateException)
         {
             // Still serve /api/health, which then says what is wrong with storage.
             logger.LogError("Could not create the storage layout: {Message}", ex.Message);

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using Azure;
+using Azure.Data.Tables;
 using Serverless.Functions.Invocations;
 using Serverless.Functions.Packages;
-using Serverless.Functions.Storage;
 
 namespace Serverless.Functions.Installs;
 
@@ -49,23 +49,23 @@ public sealed class InstallStore(TableServiceClient tables, TimeProvider clock)
     }
 
     public async Task<PluginInstall?> GetAsync(string guildId, string pluginId, CancellationToken cancellationToken) =>
-        await Table.GetEntityIfExistsAsync(guildId, pluginId, cancellationToken: cancellationToken) is { } entity ? FromEntity(entity) : null;
+        await Table.GetEntityIfExistsAsync<InstallRow>(guildId, pluginId, cancellationToken: cancellationToken) is { HasValue: true, Value: { } row } ? FromRow(row) : null;
 
     public async Task<IReadOnlyList<PluginInstall>> ListAsync(string guildId, CancellationToken cancellationToken)
     {
         var installs = new List<PluginInstall>();
-        await foreach (var entity in Table.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {guildId}"), cancellationToken: cancellationToken))
+        await foreach (var row in Table.QueryAsync<InstallRow>(TableClient.CreateQueryFilter($"PartitionKey eq {guildId}"), cancellationToken: cancellationToken))
         {
-            installs.Add(FromEntity(entity));
+            installs.Add(FromRow(row));
         }
         return installs;
     }
 
     public async IAsyncEnumerable<PluginInstall> ListAllAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await foreach (var entity in Table.QueryAsync(cancellationToken: cancellationToken))
+        await foreach (var row in Table.QueryAsync<InstallRow>(cancellationToken: cancellationToken))
         {
-            yield return FromEntity(entity);
+            yield return FromRow(row);
         }
     }
 
@@ -73,9 +73,9 @@ public sealed class InstallStore(TableServiceClient tables, TimeProvider clock)
     public async Task<IReadOnlyList<(PluginInstall Install, ETag ETag)>> ListForPluginAsync(string pluginId, CancellationToken cancellationToken)
     {
         var installs = new List<(PluginInstall, ETag)>();
-        await foreach (var entity in Table.QueryAsync(TableClient.CreateQueryFilter($"RowKey eq {pluginId}"), cancellationToken: cancellationToken))
+        await foreach (var row in Table.QueryAsync<InstallRow>(TableClient.CreateQueryFilter($"RowKey eq {pluginId}"), cancellationToken: cancellationToken))
         {
-            installs.Add((FromEntity(entity), entity.ETag));
+            installs.Add((FromRow(row), row.ETag));
         }
         return installs;
     }
@@ -83,7 +83,7 @@ public sealed class InstallStore(TableServiceClient tables, TimeProvider clock)
     public async Task SaveAsync(PluginInstall install, CancellationToken cancellationToken)
     {
         _recent.TryRemove(install.GuildId, out _);
-        await Table.UpsertEntityAsync(ToEntity(install), TableUpdateMode.Replace, cancellationToken);
+        await Table.UpsertEntityAsync(ToRow(install), TableUpdateMode.Replace, cancellationToken);
         _recent.TryRemove(install.GuildId, out _);
     }
 
@@ -93,10 +93,10 @@ public sealed class InstallStore(TableServiceClient tables, TimeProvider clock)
         _recent.TryRemove(install.GuildId, out _);
         try
         {
-            await Table.UpdateEntityAsync(ToEntity(install), etag, TableUpdateMode.Replace, cancellationToken);
+            await Table.UpdateEntityAsync(ToRow(install), etag, TableUpdateMode.Replace, cancellationToken);
             return true;
         }
-        catch (StorageRequestFailedException ex) when (ex.Status is 404 or 412)
+        catch (RequestFailedException ex) when (ex.Status is 404 or 412)
         {
             return false;
         }
@@ -109,28 +109,54 @@ public sealed class InstallStore(TableServiceClient tables, TimeProvider clock)
     public async Task<bool> DeleteAsync(string guildId, string pluginId, CancellationToken cancellationToken)
     {
         _recent.TryRemove(guildId, out _);
-        var deleted = await Table.DeleteEntityAsync(guildId, pluginId, cancellationToken: cancellationToken);
+        var deleted = (await Table.DeleteEntityAsync(guildId, pluginId, cancellationToken: cancellationToken)).Status == 204;
         _recent.TryRemove(guildId, out _);
         return deleted;
     }
 
-    private static TableEntity ToEntity(PluginInstall install) => new(install.GuildId, install.PluginId)
+    private static InstallRow ToRow(PluginInstall install) => new()
     {
-        ["InstallId"] = install.InstallId,
-        ["Requirement"] = install.Requirement,
-        ["Version"] = install.Version.Text,
-        ["Capabilities"] = JsonSerializer.Serialize(install.Capabilities),
-        ["InstalledAt"] = install.InstalledAt,
-        ["UpdatedAt"] = install.UpdatedAt,
+        PartitionKey = install.GuildId,
+        RowKey = install.PluginId,
+        InstallId = install.InstallId,
+        Requirement = install.Requirement,
+        Version = install.Version.Text,
+        Capabilities = JsonSerializer.Serialize(install.Capabilities),
+        InstalledAt = install.InstalledAt,
+        UpdatedAt = install.UpdatedAt,
     };
 
-    private static PluginInstall FromEntity(TableEntity entity) => new(
-        entity.PartitionKey,
-        entity.RowKey,
-        entity.GetString("InstallId")!,
-        entity.GetString("Requirement") ?? "*",
-        PluginVersion.Parse(entity.GetString("Version")!),
-        JsonSerializer.Deserialize<List<string>>(entity.GetString("Capabilities") ?? "[]") ?? [],
-        entity.GetDateTimeOffset("InstalledAt") ?? DateTimeOffset.MinValue,
-        entity.GetDateTimeOffset("UpdatedAt") ?? DateTimeOffset.MinValue);
+    private static PluginInstall FromRow(InstallRow row) => new(
+        row.PartitionKey,
+        row.RowKey,
+        row.InstallId,
+        row.Requirement ?? "*",
+        PluginVersion.Parse(row.Version),
+        JsonSerializer.Deserialize<List<string>>(row.Capabilities ?? "[]") ?? [],
+        row.InstalledAt,
+        row.UpdatedAt);
+}
+
+/// <summary>A row of table <c>installs</c>; the capabilities granted are a JSON array of strings.</summary>
+public sealed record InstallRow : ITableEntity
+{
+    public string PartitionKey { get; set; } = "";
+
+    public string RowKey { get; set; } = "";
+
+    public DateTimeOffset? Timestamp { get; set; }
+
+    public ETag ETag { get; set; }
+
+    public string InstallId { get; set; } = "";
+
+    public string? Requirement { get; set; }
+
+    public string Version { get; set; } = "";
+
+    public string? Capabilities { get; set; }
+
+    public DateTimeOffset InstalledAt { get; set; } = DateTimeOffset.MinValue;
+
+    public DateTimeOffset UpdatedAt { get; set; } = DateTimeOffset.MinValue;
 }

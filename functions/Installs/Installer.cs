@@ -182,7 +182,7 @@ public sealed class Installer(
         return (update, grant);
     }
 
-    /// <summary>What an install of <paramref name="manifest"/> holds when given <paramref name="capabilities"/>: a command implies interaction:respond (seed 000); kv is no capability.</summary>
+    /// <summary>What an install of <paramref name="manifest"/> holds when given <paramref name="capabilities"/>: a command implies interaction:respond (docs/packages.md, "Capabilities"); kv is no capability.</summary>
     private static List<string> Grant(PluginManifest manifest, IEnumerable<string> capabilities)
     {
         var granted = capabilities.Where(c => c != Capabilities.Kv).ToHashSet(StringComparer.Ordinal);

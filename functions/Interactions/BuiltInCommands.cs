@@ -8,7 +8,7 @@ namespace Serverless.Functions.Interactions;
 
 /// <summary>
 /// Commands the platform owns in every guild: <c>/plugins list</c>, <c>/plugins info</c> and <c>/help</c>
-/// (every installed plugin's commands and its help message, seed 003). Answered from the manifests, no sandbox.
+/// (every installed plugin's commands and its manifest's <c>help</c> message, docs/manifest.schema.json). Answered from the manifests, no sandbox.
 /// <c>/plugins</c> also shows a newer version an install has not taken, and why (<see cref="PendingUpdate"/>).
 /// </summary>
 public sealed class BuiltInCommands(InstallStore installs, PluginFiles files, Installer installer)

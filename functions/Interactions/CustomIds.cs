@@ -2,7 +2,8 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
-using Serverless.Functions.Storage;
+using Azure;
+using Azure.Storage.Blobs;
 
 namespace Serverless.Functions.Interactions;
 
@@ -45,19 +46,19 @@ public sealed class CustomIds(BlobContainerClient keys)
         byte[] key;
         try
         {
-            key = (await blob.DownloadContentAsync(cancellationToken)).Content.ToArray();
+            key = (await blob.DownloadContentAsync(cancellationToken)).Value.Content.ToArray();
         }
-        catch (StorageRequestFailedException ex) when (ex.ErrorCode == "BlobNotFound")
+        catch (RequestFailedException ex) when (ex.ErrorCode == "BlobNotFound")
         {
             key = RandomNumberGenerator.GetBytes(KeyBytes);
             try
             {
                 await blob.UploadAsync(BinaryData.FromBytes(key), overwrite: false, cancellationToken);
             }
-            catch (StorageRequestFailedException conflict) when (conflict.Status is 409 or 412)
+            catch (RequestFailedException conflict) when (conflict.Status is 409 or 412)
             {
                 // Another instance made it first: the key is the one it stored.
-                key = (await blob.DownloadContentAsync(cancellationToken)).Content.ToArray();
+                key = (await blob.DownloadContentAsync(cancellationToken)).Value.Content.ToArray();
             }
         }
         if (key.Length != KeyBytes)

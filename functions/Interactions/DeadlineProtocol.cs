@@ -18,7 +18,7 @@ public sealed record DeadlineOptions(TimeSpan Budget)
 }
 
 /// <summary>
-/// The endpoint's side of the deadline protocol (DESIGN.md): answer from the manifest without a sandbox
+/// The endpoint's side of the deadline protocol (docs/protocol.md §4): answer from the manifest without a sandbox
 /// when it declares the answer; otherwise enqueue, give the plugin <see cref="DeadlineOptions.Budget"/>
 /// to claim the initial response itself, and defer when it has not. Exactly one initial response:
 /// whoever claims it in the ledger first makes it. Null means the plugin answered through the callback

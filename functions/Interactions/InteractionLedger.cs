@@ -1,4 +1,5 @@
-using Serverless.Functions.Storage;
+using Azure;
+using Azure.Data.Tables;
 
 namespace Serverless.Functions.Interactions;
 
@@ -62,12 +63,12 @@ public sealed class InteractionLedger(TableServiceClient tables)
 
     /// <summary>False when this interaction id was seen before: it must not be dispatched twice.</summary>
     public Task<bool> TryMarkReceivedAsync(string interactionId, CancellationToken cancellationToken) =>
-        TryInsertAsync(interactionId, "received", [], cancellationToken);
+        TryInsertAsync(new InteractionFact { PartitionKey = interactionId, RowKey = "received" }, cancellationToken);
 
     /// <summary>Claims the one initial response; returns the winning kind (ours when we won).</summary>
     public async Task<(bool Won, string Kind)> TryClaimAsync(string interactionId, string kind, CancellationToken cancellationToken)
     {
-        if (await TryInsertAsync(interactionId, "claim", new() { ["Kind"] = kind }, cancellationToken))
+        if (await TryInsertAsync(new InteractionFact { PartitionKey = interactionId, RowKey = "claim", Kind = kind }, cancellationToken))
         {
             if (_claimWaiters.TryGetValue(interactionId, out var waiter))
             {
@@ -79,34 +80,51 @@ public sealed class InteractionLedger(TableServiceClient tables)
     }
 
     public async Task<string?> GetClaimAsync(string interactionId, CancellationToken cancellationToken) =>
-        (await Table.GetEntityIfExistsAsync(interactionId, "claim", cancellationToken: cancellationToken))?.GetString("Kind");
+        (await Table.GetEntityIfExistsAsync<InteractionFact>(interactionId, "claim", cancellationToken: cancellationToken)) is { HasValue: true } claim ? claim.Value!.Kind : null;
 
     /// <summary>True for the first taker of <c>@original</c> after a deferral; later answers are follow-ups.</summary>
     public Task<bool> TryTakeOriginalAsync(string interactionId, CancellationToken cancellationToken) =>
-        TryInsertAsync(interactionId, "original", [], cancellationToken);
+        TryInsertAsync(new InteractionFact { PartitionKey = interactionId, RowKey = "original" }, cancellationToken);
 
     /// <summary>
     /// At-most-once for host calls: a redelivered invocation repeats its calls in the same order, and
     /// call number <paramref name="sequence"/> is carried out only the first time.
     /// </summary>
     public Task<bool> TryBeginCallAsync(string interactionId, int sequence, string method, CancellationToken cancellationToken) =>
-        TryInsertAsync(interactionId, $"call-{sequence:D4}", new() { ["Method"] = method }, cancellationToken);
+        TryInsertAsync(new InteractionFact { PartitionKey = interactionId, RowKey = $"call-{sequence:D4}", Method = method }, cancellationToken);
 
-    private async Task<bool> TryInsertAsync(string interactionId, string fact, Dictionary<string, object?> values, CancellationToken cancellationToken)
+    /// <summary>The conditional insert every fact is: 409 means another writer recorded it first.</summary>
+    private async Task<bool> TryInsertAsync(InteractionFact fact, CancellationToken cancellationToken)
     {
-        var entity = new TableEntity(interactionId, fact) { ["At"] = DateTimeOffset.UtcNow };
-        foreach (var (key, value) in values)
-        {
-            entity[key] = value;
-        }
         try
         {
-            await Table.AddEntityAsync(entity, cancellationToken);
+            await Table.AddEntityAsync(fact with { At = DateTimeOffset.UtcNow }, cancellationToken);
             return true;
         }
-        catch (StorageRequestFailedException ex) when (ex.Status == 409)
+        catch (RequestFailedException ex) when (ex.Status == 409)
         {
             return false;
         }
     }
+}
+
+/// <summary>
+/// A row of table <c>interactions</c>: one fact (row key <c>received</c>, <c>claim</c>, <c>original</c> or
+/// <c>call-NNNN</c>) about one interaction, with the kind of initial response for a claim and the host method for a call.
+/// </summary>
+public sealed record InteractionFact : ITableEntity
+{
+    public string PartitionKey { get; set; } = "";
+
+    public string RowKey { get; set; } = "";
+
+    public DateTimeOffset? Timestamp { get; set; }
+
+    public ETag ETag { get; set; }
+
+    public DateTimeOffset At { get; set; }
+
+    public string? Kind { get; set; }
+
+    public string? Method { get; set; }
 }

@@ -6,7 +6,7 @@ using Serverless.Functions.Sandbox;
 namespace Serverless.Functions.Interactions;
 
 /// <summary>
-/// The plugin's side of the deadline protocol for one interaction (DESIGN.md): the first answer claims
+/// The plugin's side of the deadline protocol for one interaction (docs/protocol.md §4): the first answer claims
 /// the initial response if nobody has (so a modal from code works), after the platform's deferral
 /// <c>respond</c> edits <c>@original</c> once and follows up after that, and <c>send_modal</c> after a
 /// deferral is refused with a clear error. Every call happens at most once, even on redelivery.

@@ -27,7 +27,7 @@ public static class InteractionsEndpoint
         services.AddSingleton(new InteractionVerifier(string.IsNullOrWhiteSpace(publicKey) ? null : new InteractionSignature(publicKey)));
         services.AddSingleton(DeadlineOptions.FromConfiguration(configuration));
         services.AddSingleton<InteractionLedger>();
-        services.AddSingleton(sp => new CustomIds(sp.GetRequiredService<Storage.BlobServiceClient>().GetBlobContainerClient(CustomIds.KeyContainer)));
+        services.AddSingleton(sp => new CustomIds(sp.GetRequiredService<Azure.Storage.Blobs.BlobServiceClient>().GetBlobContainerClient(CustomIds.KeyContainer)));
         services.AddSingleton<InteractionRouter>();
         services.AddSingleton<DiscordActions>();
         services.AddSingleton<DeadlineProtocol>();

@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Azure;
+using Azure.Data.Tables;
 using Serverless.Functions.Invocations;
-using Serverless.Functions.Storage;
 
 namespace Serverless.Functions.Interactions;
 
@@ -160,9 +161,9 @@ public sealed class InvocationHistory(TableServiceClient tables, ILogger<Invocat
             conditions.Add(TableClient.CreateQueryFilter($"RowKey eq {RowKey(interactionId)}"));
         }
         var records = new List<InvocationRecord>();
-        await foreach (var entity in Table.QueryAsync(conditions.Count == 0 ? null : string.Join(" and ", conditions), cancellationToken: cancellationToken))
+        await foreach (var row in Table.QueryAsync<InvocationRow>(conditions.Count == 0 ? null : string.Join(" and ", conditions), cancellationToken: cancellationToken))
         {
-            records.Add(FromEntity(entity));
+            records.Add(FromRow(row));
             // Within a partition the order is already newest first; across partitions it is not.
             if (pluginId is not null && records.Count >= limit)
             {
@@ -182,32 +183,80 @@ public sealed class InvocationHistory(TableServiceClient tables, ILogger<Invocat
         ["Name"] = route.Name,
     };
 
+    /// <summary>
+    /// Merges the columns set (a property bag, not an <see cref="InvocationRow"/>, because each writer owns only some
+    /// columns); nulls are left out, so a merge never touches a column its writer has no value for.
+    /// </summary>
     private async Task UpsertAsync(TableEntity entity, CancellationToken cancellationToken)
     {
+        foreach (var unset in entity.Where(p => p.Value is null).Select(p => p.Key).ToList())
+        {
+            entity.Remove(unset);
+        }
         try
         {
             await Table.UpsertEntityAsync(entity, TableUpdateMode.Merge, cancellationToken);
         }
-        catch (Exception ex) when (ex is StorageRequestFailedException or OperationCanceledException)
+        catch (Exception ex) when (ex is RequestFailedException or AggregateException or OperationCanceledException)
         {
             logger.LogWarning("Could not record run {Id} in {Table}: {Message}", entity.GetString("InteractionId") ?? entity.GetString("InvocationId"), TableName, ex.Message);
         }
     }
 
-    private static InvocationRecord FromEntity(TableEntity entity) => new(
-        entity.PartitionKey,
-        entity.GetString("GuildId"),
-        entity.GetString("InteractionId") ?? (entity.GetString("InvocationId") is null ? entity.RowKey : null),
-        entity.GetString("InvocationId"),
-        entity.GetString("Kind"),
-        entity.GetString("Name"),
-        entity.GetDateTimeOffset("ReceivedAt"),
-        entity.GetString("Status") ?? Pending,
-        entity.GetString("InitialResponse"),
-        entity.GetBoolean("Deferred"),
-        entity.GetDouble("AckMs"),
-        entity.GetDouble("MarginMs"),
-        entity.GetDouble("DurationMs"),
-        entity.GetInt32("Attempts"),
-        entity.GetString("Error"));
+    private static InvocationRecord FromRow(InvocationRow row) => new(
+        row.PartitionKey,
+        row.GuildId,
+        row.InteractionId ?? (row.InvocationId is null ? row.RowKey : null),
+        row.InvocationId,
+        row.Kind,
+        row.Name,
+        row.ReceivedAt,
+        row.Status ?? Pending,
+        row.InitialResponse,
+        row.Deferred,
+        row.AckMs,
+        row.MarginMs,
+        row.DurationMs,
+        row.Attempts,
+        row.Error);
+}
+
+/// <summary>A row of table <c>invocations</c>, as read: the columns both writers of an interaction's row may have set.</summary>
+public sealed record InvocationRow : ITableEntity
+{
+    public string PartitionKey { get; set; } = "";
+
+    public string RowKey { get; set; } = "";
+
+    public DateTimeOffset? Timestamp { get; set; }
+
+    public ETag ETag { get; set; }
+
+    public string? GuildId { get; set; }
+
+    public string? InteractionId { get; set; }
+
+    public string? InvocationId { get; set; }
+
+    public string? Kind { get; set; }
+
+    public string? Name { get; set; }
+
+    public DateTimeOffset? ReceivedAt { get; set; }
+
+    public string? Status { get; set; }
+
+    public string? InitialResponse { get; set; }
+
+    public bool? Deferred { get; set; }
+
+    public double? AckMs { get; set; }
+
+    public double? MarginMs { get; set; }
+
+    public double? DurationMs { get; set; }
+
+    public int? Attempts { get; set; }
+
+    public string? Error { get; set; }
 }

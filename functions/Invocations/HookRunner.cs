@@ -30,7 +30,7 @@ public sealed record HookOutcome(HookStatus Status, JsonNode? Value, string? Out
 }
 
 /// <summary>
-/// Seed 004's hooks (docs/protocol.md §9). A constant hook answers with its value and starts nothing. An
+/// A manifest's hooks (docs/packages.md, "Hooks"; docs/protocol.md §9). A constant hook answers with its value and starts nothing. An
 /// executable hook runs once in a fresh sandbox (the same hardened worker as SDK plugins, through
 /// <see cref="ISandboxDriver"/>): argv is the executable, then its <c>args</c>, then the hook id, then the
 /// argument as JSON, base64-encoded unless the manifest sets <c>raw_transfer</c>; <c>${PLUGIN_DIR}</c> is the

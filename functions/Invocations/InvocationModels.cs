@@ -6,7 +6,7 @@ namespace Serverless.Functions.Invocations;
 /// <summary>An installed plugin as an invocation sees it.</summary>
 public sealed record InstallContext(string GuildId, string PluginId, string InstallId, PluginVersion Version, IReadOnlySet<string> GrantedCapabilities);
 
-/// <summary>What to run: seed 000's handler kinds (docs/protocol.md §3 <c>invoke</c>).</summary>
+/// <summary>What to run: one of the SDK's handler kinds (docs/protocol.md §3 <c>invoke</c>).</summary>
 public sealed record PluginInvocation(string Id, string Kind, string Name, JsonObject? Event, InstallContext Install)
 {
     public const string SlashCommand = "slash_command";

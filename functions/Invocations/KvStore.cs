@@ -1,7 +1,8 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Serverless.Functions.Storage;
+using Azure;
+using Azure.Data.Tables;
 
 namespace Serverless.Functions.Invocations;
 
@@ -29,8 +30,8 @@ public sealed class KvStore(TableServiceClient tables, KvQuotas quotas)
 
     public async Task<JsonNode?> GetAsync(string installId, string key, CancellationToken cancellationToken)
     {
-        var entity = await Table.GetEntityIfExistsAsync(installId, EncodeKey(Check(key)), cancellationToken: cancellationToken);
-        return entity?.GetString("Value") is { } json ? JsonNode.Parse(json) : null;
+        var row = await Table.GetEntityIfExistsAsync<KvRow>(installId, EncodeKey(Check(key)), cancellationToken: cancellationToken);
+        return row is { HasValue: true, Value.Value: { } json } ? JsonNode.Parse(json) : null;
     }
 
     public async Task SetAsync(string installId, string key, JsonNode? value, CancellationToken cancellationToken)
@@ -42,16 +43,16 @@ public sealed class KvStore(TableServiceClient tables, KvQuotas quotas)
         {
             throw new KvException($"kv value for '{key}' is {bytes} bytes of JSON; the limit is {quotas.MaxValueBytes}");
         }
-        if (await Table.GetEntityIfExistsAsync(installId, rowKey, select: ["RowKey"], cancellationToken: cancellationToken) is null
+        if (!(await Table.GetEntityIfExistsAsync<KvRow>(installId, rowKey, select: ["RowKey"], cancellationToken: cancellationToken)).HasValue
             && await CountAsync(installId, cancellationToken) >= quotas.MaxKeysPerInstall)
         {
             throw new KvException($"kv holds {quotas.MaxKeysPerInstall} keys already, the most one install may keep; delete some first");
         }
-        await Table.UpsertEntityAsync(new TableEntity(installId, rowKey) { ["Key"] = key, ["Value"] = json }, TableUpdateMode.Replace, cancellationToken);
+        await Table.UpsertEntityAsync(new KvRow { PartitionKey = installId, RowKey = rowKey, Key = key, Value = json }, TableUpdateMode.Replace, cancellationToken);
     }
 
     public async Task<bool> DeleteAsync(string installId, string key, CancellationToken cancellationToken) =>
-        await Table.DeleteEntityAsync(installId, EncodeKey(Check(key)), cancellationToken: cancellationToken);
+        (await Table.DeleteEntityAsync(installId, EncodeKey(Check(key)), cancellationToken: cancellationToken)).Status == 204;
 
     public async Task<IReadOnlyList<string>> ListAsync(string installId, string prefix, CancellationToken cancellationToken)
     {
@@ -60,9 +61,9 @@ public sealed class KvStore(TableServiceClient tables, KvQuotas quotas)
         var filter = prefix.Length == 0
             ? TableClient.CreateQueryFilter($"PartitionKey eq {installId}")
             : TableClient.CreateQueryFilter($"PartitionKey eq {installId} and RowKey ge {encoded} and RowKey lt {encoded + '\uffff'}");
-        await foreach (var entity in Table.QueryAsync(filter, select: ["Key"], cancellationToken: cancellationToken))
+        await foreach (var row in Table.QueryAsync<KvRow>(filter, select: ["Key"], cancellationToken: cancellationToken))
         {
-            keys.Add(entity.GetString("Key")!);
+            keys.Add(row.Key);
         }
         return keys;
     }
@@ -70,7 +71,7 @@ public sealed class KvStore(TableServiceClient tables, KvQuotas quotas)
     /// <summary>Uninstall: the install's data goes with it.</summary>
     public async Task DeleteAllAsync(string installId, CancellationToken cancellationToken)
     {
-        await foreach (var entity in Table.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {installId}"), select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
+        await foreach (var entity in Table.QueryAsync<KvRow>(TableClient.CreateQueryFilter($"PartitionKey eq {installId}"), select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
         {
             await Table.DeleteEntityAsync(entity.PartitionKey, entity.RowKey, cancellationToken: cancellationToken);
         }
@@ -79,7 +80,7 @@ public sealed class KvStore(TableServiceClient tables, KvQuotas quotas)
     private async Task<int> CountAsync(string installId, CancellationToken cancellationToken)
     {
         var count = 0;
-        await foreach (var _ in Table.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {installId}"), select: ["RowKey"], cancellationToken: cancellationToken))
+        await foreach (var _ in Table.QueryAsync<KvRow>(TableClient.CreateQueryFilter($"PartitionKey eq {installId}"), select: ["RowKey"], cancellationToken: cancellationToken))
         {
             count++;
         }
@@ -115,5 +116,20 @@ public sealed class KvStore(TableServiceClient tables, KvQuotas quotas)
         }
         return builder.ToString();
     }
+}
 
+/// <summary>A row of table <c>pluginkv</c>: the key as the plugin wrote it and its value as JSON.</summary>
+public sealed record KvRow : ITableEntity
+{
+    public string PartitionKey { get; set; } = "";
+
+    public string RowKey { get; set; } = "";
+
+    public DateTimeOffset? Timestamp { get; set; }
+
+    public ETag ETag { get; set; }
+
+    public string Key { get; set; } = "";
+
+    public string? Value { get; set; }
 }

@@ -54,7 +54,7 @@ public sealed class PluginFiles(PluginCatalog catalog, PackageValidator validato
         var staging = directory + ".tmp-" + Guid.NewGuid().ToString("N");
         await using (var zip = new FileStream(Path.GetTempFileName(), FileMode.Open, FileAccess.ReadWrite, FileShare.None, 81920, FileOptions.DeleteOnClose))
         {
-            await using (var download = await catalog.PackageBlob(pluginId, version).DownloadStreamingAsync(cancellationToken))
+            using (var download = (await catalog.PackageBlob(pluginId, version).DownloadStreamingAsync(cancellationToken: cancellationToken)).Value)
             {
                 await download.Content.CopyToAsync(zip, cancellationToken);
             }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
-using Serverless.Functions.Storage;
+using Azure;
+using Azure.Data.Tables;
 
 namespace Serverless.Functions.Invocations;
 
@@ -96,14 +97,15 @@ public sealed class PluginLogs(TableServiceClient tables, TimeProvider clock)
         var now = clock.GetUtcNow();
         var sequence = Interlocked.Increment(ref _sequence) % 1_000_000;
         var rowKey = $"{DateTimeOffset.MaxValue.UtcTicks - now.UtcTicks:D19}_{999_999 - sequence:D6}_{Guid.NewGuid():N}";
-        var entity = new TableEntity(Partition(pluginId, guildId), rowKey)
+        await Table.AddEntityAsync(new PluginLogRow
         {
-            ["Time"] = now,
-            ["Level"] = NormalizeLevel(level),
-            ["Message"] = Cut(message),
-            ["Invocation"] = invocation,
-        };
-        await Table.AddEntityAsync(entity, cancellationToken);
+            PartitionKey = Partition(pluginId, guildId),
+            RowKey = rowKey,
+            Time = now,
+            Level = NormalizeLevel(level),
+            Message = Cut(message),
+            Invocation = invocation,
+        }, cancellationToken);
     }
 
     /// <summary>At most <see cref="MaxMessageChars"/> characters and "…", never half a surrogate pair.</summary>
@@ -122,9 +124,9 @@ public sealed class PluginLogs(TableServiceClient tables, TimeProvider clock)
     {
         var entries = new List<PluginLogEntry>();
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition(pluginId, guildId)}");
-        await foreach (var entity in Table.QueryAsync(filter, maxPerPage: Math.Min(limit, 1000), cancellationToken: cancellationToken))
+        await foreach (var row in Table.QueryAsync<PluginLogRow>(filter, maxPerPage: Math.Min(limit, 1000), cancellationToken: cancellationToken))
         {
-            entries.Add(new PluginLogEntry(entity.GetDateTimeOffset("Time") ?? DateTimeOffset.MinValue, entity.GetString("Level") ?? "info", entity.GetString("Message") ?? "", entity.GetString("Invocation")));
+            entries.Add(new PluginLogEntry(row.Time, row.Level, row.Message, row.Invocation));
             if (entries.Count >= limit)
             {
                 break;
@@ -160,4 +162,24 @@ public sealed class InvocationLogCap(Func<Task> end) : IAsyncDisposable
     public Task EndAsync() => Interlocked.Exchange(ref ended, 1) == 0 ? end() : Task.CompletedTask;
 
     public async ValueTask DisposeAsync() => await EndAsync();
+}
+
+/// <summary>A row of table <c>pluginlogs</c>.</summary>
+public sealed record PluginLogRow : ITableEntity
+{
+    public string PartitionKey { get; set; } = "";
+
+    public string RowKey { get; set; } = "";
+
+    public DateTimeOffset? Timestamp { get; set; }
+
+    public ETag ETag { get; set; }
+
+    public DateTimeOffset Time { get; set; } = DateTimeOffset.MinValue;
+
+    public string Level { get; set; } = "info";
+
+    public string Message { get; set; } = "";
+
+    public string? Invocation { get; set; }
 }

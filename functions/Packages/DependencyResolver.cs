@@ -10,7 +10,7 @@ public sealed record DependencyResolution(IReadOnlyDictionary<string, PluginVers
 
 /// <summary>
 /// Checks a manifest's dependencies against the published versions, transitively, and reports
-/// every failure (seed 003: missing, version mismatch, loop) rather than the first.
+/// every failure (docs/packages.md: missing, version mismatch, loop) rather than the first.
 /// </summary>
 /// <remarks>
 /// Each plugin id resolves to one version: breadth-first from the manifest (so direct

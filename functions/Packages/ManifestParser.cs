@@ -335,7 +335,7 @@ public static partial class ManifestParser
         const string path = "$.dependencies";
         if (value.ValueKind == JsonValueKind.Array)
         {
-            // Seed 004 lists bare ids; each means "any version".
+            // A list of bare ids: each means "any version" (docs/manifest.schema.json, dependencies).
             var index = 0;
             foreach (var item in value.EnumerateArray())
             {

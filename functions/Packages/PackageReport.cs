@@ -21,7 +21,7 @@ public sealed record PackageReport(
     public PackageReport With(IEnumerable<PackageIssue> errors, IEnumerable<PackageIssue>? warnings = null) =>
         this with { Errors = [.. Errors, .. errors], Warnings = [.. Warnings, .. warnings ?? []] };
 
-    /// <summary>The report document of DESIGN.md's uploads contract.</summary>
+    /// <summary>The report document of docs/packages.md's "Upload reports".</summary>
     public byte[] ToJson(string status)
     {
         using var buffer = new MemoryStream();

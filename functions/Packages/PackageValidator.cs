@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using System.IO.Hashing;
 
 namespace Serverless.Functions.Packages;
 
@@ -401,7 +402,7 @@ public sealed class PackageValidator(PackageLimits limits)
         var window = new WindowStream(zip, entry.DataStart, entry.CompressedSize);
         using var content = entry.Method == 8 ? new DeflateStream(window, CompressionMode.Decompress, leaveOpen: true) : (Stream)window;
         long size = 0;
-        uint crc = 0;
+        var crc = new Crc32();
         try
         {
             int read;
@@ -423,7 +424,7 @@ public sealed class PackageValidator(PackageLimits limits)
                     issues.Error(size > Limits.MaxFileBytes ? IssueCodes.FileTooLarge : IssueCodes.TooLarge, "the inflated bytes exceed the limit", entry.Name);
                     return false;
                 }
-                crc = Crc32.Append(crc, buffer.AsSpan(0, read));
+                crc.Append(buffer.AsSpan(0, read));
                 sink?.Write(buffer, 0, read);
                 capture?.Write(buffer, 0, read);
             }
@@ -438,9 +439,10 @@ public sealed class PackageValidator(PackageLimits limits)
             issues.Error(IssueCodes.SizeMismatch, $"the entry inflates to {size} bytes but declares {entry.UncompressedSize}", entry.Name);
             return false;
         }
-        if (crc != entry.Crc)
+        var actual = crc.GetCurrentHashAsUInt32();
+        if (actual != entry.Crc)
         {
-            issues.Error(IssueCodes.CrcMismatch, $"CRC-32 is {crc:x8} but the zip declares {entry.Crc:x8}", entry.Name);
+            issues.Error(IssueCodes.CrcMismatch, $"CRC-32 is {actual:x8} but the zip declares {entry.Crc:x8}", entry.Name);
             return false;
         }
         return true;

@@ -3,8 +3,7 @@ using System.Text.RegularExpressions;
 using Azure;
 using Microsoft.Azure.Functions.Worker;
 using Serverless.Functions.Hosting;
-using Serverless.Functions.Storage;
-using BlobClient = Azure.Storage.Blobs.BlobClient;
+using Azure.Storage.Blobs;
 
 namespace Serverless.Functions.Packages;
 
@@ -70,7 +69,7 @@ public sealed class PackagesFunction(UploadProcessor processor, BlobServiceClien
             logger.LogInformation("Upload {Blob} disappeared before processing", upload.BlobName);
             return;
         }
-        if (await JudgedEtagAsync(upload, cancellationToken) == etag.ToString())
+        if (await JudgedEtagAsync(upload, cancellationToken) == UploadProcessor.ReportETag(etag))
         {
             logger.LogInformation("Upload {Blob} at {ETag} was judged already", upload.BlobName, etag);
             return;
@@ -84,9 +83,9 @@ public sealed class PackagesFunction(UploadProcessor processor, BlobServiceClien
         try
         {
             var report = await blobs.GetBlobContainerClient(UploadProcessor.ReportsContainer).GetBlobClient(UploadProcessor.ReportBlobName(upload)).DownloadContentAsync(cancellationToken);
-            return JsonNode.Parse(report.Content.ToMemory().Span)?["upload"]?["etag"]?.GetValue<string>();
+            return JsonNode.Parse(report.Value.Content.ToMemory().Span)?["upload"]?["etag"]?.GetValue<string>();
         }
-        catch (StorageRequestFailedException ex) when (ex.Status == 404)
+        catch (RequestFailedException ex) when (ex.Status == 404)
         {
             return null;
         }

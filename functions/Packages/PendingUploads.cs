@@ -1,4 +1,5 @@
-using Serverless.Functions.Storage;
+using Azure;
+using Azure.Data.Tables;
 
 namespace Serverless.Functions.Packages;
 
@@ -25,13 +26,15 @@ public sealed class PendingUploads(TableServiceClient tables)
         TimeSpan.FromTicks(Math.Min(MaxDelay.Ticks, FirstDelay.Ticks << Math.Clamp(attempts - 1, 0, 16)));
 
     public async Task<int> AttemptsAsync(UploadRef upload, CancellationToken cancellationToken) =>
-        (await Table.GetEntityIfExistsAsync(upload.Publisher, upload.Name, ["Attempts"], cancellationToken))?.GetInt32("Attempts") ?? 0;
+        (await Table.GetEntityIfExistsAsync<PendingUploadRow>(upload.Publisher, upload.Name, ["Attempts"], cancellationToken)) is { HasValue: true } row ? row.Value!.Attempts : 0;
 
     public async Task SaveAsync(PendingUpload pending, CancellationToken cancellationToken) =>
-        await Table.UpsertEntityAsync(new TableEntity(pending.Upload.Publisher, pending.Upload.Name)
+        await Table.UpsertEntityAsync(new PendingUploadRow
         {
-            ["Attempts"] = pending.Attempts,
-            ["NextAttemptAt"] = pending.NextAttemptAt,
+            PartitionKey = pending.Upload.Publisher,
+            RowKey = pending.Upload.Name,
+            Attempts = pending.Attempts,
+            NextAttemptAt = pending.NextAttemptAt,
         }, TableUpdateMode.Replace, cancellationToken);
 
     public async Task DeleteAsync(UploadRef upload, CancellationToken cancellationToken) =>
@@ -40,13 +43,29 @@ public sealed class PendingUploads(TableServiceClient tables)
     public async Task<IReadOnlyList<PendingUpload>> DueAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
         var due = new List<PendingUpload>();
-        await foreach (var entity in Table.QueryAsync(TableClient.CreateQueryFilter($"NextAttemptAt le {now}"), cancellationToken: cancellationToken))
+        await foreach (var row in Table.QueryAsync<PendingUploadRow>(TableClient.CreateQueryFilter($"NextAttemptAt le {now}"), cancellationToken: cancellationToken))
         {
-            if (UploadRef.FromBlobName($"{entity.PartitionKey}/{entity.RowKey}.zip") is { } upload)
+            if (UploadRef.FromBlobName($"{row.PartitionKey}/{row.RowKey}.zip") is { } upload)
             {
-                due.Add(new PendingUpload(upload, entity.GetInt32("Attempts") ?? 0, entity.GetDateTimeOffset("NextAttemptAt") ?? now));
+                due.Add(new PendingUpload(upload, row.Attempts, row.NextAttemptAt));
             }
         }
         return due;
     }
+}
+
+/// <summary>A row of table <c>pendinguploads</c>.</summary>
+public sealed record PendingUploadRow : ITableEntity
+{
+    public string PartitionKey { get; set; } = "";
+
+    public string RowKey { get; set; } = "";
+
+    public DateTimeOffset? Timestamp { get; set; }
+
+    public ETag ETag { get; set; }
+
+    public int Attempts { get; set; }
+
+    public DateTimeOffset NextAttemptAt { get; set; }
 }

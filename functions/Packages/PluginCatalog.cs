@@ -1,7 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure;
-using Serverless.Functions.Storage;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
 
 namespace Serverless.Functions.Packages;
 
@@ -38,17 +39,17 @@ public sealed class PluginCatalog(TableServiceClient tables, BlobServiceClient b
         blobs.GetBlobContainerClient(PackagesContainer).GetBlobClient($"{id}/{version.Text}.zip");
 
     public async Task<string?> GetOwnerAsync(string id, CancellationToken cancellationToken) =>
-        (await Table.GetEntityIfExistsAsync(id, OwnerRow, cancellationToken: cancellationToken))?.GetString("Publisher");
+        (await Table.GetEntityIfExistsAsync<PluginRow>(id, OwnerRow, cancellationToken: cancellationToken)) is { HasValue: true } owner ? owner.Value!.Publisher : null;
 
     /// <summary>The first publisher of an id owns it; returns the owner after the attempt.</summary>
     public async Task<string> ClaimAsync(string id, string publisher, CancellationToken cancellationToken)
     {
         try
         {
-            await Table.AddEntityAsync(new TableEntity(id, OwnerRow) { ["Publisher"] = publisher }, cancellationToken);
+            await Table.AddEntityAsync(new PluginRow { PartitionKey = id, RowKey = OwnerRow, Publisher = publisher }, cancellationToken);
             return publisher;
         }
-        catch (StorageRequestFailedException ex) when (ex.Status == 409)
+        catch (RequestFailedException ex) when (ex.Status == 409)
         {
             return await GetOwnerAsync(id, cancellationToken) ?? publisher;
         }
@@ -56,29 +57,31 @@ public sealed class PluginCatalog(TableServiceClient tables, BlobServiceClient b
 
     public async Task<PublishedPlugin?> GetVersionAsync(string id, PluginVersion version, CancellationToken cancellationToken)
     {
-        var entity = await Table.GetEntityIfExistsAsync(id, VersionRowPrefix + version.Text, cancellationToken: cancellationToken);
-        return entity is null ? null : FromEntity(entity);
+        var row = await Table.GetEntityIfExistsAsync<PluginRow>(id, VersionRowPrefix + version.Text, cancellationToken: cancellationToken);
+        return row.HasValue ? FromRow(row.Value!) : null;
     }
 
     /// <summary>Records a version; a concurrent or repeated record of the same bytes is not a conflict.</summary>
     public async Task<bool> TryRecordAsync(PublishedPlugin plugin, CancellationToken cancellationToken)
     {
-        var entity = new TableEntity(plugin.Id, VersionRowPrefix + plugin.Version.Text)
+        var row = new PluginRow
         {
-            ["Version"] = plugin.Version.Text,
-            ["Publisher"] = plugin.Publisher,
-            ["Sha256"] = plugin.Sha256,
-            ["Dependencies"] = JsonSerializer.Serialize(plugin.Dependencies.ToDictionary(d => d.Key, d => d.Value.Text)),
-            ["PublishedAt"] = plugin.PublishedAt,
-            ["Registrations"] = plugin.Registrations?.ToJsonString(),
-            ["Warnings"] = WarningsJson(plugin.Warnings),
+            PartitionKey = plugin.Id,
+            RowKey = VersionRowPrefix + plugin.Version.Text,
+            Version = plugin.Version.Text,
+            Publisher = plugin.Publisher,
+            Sha256 = plugin.Sha256,
+            Dependencies = JsonSerializer.Serialize(plugin.Dependencies.ToDictionary(d => d.Key, d => d.Value.Text)),
+            PublishedAt = plugin.PublishedAt,
+            Registrations = plugin.Registrations?.ToJsonString(),
+            Warnings = WarningsJson(plugin.Warnings),
         };
         try
         {
-            await Table.AddEntityAsync(entity, cancellationToken);
+            await Table.AddEntityAsync(row, cancellationToken);
             return true;
         }
-        catch (StorageRequestFailedException ex) when (ex.Status == 409)
+        catch (RequestFailedException ex) when (ex.Status == 409)
         {
             var existing = await GetVersionAsync(plugin.Id, plugin.Version, cancellationToken);
             return existing?.Sha256 == plugin.Sha256;
@@ -89,9 +92,9 @@ public sealed class PluginCatalog(TableServiceClient tables, BlobServiceClient b
     {
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {id} and RowKey ge {VersionRowPrefix} and RowKey lt {"v`"}");
         var versions = new List<PublishedPlugin>();
-        await foreach (var entity in Table.QueryAsync(filter, cancellationToken: cancellationToken))
+        await foreach (var row in Table.QueryAsync<PluginRow>(filter, cancellationToken: cancellationToken))
         {
-            versions.Add(FromEntity(entity));
+            versions.Add(FromRow(row));
         }
         return versions.OrderBy(v => v.Version).ToList();
     }
@@ -100,9 +103,9 @@ public sealed class PluginCatalog(TableServiceClient tables, BlobServiceClient b
     public async Task<IReadOnlyList<(string Id, string Publisher)>> ListAsync(CancellationToken cancellationToken)
     {
         var plugins = new List<(string, string)>();
-        await foreach (var entity in Table.QueryAsync(TableClient.CreateQueryFilter($"RowKey eq {OwnerRow}"), cancellationToken: cancellationToken))
+        await foreach (var row in Table.QueryAsync<PluginRow>(TableClient.CreateQueryFilter($"RowKey eq {OwnerRow}"), cancellationToken: cancellationToken))
         {
-            plugins.Add((entity.PartitionKey, entity.GetString("Publisher") ?? ""));
+            plugins.Add((row.PartitionKey, row.Publisher ?? ""));
         }
         return plugins;
     }
@@ -112,9 +115,9 @@ public sealed class PluginCatalog(TableServiceClient tables, BlobServiceClient b
     {
         var filter = TableClient.CreateQueryFilter($"RowKey ge {VersionRowPrefix} and RowKey lt {"v`"}");
         var graph = new Dictionary<string, List<PublishedVersion>>(StringComparer.Ordinal);
-        await foreach (var entity in Table.QueryAsync(filter, select: ["PartitionKey", "RowKey", "Version", "Publisher", "Sha256", "Dependencies", "PublishedAt"], cancellationToken: cancellationToken))
+        await foreach (var row in Table.QueryAsync<PluginRow>(filter, select: ["PartitionKey", "RowKey", "Version", "Publisher", "Sha256", "Dependencies", "PublishedAt"], cancellationToken: cancellationToken))
         {
-            var plugin = FromEntity(entity);
+            var plugin = FromRow(row);
             if (!graph.TryGetValue(plugin.Id, out var list))
             {
                 graph[plugin.Id] = list = [];
@@ -124,19 +127,19 @@ public sealed class PluginCatalog(TableServiceClient tables, BlobServiceClient b
         return graph.ToDictionary(g => g.Key, g => (IReadOnlyList<PublishedVersion>)g.Value, StringComparer.Ordinal);
     }
 
-    private static PublishedPlugin FromEntity(TableEntity entity)
+    private static PublishedPlugin FromRow(PluginRow row)
     {
-        var dependencies = JsonSerializer.Deserialize<Dictionary<string, string>>(entity.GetString("Dependencies") ?? "{}") ?? [];
+        var dependencies = JsonSerializer.Deserialize<Dictionary<string, string>>(row.Dependencies ?? "{}") ?? [];
         return new PublishedPlugin(
-            entity.PartitionKey,
-            PluginVersion.Parse(entity.GetString("Version")!),
-            entity.GetString("Publisher") ?? "",
-            entity.GetString("Sha256") ?? "",
+            row.PartitionKey,
+            PluginVersion.Parse(row.Version!),
+            row.Publisher ?? "",
+            row.Sha256 ?? "",
             dependencies.ToDictionary(d => d.Key, d => VersionRequirement.Parse(d.Value), StringComparer.Ordinal),
-            entity.GetDateTimeOffset("PublishedAt") ?? DateTimeOffset.MinValue)
+            row.PublishedAt ?? DateTimeOffset.MinValue)
         {
-            Registrations = entity.GetString("Registrations") is { } json ? JsonNode.Parse(json) as JsonObject : null,
-            Warnings = entity.GetString("Warnings") is { } warnings ? ReadWarnings(warnings) : [],
+            Registrations = row.Registrations is { } json ? JsonNode.Parse(json) as JsonObject : null,
+            Warnings = row.Warnings is { } warnings ? ReadWarnings(warnings) : [],
         };
     }
 
@@ -157,4 +160,33 @@ public sealed class PluginCatalog(TableServiceClient tables, BlobServiceClient b
         (JsonNode.Parse(json) as JsonArray ?? []).OfType<JsonObject>()
             .Select(w => new PackageIssue(w["code"]?.GetValue<string>() ?? "", w["message"]?.GetValue<string>() ?? "", w["path"]?.GetValue<string>() ?? ""))
             .ToList();
+}
+
+/// <summary>
+/// A row of table <c>plugins</c>: the owner row (<c>owner</c>: only <see cref="Publisher"/>) or a version row
+/// (<c>v_{version}</c>), whose dependencies, registrations and warnings are JSON text.
+/// </summary>
+public sealed record PluginRow : ITableEntity
+{
+    public string PartitionKey { get; set; } = "";
+
+    public string RowKey { get; set; } = "";
+
+    public DateTimeOffset? Timestamp { get; set; }
+
+    public ETag ETag { get; set; }
+
+    public string? Publisher { get; set; }
+
+    public string? Version { get; set; }
+
+    public string? Sha256 { get; set; }
+
+    public string? Dependencies { get; set; }
+
+    public DateTimeOffset? PublishedAt { get; set; }
+
+    public string? Registrations { get; set; }
+
+    public string? Warnings { get; set; }
 }

@@ -3,18 +3,18 @@ using System.Text.Json;
 namespace Serverless.Functions.Packages;
 
 /// <summary>
-/// The parsed <c>manifest.json</c>: seed 003's metadata and dependencies, seed 004's hooks,
-/// and seed 000's Discord declarations, in one document. See docs/manifest.schema.json.
+/// The parsed <c>manifest.json</c>: the plugin's metadata and dependencies, its hooks and its Discord
+/// declarations, in one document. See docs/manifest.schema.json and docs/packages.md.
 /// </summary>
 public sealed record PluginManifest
 {
-    /// <summary>The dependency id that stands for the platform itself (seed 003's <c>mcdreforged</c>).</summary>
+    /// <summary>The dependency id that stands for the platform itself (docs/manifest.schema.json, <c>dependencies</c>).</summary>
     public const string PlatformId = "platform";
 
     /// <summary>The entrypoint of a package that holds this file, or whose manifest declares what code must handle, when the manifest names none.</summary>
     public const string DefaultEntrypoint = "plugin.py";
 
-    /// <summary>The version of a manifest without one (seed 003's fallback).</summary>
+    /// <summary>The version of a manifest without one (docs/packages.md, "Manifest fields, their fallbacks and the entrypoint").</summary>
     public const string FallbackVersion = "0.0.0";
 
     public required string Id { get; init; }
@@ -28,7 +28,7 @@ public sealed record PluginManifest
     /// <summary>Plugin id → requirement, in manifest order; may contain <see cref="PlatformId"/>.</summary>
     public IReadOnlyDictionary<string, VersionRequirement> Dependencies { get; init; } = new Dictionary<string, VersionRequirement>();
 
-    /// <summary>Seed 004's minimum host version (<c>mcvm_version</c> there, <c>platform_version</c> here).</summary>
+    /// <summary>The minimum platform version, <c>platform_version</c> (docs/manifest.schema.json).</summary>
     public PluginVersion? PlatformVersion { get; init; }
 
     public IReadOnlyDictionary<string, HookHandler> Hooks { get; init; } = new Dictionary<string, HookHandler>();
@@ -46,7 +46,7 @@ public sealed record PluginManifest
 
     public IReadOnlyList<string> Events { get; init; } = [];
 
-    /// <summary>Declared capabilities plus <c>interaction:respond</c> when any slash command exists (seed 000).</summary>
+    /// <summary>Declared capabilities plus <c>interaction:respond</c> when any slash command exists (docs/packages.md, "Capabilities").</summary>
     public IReadOnlySet<string> EffectiveCapabilities
     {
         get
@@ -77,7 +77,7 @@ public sealed record PluginManifest
     }
 }
 
-/// <summary>A seed 004 hook handler: exactly one of a constant or an executable.</summary>
+/// <summary>A hook handler (docs/packages.md, "Hooks"): exactly one of a constant or an executable.</summary>
 public abstract record HookHandler;
 
 /// <summary>Answers every call with the same value, so the platform needs no sandbox for it.</summary>
@@ -134,7 +134,7 @@ public sealed record ModalResponse(string Title, string CustomId, JsonElement Co
 
 public sealed record DeferResponse(bool Ephemeral) : DeclaredResponse;
 
-/// <summary>A server-side cron (seed 000: pool workers cannot run <c>@plugin.cron</c>, so the manifest declares it).</summary>
+/// <summary>A server-side cron (docs/protocol.md §6: pool workers cannot run <c>@plugin.cron</c>, so the manifest declares it).</summary>
 public sealed record ManifestCron(string Id, string Spec, string Handler);
 
 /// <summary>What an install can be granted; each gates something (the host API's method table, message content at fan-out).</summary>
@@ -157,7 +157,7 @@ public static class Capabilities
 
 public static class DiscordEvents
 {
-    /// <summary>The sixteen events seed 000 dispatches.</summary>
+    /// <summary>The sixteen Discord events the platform dispatches (docs/events.md).</summary>
     public static IReadOnlySet<string> Known { get; } = new HashSet<string>(StringComparer.Ordinal)
     {
         "message_create", "message_edit", "message_delete", "member_join", "member_leave", "member_update",

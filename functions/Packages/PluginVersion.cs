@@ -3,7 +3,7 @@ using System.Diagnostics.CodeAnalysis;
 namespace Serverless.Functions.Packages;
 
 /// <summary>
-/// A plugin version in seed 003's format: semver, except that the core may have any
+/// A plugin version (docs/packages.md): semver, except that the core may have any
 /// number of numeric segments (<c>2.0</c>, <c>1.2.3.4</c>). Missing core segments compare
 /// as 0, a prerelease sorts before its release, and build metadata never takes part in
 /// comparison or equality (as in semver).

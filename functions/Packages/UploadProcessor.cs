@@ -1,9 +1,10 @@
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
 using Serverless.Functions.Hosting;
 using Serverless.Functions.Installs;
-using Serverless.Functions.Storage;
 
 namespace Serverless.Functions.Packages;
 
@@ -32,6 +33,9 @@ public sealed class UploadProcessor(
 
     public static string ReportBlobName(UploadRef upload) => $"{upload.Publisher}/{upload.Name}.json";
 
+    /// <summary>An ETag as reports carry it: the opaque value, without the quotes of a header (listings give it bare).</summary>
+    public static string ReportETag(ETag etag) => etag.ToString().Trim('"');
+
     public async Task<JsonObject> ProcessAsync(UploadRef upload, CancellationToken cancellationToken)
     {
         var source = blobs.GetBlobContainerClient(UploadRef.Container).GetBlobClient(upload.BlobName);
@@ -42,7 +46,7 @@ public sealed class UploadProcessor(
         {
             (etag, sha256) = await DownloadAsync(source, zip, cancellationToken);
         }
-        catch (StorageRequestFailedException ex) when (ex.Status == 404)
+        catch (RequestFailedException ex) when (ex.Status == 404)
         {
             // Deleted between the trigger and now: nothing to judge, nothing to report.
             logger.LogInformation("Upload {Blob} disappeared before processing", upload.BlobName);
@@ -102,7 +106,7 @@ public sealed class UploadProcessor(
         document["upload"] = new JsonObject
         {
             ["blob"] = $"{UploadRef.Container}/{upload.BlobName}",
-            ["etag"] = etag.ToString(),
+            ["etag"] = ReportETag(etag),
             ["sha256"] = sha256,
         };
         var now = clock.GetUtcNow();
@@ -117,7 +121,7 @@ public sealed class UploadProcessor(
             document["nextAttemptAt"] = next.ToString("O");
         }
         await blobs.GetBlobContainerClient(ReportsContainer).GetBlobClient(ReportBlobName(upload))
-            .UploadAsync(BinaryData.FromString(document.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true })), new BlobUploadOptions { ContentType = "application/json" }, cancellationToken);
+            .UploadAsync(BinaryData.FromString(document.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true })), new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" } }, cancellationToken);
         if (unavailable is null)
         {
             await pending.DeleteAsync(upload, cancellationToken);
@@ -152,7 +156,7 @@ public sealed class UploadProcessor(
     /// <summary>Streams the upload to a temp file, hashing it, and stops one byte past the size limit.</summary>
     private async Task<(ETag ETag, string Sha256)> DownloadAsync(BlobClient source, FileStream destination, CancellationToken cancellationToken)
     {
-        await using var download = await source.DownloadStreamingAsync(cancellationToken);
+        using var download = (await source.DownloadStreamingAsync(cancellationToken: cancellationToken)).Value;
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var buffer = new byte[81920];
         long total = 0;
@@ -169,7 +173,7 @@ public sealed class UploadProcessor(
             total += keep;
         }
         await destination.FlushAsync(cancellationToken);
-        return (download.ETag, Convert.ToHexStringLower(hash.GetHashAndReset()));
+        return (download.Details.ETag, Convert.ToHexStringLower(hash.GetHashAndReset()));
     }
 
     private async Task<List<PackageIssue>> CheckPublishingRulesAsync(UploadRef upload, PluginManifest manifest, string sha256, CancellationToken cancellationToken)
@@ -208,14 +212,14 @@ public sealed class UploadProcessor(
             await target.UploadAsync(zip, new BlobUploadOptions
             {
                 Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
-                ContentType = "application/zip",
+                HttpHeaders = new BlobHttpHeaders { ContentType = "application/zip" },
                 Metadata = new Dictionary<string, string> { ["sha256"] = sha256, ["publisher"] = upload.Publisher },
             }, cancellationToken);
         }
-        catch (StorageRequestFailedException ex) when (ex.Status is 409 or 412)
+        catch (RequestFailedException ex) when (ex.Status is 409 or 412)
         {
             // Already there: from an earlier run of this same upload (fine) or a racing different one (not).
-            var properties = await target.GetPropertiesAsync(cancellationToken);
+            var properties = (await target.GetPropertiesAsync(cancellationToken: cancellationToken)).Value;
             if (properties.Metadata.TryGetValue("sha256", out var existing) && existing != sha256)
             {
                 return report.With([VersionExists(manifest)]);

@@ -3,12 +3,12 @@ using System.Diagnostics.CodeAnalysis;
 namespace Serverless.Functions.Packages;
 
 /// <summary>
-/// A version requirement as in seed 003: space-separated criteria that must all hold, each an
+/// A version requirement (docs/packages.md): space-separated criteria that must all hold, each an
 /// operator (<c>&gt;= &gt; &lt;= &lt; = ^ ~</c>, none meaning <c>=</c>) and a base version that may
 /// end in wildcards (<c>*</c>, <c>1.0.*</c>, <c>2.7.x</c>).
 /// </summary>
 /// <remarks>
-/// Where the seed is silent we chose plain ordering, like the seed's own table:
+/// Where semver and the operators alone leave it open, we chose plain ordering:
 /// <list type="bullet">
 /// <item>Prereleases are ordinary versions that sort just below their release. <c>^1.2.3</c> accepts
 /// <c>1.3.0-beta</c> (it is ≥ 1.2.3 with major 1) and refuses <c>1.2.3-beta</c> (it is below 1.2.3);

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
-using Serverless.Functions.Storage;
+using Azure;
+using Azure.Data.Tables;
 
 namespace Serverless.Functions.Publishers;
 
@@ -37,11 +38,13 @@ public sealed class PublisherKeys(TableServiceClient tables, TimeProvider clock)
         var secret = Base64Url(RandomNumberGenerator.GetBytes(32));
         var now = clock.GetUtcNow();
         var key = new PublisherKey(publisher, keyId, now, now + lifetime);
-        await Table.AddEntityAsync(new TableEntity(publisher, keyId)
+        await Table.AddEntityAsync(new PublisherKeyRow
         {
-            ["SecretSha256"] = Hash(secret),
-            ["CreatedAt"] = key.CreatedAt,
-            ["ExpiresAt"] = key.ExpiresAt,
+            PartitionKey = publisher,
+            RowKey = keyId,
+            SecretSha256 = Hash(secret),
+            CreatedAt = key.CreatedAt,
+            ExpiresAt = key.ExpiresAt,
         }, cancellationToken);
         return new MintedPublisherKey(key, $"{Prefix}.{keyId}.{secret}");
     }
@@ -51,9 +54,9 @@ public sealed class PublisherKeys(TableServiceClient tables, TimeProvider clock)
     {
         var now = clock.GetUtcNow();
         var keys = new List<PublisherKey>();
-        await foreach (var entity in Table.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {publisher}"), cancellationToken: cancellationToken))
+        await foreach (var row in Table.QueryAsync<PublisherKeyRow>(TableClient.CreateQueryFilter($"PartitionKey eq {publisher}"), cancellationToken: cancellationToken))
         {
-            var key = FromEntity(entity);
+            var key = FromRow(row);
             if (key.ExpiresAt > now)
             {
                 keys.Add(key);
@@ -62,8 +65,8 @@ public sealed class PublisherKeys(TableServiceClient tables, TimeProvider clock)
         return keys.OrderBy(k => k.CreatedAt).ToList();
     }
 
-    public Task<bool> RevokeAsync(string publisher, string keyId, CancellationToken cancellationToken) =>
-        Table.DeleteEntityAsync(publisher, keyId, cancellationToken: cancellationToken);
+    public async Task<bool> RevokeAsync(string publisher, string keyId, CancellationToken cancellationToken) =>
+        (await Table.DeleteEntityAsync(publisher, keyId, cancellationToken: cancellationToken)).Status == 204;
 
     /// <summary>The key, when <paramref name="presented"/> is a live key of <paramref name="publisher"/>; else null.</summary>
     public async Task<PublisherKey?> VerifyAsync(string publisher, string presented, CancellationToken cancellationToken)
@@ -73,21 +76,17 @@ public sealed class PublisherKeys(TableServiceClient tables, TimeProvider clock)
         {
             return null;
         }
-        var entity = await Table.GetEntityIfExistsAsync(publisher, parts[1], cancellationToken: cancellationToken);
-        if (entity is null || entity.GetString("SecretSha256") is not { } stored)
+        var row = await Table.GetEntityIfExistsAsync<PublisherKeyRow>(publisher, parts[1], cancellationToken: cancellationToken);
+        if (!row.HasValue || row.Value!.SecretSha256 is not { } stored)
         {
             return null;
         }
-        var key = FromEntity(entity);
+        var key = FromRow(row.Value);
         var matches = CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(stored), Encoding.ASCII.GetBytes(Hash(parts[2])));
         return matches && key.ExpiresAt > clock.GetUtcNow() ? key : null;
     }
 
-    private static PublisherKey FromEntity(TableEntity entity) => new(
-        entity.PartitionKey,
-        entity.RowKey,
-        entity.GetDateTimeOffset("CreatedAt") ?? DateTimeOffset.MinValue,
-        entity.GetDateTimeOffset("ExpiresAt") ?? DateTimeOffset.MinValue);
+    private static PublisherKey FromRow(PublisherKeyRow row) => new(row.PartitionKey, row.RowKey, row.CreatedAt, row.ExpiresAt);
 
     private static string Hash(string secret) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
 
@@ -100,4 +99,22 @@ public sealed class PublisherKeyException(int status, string code, string messag
     public int Status { get; } = status;
 
     public string Code { get; } = code;
+}
+
+/// <summary>A row of table <c>publisherkeys</c>: the SHA-256 (hex) of the secret, never the secret.</summary>
+public sealed record PublisherKeyRow : ITableEntity
+{
+    public string PartitionKey { get; set; } = "";
+
+    public string RowKey { get; set; } = "";
+
+    public DateTimeOffset? Timestamp { get; set; }
+
+    public ETag ETag { get; set; }
+
+    public string? SecretSha256 { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; } = DateTimeOffset.MinValue;
+
+    public DateTimeOffset ExpiresAt { get; set; } = DateTimeOffset.MinValue;
 }

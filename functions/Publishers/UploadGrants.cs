@@ -1,8 +1,7 @@
-using Azure.Storage;
+using Azure.Storage.Blobs;
 using Azure.Storage.Sas;
+using Serverless.Functions.Hosting;
 using Serverless.Functions.Packages;
-using Serverless.Functions.Storage;
-using SdkBlobServiceClient = Azure.Storage.Blobs.BlobServiceClient;
 
 namespace Serverless.Functions.Publishers;
 
@@ -19,7 +18,7 @@ public sealed record UploadGrant(string Blob, Uri UploadUrl, DateTimeOffset Uplo
 /// hierarchical-namespace account (and Azurite has none): the prefix is enforced by only ever signing
 /// names under the key holder's own publisher.
 /// </summary>
-public sealed class UploadGrants(StorageAccount account, TimeProvider clock)
+public sealed class UploadGrants(BlobServiceClient blobs, StorageConnection connection, TimeProvider clock)
 {
     public static readonly TimeSpan UploadLifetime = TimeSpan.FromMinutes(15);
     public static readonly TimeSpan ReportLifetime = TimeSpan.FromHours(1);
@@ -31,45 +30,39 @@ public sealed class UploadGrants(StorageAccount account, TimeProvider clock)
     public async Task<UploadGrant> IssueAsync(UploadRef upload, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        var uploadSas = Builder(UploadRef.Container, upload.BlobName, BlobSasPermissions.Create | BlobSasPermissions.Write, now, now + UploadLifetime);
+        var uploadBlob = blobs.GetBlobContainerClient(UploadRef.Container).GetBlobClient(upload.BlobName);
+        var uploadSas = Builder(uploadBlob, BlobSasPermissions.Create | BlobSasPermissions.Write, now, now + UploadLifetime);
         var reportName = UploadProcessor.ReportBlobName(upload);
-        var reportSas = Builder(UploadProcessor.ReportsContainer, reportName, BlobSasPermissions.Read, now, now + ReportLifetime);
-        var sign = await SignerAsync(now, now + ReportLifetime, cancellationToken);
+        var reportBlob = blobs.GetBlobContainerClient(UploadProcessor.ReportsContainer).GetBlobClient(reportName);
+        var reportSas = Builder(reportBlob, BlobSasPermissions.Read, now, now + ReportLifetime);
+        var sign = await SignerAsync(uploadBlob, now, now + ReportLifetime, cancellationToken);
         return new UploadGrant(
-            $"{UploadRef.Container}/{upload.BlobName}", Url(UploadRef.Container, upload.BlobName, sign(uploadSas)), uploadSas.ExpiresOn,
-            $"{UploadProcessor.ReportsContainer}/{reportName}", Url(UploadProcessor.ReportsContainer, reportName, sign(reportSas)), reportSas.ExpiresOn);
+            $"{UploadRef.Container}/{upload.BlobName}", sign(uploadBlob, uploadSas), uploadSas.ExpiresOn,
+            $"{UploadProcessor.ReportsContainer}/{reportName}", sign(reportBlob, reportSas), reportSas.ExpiresOn);
     }
 
-    private BlobSasBuilder Builder(string container, string blob, BlobSasPermissions permissions, DateTimeOffset now, DateTimeOffset expires)
-    {
-        var builder = new BlobSasBuilder(permissions, expires)
+    private static BlobSasBuilder Builder(BlobClient blob, BlobSasPermissions permissions, DateTimeOffset now, DateTimeOffset expires) =>
+        new(permissions, expires)
         {
-            BlobContainerName = container,
-            BlobName = blob,
+            BlobContainerName = blob.BlobContainerName,
+            BlobName = blob.Name,
             Resource = "b",
             StartsOn = now - Skew,
-            Protocol = account.BlobEndpoint.Scheme == Uri.UriSchemeHttps ? SasProtocol.Https : SasProtocol.HttpsAndHttp,
+            Protocol = blob.Uri.Scheme == Uri.UriSchemeHttps ? SasProtocol.Https : SasProtocol.HttpsAndHttp,
         };
-        return builder;
-    }
 
-    private async Task<Func<BlobSasBuilder, string>> SignerAsync(DateTimeOffset now, DateTimeOffset until, CancellationToken cancellationToken)
+    private async Task<Func<BlobClient, BlobSasBuilder, Uri>> SignerAsync(BlobClient anyBlob, DateTimeOffset now, DateTimeOffset until, CancellationToken cancellationToken)
     {
-        if (account.AccountKey is { } key)
+        if (anyBlob.CanGenerateSasUri)
         {
-            var credential = new StorageSharedKeyCredential(account.AccountName, Convert.ToBase64String(key));
-            return builder => builder.ToSasQueryParameters(credential).ToString();
+            return (blob, builder) => blob.GenerateSasUri(builder);
         }
-        if (account.Credential is { } identity)
+        if (connection.IsIdentityBased)
         {
-            var service = new SdkBlobServiceClient(account.BlobEndpoint, identity);
-            var delegation = (await service.GetUserDelegationKeyAsync(now - Skew, until, cancellationToken)).Value;
-            return builder => builder.ToSasQueryParameters(delegation, account.AccountName).ToString();
+            var delegation = (await blobs.GetUserDelegationKeyAsync(now - Skew, until, cancellationToken)).Value;
+            return (blob, builder) => blob.GenerateUserDelegationSasUri(builder, delegation);
         }
         throw new PublisherKeyException(503, "storage_cannot_sign",
             "the platform's storage connection is a SAS, which cannot sign upload grants; give AzureWebJobsStorage an account key or a managed identity");
     }
-
-    private Uri Url(string container, string blob, string sas) =>
-        new($"{account.BlobEndpoint.AbsoluteUri.TrimEnd('/')}/{container}/{string.Join('/', blob.Split('/').Select(Uri.EscapeDataString))}?{sas}");
 }

@@ -1,8 +1,10 @@
+using Docker.DotNet.Models;
+
 namespace Serverless.Functions.Sandbox;
 
 /// <summary>
-/// Turns a worker request into Docker's create body with every hardening flag of
-/// DESIGN.md. Everything a container gets is decided here, so it can be read (and
+/// Turns a worker request into Docker's create parameters with every hardening flag
+/// of docs/sandbox.md. Everything a container gets is decided here, so it can be read (and
 /// tested) in one place: no network, read-only root, small noexec /tmp, no
 /// capabilities, no-new-privileges (the default seccomp profile stays on), a fixed
 /// non-root user, cgroup and rlimit caps, no logs kept by Docker, only allow-listed
@@ -24,7 +26,7 @@ public static class ContainerSpec
     public const string InstallLabel = "org.serverless.install";
 
     /// <summary>Validates the request; throws <see cref="ArgumentException"/> listing every problem.</summary>
-    public static ContainerCreateRequest Build(SandboxWorkerSpec spec, DockerSandboxOptions options)
+    public static CreateContainerParameters Build(SandboxWorkerSpec spec, DockerSandboxOptions options)
     {
         var limits = spec.Limits ?? options.Limits;
         var errors = new List<string>(limits.Validate());
@@ -65,10 +67,10 @@ public static class ContainerSpec
             labels[InstallLabel] = spec.InstallId;
         }
 
-        return new ContainerCreateRequest
+        return new CreateContainerParameters
         {
             Image = options.Image,
-            Cmd = command,
+            Cmd = command.ToList(),
             Env = spec.Environment.Select(pair => $"{pair.Key}={pair.Value}").ToList(),
             User = SandboxUser,
             WorkingDir = PluginMountPath,
@@ -82,7 +84,7 @@ public static class ContainerSpec
             Tty = false,
             NetworkDisabled = true,
             Labels = labels,
-            HostConfig = new ContainerHostConfig
+            HostConfig = new HostConfig
             {
                 NetworkMode = "none",
                 ReadonlyRootfs = true,
@@ -92,18 +94,19 @@ public static class ContainerSpec
                 },
                 Binds = spec.PluginDirectory is null ? null : [$"{Path.GetFullPath(spec.PluginDirectory)}:{PluginMountPath}:ro"],
                 CapDrop = ["ALL"],
+                // Only no-new-privileges: naming no seccomp profile keeps Docker's default one on.
                 SecurityOpt = ["no-new-privileges"],
                 Privileged = false,
                 PidsLimit = limits.Pids,
                 Memory = limits.MemoryBytes,
                 MemorySwap = limits.MemoryBytes,
-                NanoCpus = (long)(limits.Cpus * 1_000_000_000),
+                NanoCPUs = (long)(limits.Cpus * 1_000_000_000),
                 Ulimits =
                 [
-                    new DockerUlimit("nofile", limits.OpenFiles, limits.OpenFiles),
-                    new DockerUlimit("fsize", limits.FileSizeBytes, limits.FileSizeBytes),
-                    new DockerUlimit("nproc", limits.Processes, limits.Processes),
-                    new DockerUlimit("core", 0, 0),
+                    new Ulimit { Name = "nofile", Soft = limits.OpenFiles, Hard = limits.OpenFiles },
+                    new Ulimit { Name = "fsize", Soft = limits.FileSizeBytes, Hard = limits.FileSizeBytes },
+                    new Ulimit { Name = "nproc", Soft = limits.Processes, Hard = limits.Processes },
+                    new Ulimit { Name = "core", Soft = 0, Hard = 0 },
                 ],
                 // /dev/shm is another writable tmpfs; keep it private and tiny.
                 IpcMode = "private",
@@ -112,7 +115,7 @@ public static class ContainerSpec
                 AutoRemove = false,
                 // The host reads output through attach; a json-file log would let an
                 // output flood fill the engine's disk.
-                LogConfig = new DockerLogConfig("none"),
+                LogConfig = new LogConfig { Type = "none" },
             },
         };
     }

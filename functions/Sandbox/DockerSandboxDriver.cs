@@ -1,11 +1,15 @@
+using System.Runtime.InteropServices;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+
 namespace Serverless.Functions.Sandbox;
 
 /// <summary>
 /// Runs plugin workers as hardened containers on the local Docker engine: create,
 /// attach (before start, so no output is lost), start; stdin and stdout carry the
-/// JSON-RPC lines, stderr the plugin's log.
+/// JSON-RPC lines, stderr the plugin's log, both read demultiplexed from the attach stream.
 /// </summary>
-public sealed class DockerSandboxDriver(DockerEngineClient client, DockerSandboxOptions options, ILogger<DockerSandboxDriver> logger)
+public sealed class DockerSandboxDriver(DockerClient client, DockerSandboxOptions options, ILogger<DockerSandboxDriver> logger)
     : ISandboxDriver
 {
     public string Name => "docker";
@@ -14,28 +18,29 @@ public sealed class DockerSandboxDriver(DockerEngineClient client, DockerSandbox
 
     private static readonly TimeSpan CreateTimeout = TimeSpan.FromSeconds(60);
 
+    private static readonly ContainerAttachParameters AttachAll = new() { Stream = true, Stdin = true, Stdout = true, Stderr = true };
+
     public async Task<SandboxWorker> StartWorkerAsync(SandboxWorkerSpec spec, CancellationToken cancellationToken)
     {
-        var request = ContainerSpec.Build(spec, options);
+        var parameters = ContainerSpec.Build(spec, options);
         // The engine may create the container even when the caller gives up mid-request, and then nobody would
         // know its id to remove it: create with a bounded wait of its own, then honour the caller's token.
         using var createWait = new CancellationTokenSource(CreateTimeout);
-        var created = await client.CreateContainerAsync(request, cancellationToken: createWait.Token);
-        DockerAttachStream? attach = null;
+        var created = await client.CallAsync("POST containers/create", token => client.Containers.CreateContainerAsync(parameters, token), createWait.Token);
+        MultiplexedStream? attach = null;
         try
         {
             cancellationToken.ThrowIfCancellationRequested();
-            attach = await client.AttachContainerAsync(created.Id, tty: false, cancellationToken);
-            await client.StartContainerAsync(created.Id, cancellationToken);
-            return new DockerSandboxWorker(client, created.Id, attach, spec, spec.Limits ?? options.Limits, logger);
+            attach = await client.CallAsync($"POST containers/{created.ID}/attach",
+                token => client.Containers.AttachContainerAsync(created.ID, tty: false, AttachAll, token), cancellationToken);
+            await client.CallAsync($"POST containers/{created.ID}/start",
+                token => client.Containers.StartContainerAsync(created.ID, new ContainerStartParameters(), token), cancellationToken);
+            return new DockerSandboxWorker(client, created.ID, attach, spec, spec.Limits ?? options.Limits, logger);
         }
         catch
         {
-            if (attach is not null)
-            {
-                await attach.DisposeAsync();
-            }
-            await RemoveQuietlyAsync(created.Id);
+            attach?.Dispose();
+            await RemoveQuietlyAsync(client, created.ID, logger);
             throw;
         }
     }
@@ -47,11 +52,20 @@ public sealed class DockerSandboxDriver(DockerEngineClient client, DockerSandbox
     /// </summary>
     public async Task<int> RemoveLeftoversAsync(CancellationToken cancellationToken)
     {
-        var containers = await client.ListContainersAsync([$"{ContainerSpec.PlatformLabel}={options.PlatformName}"], cancellationToken);
+        var stack = new ContainersListParameters
+        {
+            All = true,
+            Filters = new Dictionary<string, IDictionary<string, bool>>
+            {
+                ["label"] = new Dictionary<string, bool> { [$"{ContainerSpec.PlatformLabel}={options.PlatformName}"] = true },
+            },
+        };
+        var containers = await client.CallAsync("GET containers/json", token => client.Containers.ListContainersAsync(stack, token), cancellationToken);
         var leftovers = containers
-            .Where(container => HostInstance.Parse(container.Labels?.GetValueOrDefault(ContainerSpec.OwnerLabel)) is { } owner && owner.HasEnded())
+            .Where(container => container.Labels is { } labels && labels.TryGetValue(ContainerSpec.OwnerLabel, out var label)
+                && HostInstance.Parse(label) is { } owner && owner.HasEnded())
             .ToList();
-        await Task.WhenAll(leftovers.Select(container => RemoveQuietlyAsync(container.Id)));
+        await Task.WhenAll(leftovers.Select(container => RemoveQuietlyAsync(client, container.ID, logger)));
         if (leftovers.Count > 0)
         {
             logger.LogWarning("Removed {Count} sandbox containers of stack {Platform} whose host process has ended", leftovers.Count, options.PlatformName);
@@ -59,11 +73,13 @@ public sealed class DockerSandboxDriver(DockerEngineClient client, DockerSandbox
         return leftovers.Count;
     }
 
-    private async Task RemoveQuietlyAsync(string id)
+    /// <summary>Removes a container, running or not; one already gone is fine, any other failure is logged.</summary>
+    internal static async Task RemoveQuietlyAsync(DockerClient client, string id, ILogger logger)
     {
         try
         {
-            await client.RemoveContainerAsync(id, force: true, CancellationToken.None);
+            await client.CallAsync($"DELETE containers/{id}",
+                token => client.Containers.RemoveContainerAsync(id, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, token), CancellationToken.None);
         }
         catch (DockerEngineException e) when (e.Status == 404)
         {
@@ -79,14 +95,15 @@ public sealed class DockerSandboxDriver(DockerEngineClient client, DockerSandbox
 internal sealed class DockerSandboxWorker : SandboxWorker
 {
     private static readonly TimeSpan EngineTimeout = TimeSpan.FromSeconds(30);
+    private const int ReadBufferBytes = 32 * 1024;
 
-    private readonly DockerEngineClient client;
-    private readonly DockerAttachStream attach;
+    private readonly DockerClient client;
+    private readonly MultiplexedStream attach;
     private readonly CancellationTokenSource stopping = new();
     private readonly Task pump;
     private int disposed;
 
-    public DockerSandboxWorker(DockerEngineClient client, string containerId, DockerAttachStream attach, SandboxWorkerSpec spec, SandboxLimits limits, ILogger logger)
+    public DockerSandboxWorker(DockerClient client, string containerId, MultiplexedStream attach, SandboxWorkerSpec spec, SandboxLimits limits, ILogger logger)
         : base(containerId, spec, limits, logger)
     {
         this.client = client;
@@ -110,30 +127,23 @@ internal sealed class DockerSandboxWorker : SandboxWorker
             Logger.LogWarning("Sandbox worker {WorkerId} did not report its exit in time", Id);
         }
         await stopping.CancelAsync();
-        await attach.DisposeAsync();
-        try
-        {
-            await client.RemoveContainerAsync(Id, force: true);
-        }
-        catch (DockerEngineException e) when (e.Status == 404)
-        {
-            // Already gone.
-        }
-        catch (DockerEngineException e)
-        {
-            Logger.LogWarning(e, "Could not remove sandbox container {WorkerId}", Id);
-        }
+        attach.Dispose();
+        await DockerSandboxDriver.RemoveQuietlyAsync(client, Id, Logger);
         stopping.Dispose();
     }
 
-    protected override Task WriteStdinAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
-        attach.WriteAsync(data, cancellationToken).AsTask();
+    protected override Task WriteStdinAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        var bytes = MemoryMarshal.TryGetArray(data, out var segment) ? segment : new ArraySegment<byte>(data.ToArray());
+        return attach.WriteAsync(bytes.Array!, bytes.Offset, bytes.Count, cancellationToken);
+    }
 
     protected override async Task KillCoreAsync()
     {
         try
         {
-            await client.KillContainerAsync(Id, "SIGKILL");
+            await client.CallAsync($"POST containers/{Id}/kill",
+                token => client.Containers.KillContainerAsync(Id, new ContainerKillParameters { Signal = "SIGKILL" }, token), CancellationToken.None);
         }
         catch (DockerEngineException e) when (e.Status is 404 or 409)
         {
@@ -144,17 +154,23 @@ internal sealed class DockerSandboxWorker : SandboxWorker
     private async Task PumpAsync()
     {
         var broken = false;
+        var buffer = new byte[ReadBufferBytes];
         try
         {
-            while (await attach.ReadAsync(stopping.Token) is { } chunk)
+            while (true)
             {
-                if (chunk.Stream == DockerStreamType.Stdout)
+                var read = await attach.ReadOutputAsync(buffer, 0, buffer.Length, stopping.Token);
+                if (read.EOF)
                 {
-                    await OnStdoutAsync(chunk.Payload, stopping.Token);
+                    break;
                 }
-                else if (chunk.Stream == DockerStreamType.Stderr)
+                if (read.Target == MultiplexedStream.TargetStream.StandardOut)
                 {
-                    OnStderr(chunk.Payload.Span);
+                    await OnStdoutAsync(buffer.AsMemory(0, read.Count), stopping.Token);
+                }
+                else if (read.Target == MultiplexedStream.TargetStream.StandardError)
+                {
+                    OnStderr(buffer.AsSpan(0, read.Count));
                 }
             }
         }
@@ -176,8 +192,8 @@ internal sealed class DockerSandboxWorker : SandboxWorker
         try
         {
             using var timeout = new CancellationTokenSource(EngineTimeout);
-            var waited = await client.WaitContainerAsync(Id, timeout.Token);
-            var state = (await client.InspectContainerAsync(Id, timeout.Token)).State;
+            var waited = await client.CallAsync($"POST containers/{Id}/wait", token => client.Containers.WaitContainerAsync(Id, token), timeout.Token);
+            var state = (await client.CallAsync($"GET containers/{Id}/json", token => client.Containers.InspectContainerAsync(Id, token), timeout.Token)).State;
             OnExited((int)waited.StatusCode, state?.OOMKilled ?? false);
         }
         catch (Exception e) when (e is DockerEngineException or OperationCanceledException)

@@ -7,7 +7,7 @@ public sealed record DockerSandboxOptions
 {
     public const string DefaultImage = "serverless-sandbox-runner:latest";
 
-    public string DockerHost { get; init; } = DockerEngineClient.DefaultHost;
+    public string DockerHost { get; init; } = DockerEngine.DefaultHost;
 
     public string Image { get; init; } = DefaultImage;
 

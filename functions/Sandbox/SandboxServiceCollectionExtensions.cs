@@ -27,7 +27,7 @@ public static class SandboxServiceCollectionExtensions
         switch (driver)
         {
             case DockerDriver:
-                services.AddSingleton(_ => new DockerEngineClient(dockerOptions.DockerHost));
+                services.AddSingleton(_ => DockerEngine.CreateClient(dockerOptions.DockerHost));
                 services.AddSingleton<ISandboxDriver, DockerSandboxDriver>();
                 break;
             case ContainerAppsDriver:

@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Numerics;
+using NCrontab;
 
 namespace Serverless.Functions.Schedules;
 
@@ -8,7 +9,8 @@ namespace Serverless.Functions.Schedules;
 /// A five-field UTC cron spec, <c>minute hour day-of-month month day-of-week</c>: the one grammar of the host, for
 /// manifest crons, the <c>@plugin.cron</c> specs a plugin registers, and the timer. The SDK's
 /// <c>serverless_sdk/cron.py</c> implements the same grammar and rules (docs/protocol.md §6); both are checked
-/// against tests/vectors/cron.json.
+/// against tests/vectors/cron.json. The grammar is ours (the contract); fire times come from NCrontab
+/// (docs/architecture.md, "Cron: our grammar, NCrontab's calendar").
 /// </summary>
 /// <remarks>
 /// Each field is a comma list of <c>*</c>, <c>*/N</c>, <c>N</c>, <c>N-M</c>, <c>N-M/S</c> in ASCII digits;
@@ -22,16 +24,17 @@ public sealed class CronSpec
     private static readonly (string Name, int Low, int High)[] Fields =
         [("minute", 0, 59), ("hour", 0, 23), ("day-of-month", 1, 31), ("month", 1, 12), ("day-of-week", 0, 6)];
 
+    private const int DayOfMonthField = 2, MonthField = 3, DayOfWeekField = 4;
+
     private static readonly int[] LongestMonth = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
-    // One bit per allowed value, per field in the order of Fields.
-    private readonly ulong[] _allowed;
-    private readonly bool _eitherDay;
+    // NCrontab requires both day fields to match. For the either-day rule the spec is two schedules, one per day
+    // field with the other left free, and it fires at the earlier of their next times.
+    private readonly CrontabSchedule[] _schedules;
 
-    private CronSpec(ulong[] allowed, bool eitherDay)
+    private CronSpec(CrontabSchedule[] schedules)
     {
-        _allowed = allowed;
-        _eitherDay = eitherDay;
+        _schedules = schedules;
     }
 
     /// <summary>Parses <paramref name="text"/>; otherwise <paramref name="problems"/> has every problem, at most one per field, each naming its field.</summary>
@@ -66,63 +69,40 @@ public sealed class CronSpec
         {
             return false;
         }
-        var eitherDay = !texts[2].StartsWith('*') && !texts[4].StartsWith('*');
-        // Both day fields must match: the day must exist in a selected month (every date falls on every weekday in
-        // some year). Either may match: any month has every weekday.
-        var firstDay = BitOperations.TrailingZeroCount(allowed[2]);
-        if (!eitherDay && Enumerable.Range(1, 12).Where(m => Has(allowed[3], m)).All(m => LongestMonth[m - 1] < firstDay))
+        var eitherDay = !texts[DayOfMonthField].StartsWith('*') && !texts[DayOfWeekField].StartsWith('*');
+        // Can the day-of-month field match at all: does a selected month have its first day? (Every date falls on
+        // every weekday in some year, and any month has every weekday.)
+        var firstDay = BitOperations.TrailingZeroCount(allowed[DayOfMonthField]);
+        var daysCanMatch = Enumerable.Range(1, 12).Any(m => Has(allowed[MonthField], m) && LongestMonth[m - 1] >= firstDay);
+        if (!daysCanMatch && !eitherDay)
         {
             problems = [$"cron day-of-month: never fires: no selected month has a day {firstDay}"];
             return false;
         }
-        spec = new CronSpec(allowed, eitherDay);
+        spec = new CronSpec(!eitherDay ? [Schedule(texts)]
+            : daysCanMatch ? [Schedule(texts, free: DayOfWeekField), Schedule(texts, free: DayOfMonthField)]
+            : [Schedule(texts, free: DayOfMonthField)]);
         return true;
     }
+
+    /// <summary>The fields as NCrontab reads them, single-spaced, with field <paramref name="free"/> (if any) as <c>*</c>.</summary>
+    private static CrontabSchedule Schedule(string[] fields, int free = -1) =>
+        CrontabSchedule.Parse(string.Join(' ', fields.Select((field, i) => i == free ? "*" : field)));
 
     /// <summary>The first minute strictly after <paramref name="after"/> that the spec fires, in UTC.</summary>
     /// <exception cref="InvalidOperationException">The next fire would be after the year 9999.</exception>
     public DateTimeOffset Next(DateTimeOffset after)
     {
-        var utc = after.UtcDateTime;
-        var t = new DateTime(utc.Year, utc.Month, utc.Day, utc.Hour, utc.Minute, 0, DateTimeKind.Utc);
-        try
+        // NCrontab answers DateTime.MaxValue (its end time) when nothing fires before the end of its calendar.
+        var next = DateTime.MaxValue;
+        foreach (var schedule in _schedules)
         {
-            t = t.AddMinutes(1);
-            while (true)
-            {
-                if (!Has(_allowed[3], t.Month))
-                {
-                    t = new DateTime(t.Year, t.Month, 1, 0, 0, 0, DateTimeKind.Utc).AddMonths(1);
-                }
-                else if (!DayMatches(t))
-                {
-                    t = t.Date.AddDays(1);
-                }
-                else if (!Has(_allowed[1], t.Hour))
-                {
-                    t = t.Date.AddHours(t.Hour + 1);
-                }
-                else if (!Has(_allowed[0], t.Minute))
-                {
-                    t = t.AddMinutes(1);
-                }
-                else
-                {
-                    return new DateTimeOffset(t);
-                }
-            }
+            var fire = schedule.GetNextOccurrence(after.UtcDateTime);
+            next = fire < next ? fire : next;
         }
-        catch (ArgumentOutOfRangeException)
-        {
-            throw new InvalidOperationException($"the cron spec does not fire after {after:O} before the year 10000");
-        }
-    }
-
-    private bool DayMatches(DateTime t)
-    {
-        var inDays = Has(_allowed[2], t.Day);
-        var inWeekdays = Has(_allowed[4], (int)t.DayOfWeek); // DayOfWeek.Sunday is 0, as in cron
-        return _eitherDay ? inDays || inWeekdays : inDays && inWeekdays;
+        return next == DateTime.MaxValue
+            ? throw new InvalidOperationException($"the cron spec does not fire after {after:O} before the year 10000")
+            : new DateTimeOffset(next, TimeSpan.Zero);
     }
 
     private static bool Has(ulong set, int value) => (set & (1UL << value)) != 0;

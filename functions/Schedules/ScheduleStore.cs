@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Azure;
-using Serverless.Functions.Storage;
+using Azure.Data.Tables;
 
 namespace Serverless.Functions.Schedules;
 
@@ -29,6 +29,9 @@ public sealed record DueEntry(string GuildId, string PluginId, string Generation
 public sealed class ScheduleStore(TableServiceClient tables, string tableName = ScheduleStore.TableName)
 {
     public const string TableName = "schedules";
+
+    /// <summary>Table storage's limit on the actions of one transaction.</summary>
+    public const int MaxTransactionActions = 100;
     private const string DuePrefix = "due-";
     private const string RegistrationPrefix = "reg-";
     private const string RunningPrefix = "run-";
@@ -47,52 +50,56 @@ public sealed class ScheduleStore(TableServiceClient tables, string tableName = 
 
     public async Task<ScheduleRegistration?> GetRegistrationAsync(string guildId, string pluginId, CancellationToken cancellationToken)
     {
-        var entity = await Table.GetEntityIfExistsAsync(RegistrationPrefix + guildId, pluginId, cancellationToken: cancellationToken);
-        if (entity is null)
+        var found = await Table.GetEntityIfExistsAsync<RegistrationRow>(RegistrationPrefix + guildId, pluginId, cancellationToken: cancellationToken);
+        if (!found.HasValue)
         {
             return null;
         }
-        var tasks = (JsonNode.Parse(entity.GetString("Tasks") ?? "[]")?.AsArray() ?? []).Select(t => ScheduledTask.FromJson(t!.AsObject())).ToList();
-        return new ScheduleRegistration(guildId, pluginId, entity.GetString("InstallId") ?? "", entity.GetString("Version") ?? "",
-            entity.GetString("Generation") ?? "", entity.GetDateTimeOffset("ScheduledAt") ?? DateTimeOffset.MinValue, tasks);
+        var row = found.Value!;
+        var tasks = (JsonNode.Parse(row.Tasks ?? "[]")?.AsArray() ?? []).Select(t => ScheduledTask.FromJson(t!.AsObject())).ToList();
+        return new ScheduleRegistration(guildId, pluginId, row.InstallId ?? "", row.Version ?? "", row.Generation ?? "", row.ScheduledAt ?? DateTimeOffset.MinValue, tasks);
     }
 
     public async Task SaveRegistrationAsync(ScheduleRegistration registration, CancellationToken cancellationToken) =>
-        await Table.UpsertEntityAsync(new TableEntity(RegistrationPrefix + registration.GuildId, registration.PluginId)
+        await Table.UpsertEntityAsync(new RegistrationRow
         {
-            ["InstallId"] = registration.InstallId,
-            ["Version"] = registration.Version,
-            ["Generation"] = registration.Generation,
-            ["ScheduledAt"] = registration.ScheduledAt,
-            ["Tasks"] = new JsonArray(registration.Tasks.Select(t => (JsonNode)t.ToJson()).ToArray()).ToJsonString(),
+            PartitionKey = RegistrationPrefix + registration.GuildId,
+            RowKey = registration.PluginId,
+            InstallId = registration.InstallId,
+            Version = registration.Version,
+            Generation = registration.Generation,
+            ScheduledAt = registration.ScheduledAt,
+            Tasks = new JsonArray(registration.Tasks.Select(t => (JsonNode)t.ToJson()).ToArray()).ToJsonString(),
         }, TableUpdateMode.Replace, cancellationToken);
 
     public async Task<bool> DeleteRegistrationAsync(string guildId, string pluginId, CancellationToken cancellationToken) =>
-        await Table.DeleteEntityAsync(RegistrationPrefix + guildId, pluginId, cancellationToken: cancellationToken);
+        (await Table.DeleteEntityAsync(RegistrationPrefix + guildId, pluginId, cancellationToken: cancellationToken)).Status == 204;
 
     // --- the due index ---
 
-    public static TableEntity ToEntity(DueEntry entry) => new(entry.PartitionKey, entry.RowKey)
+    public static DueRow ToRow(DueEntry entry) => new()
     {
-        ["GuildId"] = entry.GuildId,
-        ["PluginId"] = entry.PluginId,
-        ["Generation"] = entry.Generation,
-        ["Task"] = entry.Task.ToJson().ToJsonString(),
-        ["DueTicks"] = entry.Due.UtcTicks,
+        PartitionKey = entry.PartitionKey,
+        RowKey = entry.RowKey,
+        GuildId = entry.GuildId,
+        PluginId = entry.PluginId,
+        Generation = entry.Generation,
+        Task = entry.Task.ToJson().ToJsonString(),
+        DueTicks = entry.Due.UtcTicks,
     };
 
-    public static DueEntry FromEntity(TableEntity entity) => new(
-        entity.GetString("GuildId")!,
-        entity.GetString("PluginId")!,
-        entity.GetString("Generation")!,
-        ScheduledTask.FromJson(JsonNode.Parse(entity.GetString("Task")!)!.AsObject()),
-        new DateTimeOffset(entity.GetInt64("DueTicks") ?? 0, TimeSpan.Zero));
+    public static DueEntry FromRow(DueRow row) => new(
+        row.GuildId,
+        row.PluginId,
+        row.Generation,
+        ScheduledTask.FromJson(JsonNode.Parse(row.Task)!.AsObject()),
+        new DateTimeOffset(row.DueTicks, TimeSpan.Zero));
 
     /// <summary>Writes entries, grouped into one transaction per partition and 100 rows; existing rows are replaced.</summary>
     public async Task PutDueAsync(IEnumerable<DueEntry> entries, CancellationToken cancellationToken, int parallelism = 8)
     {
-        var batches = entries.Select(ToEntity).GroupBy(e => e.PartitionKey, StringComparer.Ordinal)
-            .SelectMany(g => g.Chunk(TableTransaction.MaxActions))
+        var batches = entries.Select(ToRow).GroupBy(e => e.PartitionKey, StringComparer.Ordinal)
+            .SelectMany(g => g.Chunk(MaxTransactionActions))
             .ToList();
         await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, async (batch, ct) =>
             await Table.SubmitTransactionAsync(batch.Select(e => new TableTransactionAction(TableTransactionActionType.UpsertReplace, e)), ct));
@@ -102,12 +109,12 @@ public sealed class ScheduleStore(TableServiceClient tables, string tableName = 
     /// The entries due at <paramref name="now"/>: a range over the due partitions up to now's minute, so the cost follows
     /// the number of due entries (plus those later in the current minute), not the number of schedules.
     /// </summary>
-    public async IAsyncEnumerable<TableEntity> QueryDueAsync(DateTimeOffset now, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<DueRow> QueryDueAsync(DateTimeOffset now, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var filter = TableClient.CreateQueryFilter($"PartitionKey ge {DuePrefix} and PartitionKey le {DuePartition(now)} and DueTicks le {now.UtcTicks}");
-        await foreach (var entity in Table.QueryAsync(filter, cancellationToken: cancellationToken))
+        await foreach (var row in Table.QueryAsync<DueRow>(filter, cancellationToken: cancellationToken))
         {
-            yield return entity;
+            yield return row;
         }
     }
 
@@ -119,31 +126,34 @@ public sealed class ScheduleStore(TableServiceClient tables, string tableName = 
     /// </summary>
     public async Task<ETag?> TryMarkRunningAsync(string guildId, string pluginId, string taskKey, string invocationId, DateTimeOffset now, TimeSpan ttl, CancellationToken cancellationToken)
     {
-        var entity = new TableEntity(RunningPrefix + guildId, RunningRow(pluginId, taskKey))
+        var marker = new RunningMarker
         {
-            ["Invocation"] = invocationId,
-            ["StartedAt"] = now,
-            ["ExpiresAt"] = now + ttl,
+            PartitionKey = RunningPrefix + guildId,
+            RowKey = RunningRow(pluginId, taskKey),
+            Invocation = invocationId,
+            StartedAt = now,
+            ExpiresAt = now + ttl,
         };
         try
         {
-            return await Table.AddEntityAsync(entity, cancellationToken);
+            return (await Table.AddEntityAsync(marker, cancellationToken)).Headers.ETag;
         }
-        catch (StorageRequestFailedException ex) when (ex.Status == 409)
+        catch (RequestFailedException ex) when (ex.Status == 409)
         {
         }
-        var existing = await Table.GetEntityIfExistsAsync(entity.PartitionKey, entity.RowKey, cancellationToken: cancellationToken);
-        if (existing is not null && existing.GetDateTimeOffset("ExpiresAt") > now)
+        var existing = await Table.GetEntityIfExistsAsync<RunningMarker>(marker.PartitionKey, marker.RowKey, cancellationToken: cancellationToken);
+        if (existing.HasValue && existing.Value!.ExpiresAt > now)
         {
             return null;
         }
         try
         {
-            return existing is null
-                ? await Table.AddEntityAsync(entity, cancellationToken)
-                : await Table.UpdateEntityAsync(entity, existing.ETag, TableUpdateMode.Replace, cancellationToken);
+            var taken = existing.HasValue
+                ? await Table.UpdateEntityAsync(marker, existing.Value!.ETag, TableUpdateMode.Replace, cancellationToken)
+                : await Table.AddEntityAsync(marker, cancellationToken);
+            return taken.Headers.ETag;
         }
-        catch (StorageRequestFailedException ex) when (ex.Status is 409 or 412 or 404)
+        catch (RequestFailedException ex) when (ex.Status is 409 or 412 or 404)
         {
             // Another run took it between the read and the write.
             return null;
@@ -156,9 +166,92 @@ public sealed class ScheduleStore(TableServiceClient tables, string tableName = 
         {
             await Table.DeleteEntityAsync(RunningPrefix + guildId, RunningRow(pluginId, taskKey), marker, cancellationToken);
         }
-        catch (StorageRequestFailedException ex) when (ex.Status == 412)
+        catch (RequestFailedException ex) when (ex.Status == 412)
         {
             // Our marker expired and a later run took it over: that one is its owner now.
         }
     }
+}
+
+/// <summary>A due-index row of table <c>schedules</c>; a tick that claims it stamps <see cref="ClaimedTicks"/> and <see cref="NextDueTicks"/> (<see cref="DueClaim"/>).</summary>
+public sealed record DueRow : ITableEntity
+{
+    public string PartitionKey { get; set; } = "";
+
+    public string RowKey { get; set; } = "";
+
+    public DateTimeOffset? Timestamp { get; set; }
+
+    public ETag ETag { get; set; }
+
+    public string GuildId { get; set; } = "";
+
+    public string PluginId { get; set; } = "";
+
+    public string Generation { get; set; } = "";
+
+    /// <summary>The <see cref="ScheduledTask"/> as JSON.</summary>
+    public string Task { get; set; } = "";
+
+    public long DueTicks { get; set; }
+
+    public long? ClaimedTicks { get; set; }
+
+    public long? NextDueTicks { get; set; }
+}
+
+/// <summary>What a tick merges into a <see cref="DueRow"/> it claims: when, and the due time the entry moves on to.</summary>
+public sealed record DueClaim : ITableEntity
+{
+    public string PartitionKey { get; set; } = "";
+
+    public string RowKey { get; set; } = "";
+
+    public DateTimeOffset? Timestamp { get; set; }
+
+    public ETag ETag { get; set; }
+
+    public long ClaimedTicks { get; set; }
+
+    public long NextDueTicks { get; set; }
+}
+
+/// <summary>A registration row of table <c>schedules</c>: the install's current generation and its tasks as JSON.</summary>
+public sealed record RegistrationRow : ITableEntity
+{
+    public string PartitionKey { get; set; } = "";
+
+    public string RowKey { get; set; } = "";
+
+    public DateTimeOffset? Timestamp { get; set; }
+
+    public ETag ETag { get; set; }
+
+    public string? InstallId { get; set; }
+
+    public string? Version { get; set; }
+
+    public string? Generation { get; set; }
+
+    public DateTimeOffset? ScheduledAt { get; set; }
+
+    public string? Tasks { get; set; }
+}
+
+/// <summary>A running marker of table <c>schedules</c>: which invocation runs a task, until when at most.</summary>
+public sealed record RunningMarker : ITableEntity
+{
+    public string PartitionKey { get; set; } = "";
+
+    public string RowKey { get; set; } = "";
+
+    public DateTimeOffset? Timestamp { get; set; }
+
+    public ETag ETag { get; set; }
+
+    public string Invocation { get; set; } = "";
+
+    public DateTimeOffset StartedAt { get; set; }
+
+    public DateTimeOffset ExpiresAt { get; set; }
 }

@@ -25,7 +25,7 @@ public sealed record ScheduledTask(string Key, string Kind, string Name, TimeSpa
 
     /// <summary>
     /// What runs for a version: its code's schedules and crons as recorded at publish (the <c>describe</c> result),
-    /// unless the plugin is pooled (seed 000: pool workers do not run code tasks), plus its manifest crons.
+    /// unless the plugin is pooled (docs/protocol.md §6: pool workers do not run code tasks), plus its manifest crons.
     /// </summary>
     public static IReadOnlyList<ScheduledTask> For(PluginManifest manifest, JsonObject? registrations)
     {

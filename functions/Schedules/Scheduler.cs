@@ -1,9 +1,9 @@
 using System.Text.Json.Nodes;
 using Azure;
+using Azure.Data.Tables;
 using Serverless.Functions.Installs;
 using Serverless.Functions.Invocations;
 using Serverless.Functions.Packages;
-using Serverless.Functions.Storage;
 using Serverless.Functions.WorkQueue;
 
 namespace Serverless.Functions.Schedules;
@@ -49,9 +49,6 @@ public sealed class Scheduler(
     SchedulerOptions options,
     ILogger<Scheduler> logger)
 {
-    private const string ClaimedTicks = "ClaimedTicks";
-    private const string NextDueTicks = "NextDueTicks";
-
     /// <summary>
     /// Schedules an install's tasks from its version (install or upgrade), replacing what was scheduled before: the new
     /// entries are written first, then the registration's new generation retires the old ones.
@@ -80,8 +77,8 @@ public sealed class Scheduler(
     public async Task<TickResult> TickAsync(CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        var fresh = new List<(TableEntity Row, DueEntry Entry, DateTimeOffset Next)>();
-        var stale = new List<(TableEntity Row, DueEntry Entry, DateTimeOffset Next)>();
+        var fresh = new List<(DueRow Row, DueEntry Entry, DateTimeOffset Next)>();
+        var stale = new List<(DueRow Row, DueEntry Entry, DateTimeOffset Next)>();
         var contended = 0;
         try
         {
@@ -92,15 +89,15 @@ public sealed class Scheduler(
                     logger.LogWarning("More than {Max} schedule entries are due; the rest wait for the next tick", options.MaxPerTick);
                     break;
                 }
-                var entry = ScheduleStore.FromEntity(row);
-                if (row.GetInt64(ClaimedTicks) is { } claimed)
+                var entry = ScheduleStore.FromRow(row);
+                if (row.ClaimedTicks is { } claimed)
                 {
                     if (new DateTimeOffset(claimed, TimeSpan.Zero) + options.ClaimLease > now)
                     {
                         contended++;
                         continue;
                     }
-                    var planned = row.GetInt64(NextDueTicks) is { } nextTicks ? new DateTimeOffset(nextTicks, TimeSpan.Zero) : entry.Task.NextDue(entry.Due, now);
+                    var planned = row.NextDueTicks is { } nextTicks ? new DateTimeOffset(nextTicks, TimeSpan.Zero) : entry.Task.NextDue(entry.Due, now);
                     stale.Add((row, entry, planned));
                 }
                 else
@@ -109,7 +106,7 @@ public sealed class Scheduler(
                 }
             }
         }
-        catch (StorageRequestFailedException ex) when (ex.Status == 404 && ex.ErrorCode == "TableNotFound")
+        catch (RequestFailedException ex) when (ex.Status == 404 && ex.ErrorCode == "TableNotFound")
         {
             // Nothing was ever scheduled where the storage layout has not been created yet.
             return new TickResult(now, 0, 0, 0, 0, 0);
@@ -132,7 +129,7 @@ public sealed class Scheduler(
             {
                 await queue.EnqueueAsync(ScheduleWorkHandler.Create(c.Entry, now, c.Entry with { Due = c.Next }), ct);
             }
-            catch (Exception ex) when (ex is StorageRequestFailedException or RequestFailedException or HttpRequestException)
+            catch (Exception ex) when (ex is RequestFailedException or AggregateException or HttpRequestException)
             {
                 Interlocked.Increment(ref failed);
                 logger.LogError("Could not enqueue {Task} of {Plugin} in guild {Guild} due {Due:O}: {Message}", c.Entry.Task, c.Entry.PluginId, c.Entry.GuildId, c.Entry.Due, ex.Message);
@@ -153,39 +150,39 @@ public sealed class Scheduler(
     /// Claims rows by stamping them under their ETag: a transaction per partition and 100 rows, and, if a transaction
     /// fails because another instance got some of its rows first, row by row. Returns the claimed rows with their new ETags.
     /// </summary>
-    private async Task<Dictionary<TableEntity, ETag>> ClaimAsync(IReadOnlyList<(TableEntity Row, DateTimeOffset Next)> rows, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<Dictionary<DueRow, ETag>> ClaimAsync(IReadOnlyList<(DueRow Row, DateTimeOffset Next)> rows, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var claimed = new Dictionary<TableEntity, ETag>(ReferenceEqualityComparer.Instance);
-        var batches = rows.GroupBy(r => r.Row.PartitionKey, StringComparer.Ordinal).SelectMany(g => g.Chunk(TableTransaction.MaxActions)).ToList();
+        var claimed = new Dictionary<DueRow, ETag>(ReferenceEqualityComparer.Instance);
+        var batches = rows.GroupBy(r => r.Row.PartitionKey, StringComparer.Ordinal).SelectMany(g => g.Chunk(ScheduleStore.MaxTransactionActions)).ToList();
         await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism, CancellationToken = cancellationToken }, async (batch, ct) =>
         {
             var stamps = batch.Select(r => new TableTransactionAction(TableTransactionActionType.UpdateMerge, Stamp(r.Row, r.Next, now), r.Row.ETag)).ToList();
             try
             {
-                var etags = await store.Table.SubmitTransactionAsync(stamps, ct);
+                var responses = (await store.Table.SubmitTransactionAsync(stamps, ct)).Value;
                 lock (claimed)
                 {
                     for (var i = 0; i < batch.Length; i++)
                     {
-                        claimed[batch[i].Row] = etags[i];
+                        claimed[batch[i].Row] = responses[i].Headers.ETag.GetValueOrDefault();
                     }
                 }
                 return;
             }
-            catch (StorageRequestFailedException ex) when (ex.Status is 404 or 412)
+            catch (RequestFailedException ex) when (ex.Status is 404 or 412)
             {
             }
             foreach (var (row, next) in batch)
             {
                 try
                 {
-                    var etag = await store.Table.UpdateEntityAsync(Stamp(row, next, now), row.ETag, TableUpdateMode.Merge, ct);
+                    var stamped = await store.Table.UpdateEntityAsync(Stamp(row, next, now), row.ETag, TableUpdateMode.Merge, ct);
                     lock (claimed)
                     {
-                        claimed[row] = etag;
+                        claimed[row] = stamped.Headers.ETag.GetValueOrDefault();
                     }
                 }
-                catch (StorageRequestFailedException ex) when (ex.Status is 404 or 412)
+                catch (RequestFailedException ex) when (ex.Status is 404 or 412)
                 {
                     // Another instance claimed (or already moved) this one.
                 }
@@ -194,23 +191,25 @@ public sealed class Scheduler(
         return claimed;
     }
 
-    private static TableEntity Stamp(TableEntity row, DateTimeOffset next, DateTimeOffset now) => new(row.PartitionKey, row.RowKey)
+    private static DueClaim Stamp(DueRow row, DateTimeOffset next, DateTimeOffset now) => new()
     {
-        [ClaimedTicks] = now.UtcTicks,
-        [NextDueTicks] = next.UtcTicks,
+        PartitionKey = row.PartitionKey,
+        RowKey = row.RowKey,
+        ClaimedTicks = now.UtcTicks,
+        NextDueTicks = next.UtcTicks,
     };
 
-    private async Task DeleteClaimedAsync(Dictionary<TableEntity, ETag> claims, CancellationToken cancellationToken)
+    private async Task DeleteClaimedAsync(Dictionary<DueRow, ETag> claims, CancellationToken cancellationToken)
     {
-        var batches = claims.GroupBy(c => c.Key.PartitionKey, StringComparer.Ordinal).SelectMany(g => g.Chunk(TableTransaction.MaxActions)).ToList();
+        var batches = claims.GroupBy(c => c.Key.PartitionKey, StringComparer.Ordinal).SelectMany(g => g.Chunk(ScheduleStore.MaxTransactionActions)).ToList();
         await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism, CancellationToken = cancellationToken }, async (batch, ct) =>
         {
             try
             {
-                await store.Table.SubmitTransactionAsync(batch.Select(c => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(c.Key.PartitionKey, c.Key.RowKey), c.Value)), ct);
+                await store.Table.SubmitTransactionAsync(batch.Select(c => new TableTransactionAction(TableTransactionActionType.Delete, c.Key, c.Value)), ct);
                 return;
             }
-            catch (StorageRequestFailedException ex) when (ex.Status is 404 or 412)
+            catch (RequestFailedException ex) when (ex.Status is 404 or 412)
             {
             }
             foreach (var (row, etag) in batch)
@@ -219,7 +218,7 @@ public sealed class Scheduler(
                 {
                     await store.Table.DeleteEntityAsync(row.PartitionKey, row.RowKey, etag, ct);
                 }
-                catch (StorageRequestFailedException ex) when (ex.Status == 412)
+                catch (RequestFailedException ex) when (ex.Status == 412)
                 {
                     // Our claim outlived its lease and another tick recovered the row: it owns it now.
                 }

@@ -15,7 +15,7 @@ public static class SchedulesRegistration
     /// </summary>
     public static IServiceCollection AddSchedules(this IServiceCollection services)
     {
-        services.TryAddSingleton(sp => new ScheduleStore(sp.GetRequiredService<Storage.TableServiceClient>()));
+        services.TryAddSingleton(sp => new ScheduleStore(sp.GetRequiredService<Azure.Data.Tables.TableServiceClient>()));
         services.TryAddSingleton(new SchedulerOptions());
         services.TryAddSingleton<Scheduler>();
         services.TryAddSingleton(sp => new ScheduleRunOptions(

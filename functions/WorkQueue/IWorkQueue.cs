@@ -1,8 +1,9 @@
 namespace Serverless.Functions.WorkQueue;
 
 /// <summary>
-/// Where work waits for the <c>dispatch</c> function: an Azure Storage queue (local, on Azurite)
-/// or a Service Bus queue (Azure, where the Functions host's trigger does the receiving).
+/// Where work waits for the <c>dispatch</c> function. <see cref="StorageWorkQueue"/> is the one queue the
+/// app runs on; the interface is the seam tests use to see what gets enqueued (a recording queue in
+/// place of the real one, or a tee in front of it).
 /// </summary>
 public interface IWorkQueue
 {

@@ -1,5 +1,5 @@
 using System.Text;
-using Serverless.Functions.Storage;
+using Azure.Storage.Queues;
 
 namespace Serverless.Functions.WorkQueue;
 

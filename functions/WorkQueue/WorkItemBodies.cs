@@ -1,12 +1,12 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using Serverless.Functions.Storage;
+using Azure.Storage.Blobs;
 
 namespace Serverless.Functions.WorkQueue;
 
 /// <summary>
-/// Queues cap message size (64 KiB for Storage queues, 256 KiB for Service Bus Standard). A body
-/// too large to travel inline is stored as a blob and the message carries its name instead.
+/// A storage queue message holds at most 64 KiB. A body too large to travel inline is stored as a
+/// blob in <c>invocation-bodies</c> and the message carries its name instead.
 /// </summary>
 public sealed class WorkItemBodies(BlobServiceClient blobs)
 {
@@ -21,7 +21,7 @@ public sealed class WorkItemBodies(BlobServiceClient blobs)
         }
         var blobName = $"{item.Id}.json";
         var container = blobs.GetBlobContainerClient(ContainerName);
-        await container.GetBlobClient(blobName).UploadAsync(BinaryData.FromString(item.Body.ToJsonString()), cancellationToken: cancellationToken);
+        await container.GetBlobClient(blobName).UploadAsync(BinaryData.FromString(item.Body.ToJsonString()), overwrite: true, cancellationToken);
         return (item with { Body = null, BodyBlob = blobName }).ToJson();
     }
 
@@ -32,7 +32,7 @@ public sealed class WorkItemBodies(BlobServiceClient blobs)
             return item;
         }
         var download = await blobs.GetBlobContainerClient(ContainerName).GetBlobClient(item.BodyBlob).DownloadContentAsync(cancellationToken);
-        var body = JsonNode.Parse(download.Content.ToMemory().Span) as JsonObject
+        var body = JsonNode.Parse(download.Value.Content.ToMemory().Span) as JsonObject
             ?? throw new WorkItemFormatException($"the stored body {item.BodyBlob} is not a JSON object");
         return item with { Body = body };
     }

@@ -1,5 +1,3 @@
-using Serverless.Functions.Hosting;
-
 namespace Serverless.Functions.WorkQueue;
 
 public static class WorkQueueRegistration
@@ -7,25 +5,15 @@ public static class WorkQueueRegistration
     public const string QueueName = "invocations";
 
     /// <summary>
-    /// Service Bus when <c>ServiceBusConnection__fullyQualifiedNamespace</c> is set (Azure, identity-based,
-    /// the same setting the trigger binding reads); otherwise the storage queue on <c>AzureWebJobsStorage</c>.
+    /// The storage queue <c>invocations</c> on <c>AzureWebJobsStorage</c>, locally and in Azure: the local
+    /// pump receives from it here, the Functions host's <c>queueTrigger</c> there.
     /// </summary>
-    public static IServiceCollection AddWorkQueue(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddWorkQueue(this IServiceCollection services)
     {
         services.AddSingleton<WorkItemBodies>();
         services.AddSingleton(sp => new StorageWorkQueue(
-            sp.GetRequiredService<Storage.QueueServiceClient>(), sp.GetRequiredService<WorkItemBodies>(), QueueName));
-
-        var serviceBusNamespace = configuration["ServiceBusConnection:fullyQualifiedNamespace"];
-        if (string.IsNullOrEmpty(serviceBusNamespace))
-        {
-            services.AddSingleton<IWorkQueue>(sp => sp.GetRequiredService<StorageWorkQueue>());
-        }
-        else
-        {
-            services.AddSingleton<IWorkQueue>(sp => new ServiceBusWorkQueue(
-                serviceBusNamespace, QueueName, AzureCredentials.ForConnection(configuration, "ServiceBusConnection"), sp.GetRequiredService<WorkItemBodies>()));
-        }
+            sp.GetRequiredService<Azure.Storage.Queues.QueueServiceClient>(), sp.GetRequiredService<WorkItemBodies>(), QueueName));
+        services.AddSingleton<IWorkQueue>(sp => sp.GetRequiredService<StorageWorkQueue>());
         return services;
     }
 }

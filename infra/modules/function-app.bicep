@@ -36,9 +36,6 @@ param tableEndpoint string
 @description('Blob container the Flex Consumption plan deploys the package from.')
 param deploymentContainerName string
 
-@description('Fully qualified Service Bus namespace (<ns>.servicebus.windows.net).')
-param serviceBusNamespace string
-
 @description('Name of the Application Insights component.')
 param applicationInsightsName string
 
@@ -77,21 +74,18 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
 // on a restart), so rotating a secret needs no redeploy.
 var keyVaultReferences = mapValues(secretNames, secret => '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${secret}/)')
 
-// The app settings. tests/Serverless.Tests/Infra reads this block: every setting the code reads must
-// be here (or be allow-listed there as local-only), and every setting here must be read by the code,
-// the Functions host or Azure.Identity.
+// The app settings. tests/Serverless.Tests/Infra reads them from the compiled template: every setting
+// the code reads must be here (or be allow-listed there as local-only), and every setting here must be
+// read by the code, the Functions host or Azure.Identity.
 var appSettings = {
-  // AzureWebJobsStorage, identity-based, as the host and StorageServiceCollectionExtensions read it.
+  // AzureWebJobsStorage, identity-based, as the host and functions/Hosting/StorageRegistration.cs read it;
+  // also the connection of the dispatch queue trigger (the invocations queue).
   AzureWebJobsStorage__accountName: storageAccountName
   AzureWebJobsStorage__blobServiceUri: blobEndpoint
   AzureWebJobsStorage__queueServiceUri: queueEndpoint
   AzureWebJobsStorage__tableServiceUri: tableEndpoint
   AzureWebJobsStorage__credential: 'managedidentity'
   AzureWebJobsStorage__clientId: identityClientId
-  // The dispatch trigger's connection and the work queue's sender (WorkQueueRegistration).
-  ServiceBusConnection__fullyQualifiedNamespace: serviceBusNamespace
-  ServiceBusConnection__credential: 'managedidentity'
-  ServiceBusConnection__clientId: identityClientId
   // Telemetry with an Entra token; the component has local auth disabled.
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'

@@ -2,10 +2,10 @@
 // keys, Owner or Contributor to a workload identity.
 //
 //   function app  Storage Blob Data Owner, Queue/Table Data Contributor (account: the host needs
-//                   Blob Owner for its lease and secret containers); Service Bus Data Receiver and
-//                   Sender (the invocations queue only); Key Vault Secrets User (each of its four
-//                   secrets); Monitoring Metrics Publisher (Application Insights); start the plugin
-//                   runner job and read its executions (a custom role, on that one job)
+//                   Blob Owner for its lease and secret containers, Queue Data Contributor sends to
+//                   and receives from the invocations queue); Key Vault Secrets User (each of its
+//                   four secrets); Monitoring Metrics Publisher (Application Insights); start the
+//                   plugin runner job and read its executions (a custom role, on that one job)
 //   plugin runner AcrPull (registry); Storage Blob Data Reader (the published-packages container)
 //   bridge        AcrPull (registry); Key Vault Secrets User (bot token and events secret only)
 //   operator      (optional, the principal running azd) Key Vault Secrets Officer and Storage
@@ -33,12 +33,6 @@ param storageAccountName string
 @description('Blob container holding published plugin packages (PluginCatalog.PackagesContainer).')
 param packagesContainerName string
 
-@description('Name of the Service Bus namespace.')
-param serviceBusNamespaceName string
-
-@description('Name of the work queue in that namespace.')
-param serviceBusQueueName string
-
 @description('Name of the Key Vault.')
 param keyVaultName string
 
@@ -64,8 +58,6 @@ var roles = {
   storageBlobDataReader: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1'
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
-  serviceBusDataReceiver: '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0'
-  serviceBusDataSender: '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39'
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
   keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
@@ -81,14 +73,6 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
     resource packages 'containers' existing = {
       name: packagesContainerName
     }
-  }
-}
-
-resource namespace 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' existing = {
-  name: serviceBusNamespaceName
-
-  resource queue 'queues' existing = {
-    name: serviceBusQueueName
   }
 }
 
@@ -110,7 +94,7 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: applicationInsightsName
 }
 
-resource registry 'Microsoft.ContainerRegistry/registries@2023-07-01' existing = {
+resource registry 'Microsoft.ContainerRegistry/registries@2025-04-01' existing = {
   name: registryName
 }
 
@@ -147,26 +131,6 @@ resource functionTable 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
     principalId: functionPrincipalId
     principalType: 'ServicePrincipal'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
-  }
-}
-
-resource functionQueueReceiver 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(namespace::queue.id, functionPrincipalId, roles.serviceBusDataReceiver)
-  scope: namespace::queue
-  properties: {
-    principalId: functionPrincipalId
-    principalType: 'ServicePrincipal'
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataReceiver)
-  }
-}
-
-resource functionQueueSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(namespace::queue.id, functionPrincipalId, roles.serviceBusDataSender)
-  scope: namespace::queue
-  properties: {
-    principalId: functionPrincipalId
-    principalType: 'ServicePrincipal'
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataSender)
   }
 }
 

@@ -1,4 +1,4 @@
-"""``mmo_maid_sdk``: the import name seed 000's examples use.
+"""``mmo_maid_sdk``: the import name plugins and the SDK's reference examples use.
 
 An alias of ``serverless_sdk``, not a copy: both names resolve to the same
 module objects, so ``isinstance`` checks and registrations agree whichever

@@ -1,4 +1,4 @@
-"""Python SDK for sandboxed plugins (the API of SDK v0.5.1, seed 000).
+"""Python SDK for sandboxed plugins (the API of SDK v0.5.1, sandbox/sdk/README.md).
 
 A plugin module creates ``plugin = Plugin()`` (the runner also provides one)
 and registers handlers with its decorators; ``serverless_sdk.runner`` serves

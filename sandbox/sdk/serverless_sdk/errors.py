@@ -33,7 +33,8 @@ class CapabilityError(PluginError):
 class RegistrationError(ValueError):
     """A decorator was given something the platform cannot run.
 
-    A ValueError so that the seed's promise ("invalid specs raise ValueError at
-    registration") holds, and a subclass so the runner can report it with its
-    own error code instead of a generic import failure.
+    A ValueError so that invalid specs raise ValueError at registration, and a
+    subclass so the runner can report it with its own error code
+    (``registration_error``, docs/protocol.md §3) instead of a generic import
+    failure.
     """

@@ -14,7 +14,7 @@ __all__ = ["Plugin", "Task", "EVENT_NAMES", "LIFECYCLE_NAMES", "MIN_SCHEDULE_SEC
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# The sixteen Discord events the platform dispatches (seed 000).
+# The sixteen Discord events the platform dispatches (docs/events.md).
 EVENT_NAMES: frozenset[str] = frozenset(
     {
         "message_create",
@@ -40,11 +40,11 @@ LIFECYCLE_NAMES: frozenset[str] = frozenset({"install", "uninstall", "upgrade"})
 
 MIN_SCHEDULE_SECONDS = 30
 
-# Seed 003 (MCDR's register_event_listener): a listener without a priority has 1000; lower runs first.
+# A listener without a priority has 1000; lower runs first (sandbox/sdk/README.md, docs/events.md).
 DEFAULT_EVENT_PRIORITY = 1000
 
 # Patterns end in \Z, not $: $ also matches before a final newline, so "abc\n" would pass.
-# "other_plugin.task_done": a plugin id (seed 003: lowercase, digits, "_", 1-64)
+# "other_plugin.task_done": a plugin id (docs/packages.md: lowercase, digits, "_", 1-64)
 # then one or more dotted segments.
 CUSTOM_EVENT = re.compile(r"^[a-z0-9_]{1,64}(\.[a-z0-9_]{1,64})+\Z")
 # Discord's rule for command, group and subcommand names.
@@ -114,7 +114,7 @@ class Plugin:
     def on_event(self, name: str, priority: int = DEFAULT_EVENT_PRIORITY) -> Callable[[F], F]:
         """Handle one of the 16 Discord events, or a custom "plugin_id.event".
 
-        ``priority`` orders listeners as seed 003 does: lower values run first,
+        ``priority`` orders listeners (docs/events.md): lower values run first,
         1000 by default, equal values in registration order. Across plugins the
         host delivers to the plugin whose lowest priority for the event is
         lowest first; within a plugin, the runner calls its listeners in order.

@@ -61,8 +61,8 @@ class LoadedPlugin:
 
 
 def plugin_globals() -> dict[str, Any]:
-    """Names a plugin module may use without importing them, as seed 000's
-    snippets do (``@plugin.on_slash_command`` with no ``plugin = Plugin()``)."""
+    """Names a plugin module may use without importing them, as the SDK's
+    reference examples do (``@plugin.on_slash_command`` with no ``plugin = Plugin()``)."""
     return {
         "Plugin": Plugin,
         "Context": Context,

@@ -4,7 +4,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Serverless.Cli;
 using Serverless.Functions.Events;
 using Serverless.Functions.Hosting;
-using Serverless.Functions.Storage;
 using Serverless.Tests.Events;
 using Serverless.Tests.Infrastructure;
 
@@ -23,9 +22,9 @@ public sealed class EventCommandTests(Azurite azurite) : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        var blobs = new BlobServiceClient(azurite.Account);
-        var tables = new TableServiceClient(azurite.Account);
-        await new StorageLayout(blobs, new QueueServiceClient(azurite.Account), tables, NullLogger<StorageLayout>.Instance).EnsureAsync(CancellationToken.None);
+        var blobs = azurite.Blobs;
+        var tables = azurite.Tables;
+        await new StorageLayout(blobs, azurite.Queues, tables, NullLogger<StorageLayout>.Instance).EnsureAsync(CancellationToken.None);
         _plugins = new EventPlugins(tables, blobs);
         _cacheDir = Directory.CreateTempSubdirectory("cli-events-cache-").FullName;
         var port = FreePorts.Next();

@@ -5,7 +5,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Serverless.Cli;
 using Serverless.Functions.Hosting;
 using Serverless.Functions.Packages;
-using Serverless.Functions.Storage;
 using Serverless.Tests.Events;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Packages.Fixtures;
@@ -64,7 +63,7 @@ public sealed class InstallCommandTests(Azurite azurite, DockerFixture docker) :
                     ctx.log("said " + event["content"])
                 """,
         });
-        var blobs = new BlobServiceClient(azurite.Account);
+        var blobs = azurite.Blobs;
         await blobs.GetBlobContainerClient(UploadRef.Container).CreateIfNotExistsAsync();
         await blobs.GetBlobContainerClient(UploadRef.Container).GetBlobClient($"acme/{id}.zip").UploadAsync(BinaryData.FromBytes(zip), overwrite: true);
         var report = await _app.Services.GetRequiredService<UploadProcessor>().ProcessAsync(new UploadRef("acme", id), TestContext.Current.CancellationToken);

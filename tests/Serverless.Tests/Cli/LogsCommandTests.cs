@@ -1,7 +1,6 @@
 using System.Text.RegularExpressions;
 using Serverless.Cli;
 using Serverless.Functions.Invocations;
-using Serverless.Functions.Storage;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Packages.Fixtures;
 using Serverless.Tests.Portal;
@@ -35,7 +34,7 @@ public sealed class LogsCommandTests(Azurite azurite, DockerFixture docker) : IA
         var id = "logs_" + Guid.NewGuid().ToString("N")[..8];
         const string guild = "4242";
         Assert.Equal("published", (await _app.PublishAsync("acme", id, PluginZip.Build(new Dictionary<string, object> { ["manifest.json"] = PluginZip.Manifest(id) })))["status"]!.GetValue<string>());
-        var logs = new PluginLogs(new TableServiceClient(azurite.Account), TimeProvider.System);
+        var logs = new PluginLogs(azurite.Tables, TimeProvider.System);
         for (var i = 1; i <= 10; i++)
         {
             await logs.AppendAsync(id, guild, "info", $"line {i}", null, CancellationToken.None);

@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Serverless.Cli;
 using Serverless.Functions.Packages;
-using Serverless.Functions.Storage;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Sandbox;
 
@@ -56,13 +55,13 @@ public sealed class UploadCommandTests(Azurite azurite, DockerFixture docker) : 
         Assert.Equal("published", report["status"]!.GetValue<string>());
         Assert.Equal(id, report["plugin"]!["id"]!.GetValue<string>());
         Assert.Equal("0.1.0", report["plugin"]!["version"]!.GetValue<string>());
-        var blob = new BlobServiceClient(azurite.Account).GetBlobContainerClient(UploadRef.Container).GetBlobClient($"acme/{id}.zip");
-        var properties = await blob.GetPropertiesAsync(TestContext.Current.CancellationToken);
+        var blob = azurite.Blobs.GetBlobContainerClient(UploadRef.Container).GetBlobClient($"acme/{id}.zip");
+        var properties = (await blob.GetPropertiesAsync(cancellationToken: TestContext.Current.CancellationToken)).Value;
         Assert.True(UploadCommand.SameETag(properties.ETag.ToString(), report["upload"]!["etag"]!.GetValue<string>()));
         // What was uploaded is exactly what pack writes.
         var packed = await _cli.RunAsync("pack", root, "-o", "packed.zip");
         Assert.Equal(ExitCodes.Ok, packed.ExitCode);
-        Assert.Equal(await File.ReadAllBytesAsync(_cli.PathOf("packed.zip"), TestContext.Current.CancellationToken), (await blob.DownloadContentAsync(TestContext.Current.CancellationToken)).Content.ToArray());
+        Assert.Equal(await File.ReadAllBytesAsync(_cli.PathOf("packed.zip"), TestContext.Current.CancellationToken), (await blob.DownloadContentAsync(TestContext.Current.CancellationToken)).Value.Content.ToArray());
     }
 
     [Fact]
@@ -113,8 +112,8 @@ public sealed class UploadCommandTests(Azurite azurite, DockerFixture docker) : 
         var id = NewId();
         var root = await ScaffoldAsync(id);
         // An old report for the same name must not be taken for this upload's.
-        var reports = new BlobServiceClient(lonely.Account).GetBlobContainerClient(UploadProcessor.ReportsContainer);
-        await reports.CreateIfNotExistsAsync(TestContext.Current.CancellationToken);
+        var reports = lonely.Blobs.GetBlobContainerClient(UploadProcessor.ReportsContainer);
+        await reports.CreateIfNotExistsAsync(cancellationToken: TestContext.Current.CancellationToken);
         await reports.GetBlobClient($"acme/{id}.json").UploadAsync(BinaryData.FromString("""{"status":"published","errors":[],"warnings":[],"upload":{"etag":"\"0x8DEADBEEF\""}}"""), overwrite: true, TestContext.Current.CancellationToken);
 
         var started = DateTime.UtcNow;
@@ -123,7 +122,7 @@ public sealed class UploadCommandTests(Azurite azurite, DockerFixture docker) : 
         Assert.True(result.ExitCode == ExitCodes.Unavailable, result.ToString());
         Assert.Contains("is local/up running?", result.Error, StringComparison.OrdinalIgnoreCase);
         Assert.InRange(DateTime.UtcNow - started, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(30));
-        Assert.True(await new BlobServiceClient(lonely.Account).GetBlobContainerClient(UploadRef.Container).GetBlobClient($"acme/{id}.zip").ExistsAsync(TestContext.Current.CancellationToken));
+        Assert.True(await lonely.Blobs.GetBlobContainerClient(UploadRef.Container).GetBlobClient($"acme/{id}.zip").ExistsAsync(TestContext.Current.CancellationToken));
     }
 
     [Fact(Timeout = 180_000)]
@@ -144,8 +143,8 @@ public sealed class UploadCommandTests(Azurite azurite, DockerFixture docker) : 
         });
         var id = NewId();
         var root = await ScaffoldAsync(id);
-        var blobs = new BlobServiceClient(storage.Account);
-        var catalog = new PluginCatalog(new TableServiceClient(storage.Account), blobs);
+        var blobs = storage.Blobs;
+        var catalog = new PluginCatalog(storage.Tables, blobs);
 
         CliResult result;
         await using (var down = App())
@@ -166,7 +165,7 @@ public sealed class UploadCommandTests(Azurite azurite, DockerFixture docker) : 
         Assert.DoesNotContain("local/up running", result.Error);
 
         // The engine is back (its socket appears) and the app restarts: the pending upload is judged without a new upload.
-        File.CreateSymbolicLink(socket, Docker.SocketPath);
+        File.CreateSymbolicLink(socket, Infrastructure.Docker.SocketPath);
         await using var up = App();
         _ = up.Server;
         var reportBlob = blobs.GetBlobContainerClient(UploadProcessor.ReportsContainer).GetBlobClient($"acme/{id}.json");
@@ -175,14 +174,14 @@ public sealed class UploadCommandTests(Azurite azurite, DockerFixture docker) : 
         do
         {
             await Task.Delay(500, TestContext.Current.CancellationToken);
-            report = JsonNode.Parse((await reportBlob.DownloadContentAsync(TestContext.Current.CancellationToken)).Content.ToString())!.AsObject();
+            report = JsonNode.Parse((await reportBlob.DownloadContentAsync(TestContext.Current.CancellationToken)).Value.Content.ToString())!.AsObject();
         }
         while (report["status"]!.GetValue<string>() == "pending" && DateTime.UtcNow < deadline);
 
         Assert.Equal("published", report["status"]!.GetValue<string>());
         Assert.Null(report["reason"]);
         Assert.Single(await catalog.GetVersionsAsync(id, TestContext.Current.CancellationToken));
-        Assert.Empty(await new PendingUploads(new TableServiceClient(storage.Account)).DueAsync(DateTimeOffset.UtcNow.AddDays(1), TestContext.Current.CancellationToken));
+        Assert.Empty(await new PendingUploads(storage.Tables).DueAsync(DateTimeOffset.UtcNow.AddDays(1), TestContext.Current.CancellationToken));
     }
 
     [Fact]
@@ -190,7 +189,7 @@ public sealed class UploadCommandTests(Azurite azurite, DockerFixture docker) : 
     {
         var root = await ScaffoldAsync(NewId());
         var port = FreePorts.Next();
-        var connection = $"DefaultEndpointsProtocol=http;AccountName={StorageAccount.DevelopmentAccountName};AccountKey={StorageAccount.DevelopmentAccountKey};BlobEndpoint=http://127.0.0.1:{port}/{StorageAccount.DevelopmentAccountName};";
+        var connection = $"DefaultEndpointsProtocol=http;AccountName={StorageConnection.DevelopmentAccountName};AccountKey={StorageConnection.DevelopmentAccountKey};BlobEndpoint=http://127.0.0.1:{port}/{StorageConnection.DevelopmentAccountName};";
 
         var result = await _cli.RunAsync("upload", root, "-p", "acme", "-c", connection, "--json");
 
@@ -214,8 +213,8 @@ public sealed class UploadCommandTests(Azurite azurite, DockerFixture docker) : 
         Assert.True(result.ExitCode == ExitCodes.Ok, result.ToString());
         Assert.Contains("uploading", result.Error);
         Assert.Contains("(100%)", result.Error);
-        var blob = new BlobServiceClient(azurite.Account).GetBlobContainerClient(UploadRef.Container).GetBlobClient($"acme/{id}.zip");
-        Assert.True((await blob.GetPropertiesAsync(TestContext.Current.CancellationToken)).ContentLength > noise.Length);
+        var blob = azurite.Blobs.GetBlobContainerClient(UploadRef.Container).GetBlobClient($"acme/{id}.zip");
+        Assert.True((await blob.GetPropertiesAsync(cancellationToken: TestContext.Current.CancellationToken)).Value.ContentLength > noise.Length);
     }
 
     [Theory]
@@ -287,7 +286,7 @@ public sealed class UploadCommandTests(Azurite azurite, DockerFixture docker) : 
 
         Assert.Equal(ExitCodes.Usage, result.ExitCode);
         Assert.Contains("refused the publisher key", result.Error);
-        var blob = new BlobServiceClient(azurite.Account).GetBlobContainerClient(UploadRef.Container).GetBlobClient($"{publisher}/{id}.zip");
+        var blob = azurite.Blobs.GetBlobContainerClient(UploadRef.Container).GetBlobClient($"{publisher}/{id}.zip");
         Assert.False(await blob.ExistsAsync(TestContext.Current.CancellationToken));
     }
 

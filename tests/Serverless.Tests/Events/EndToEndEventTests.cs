@@ -76,7 +76,7 @@ public sealed class EndToEndEventTests(Azurite azurite, DockerFixture docker) : 
 
     private async Task PublishAsync(string id, byte[] zip)
     {
-        var blobs = new Serverless.Functions.Storage.BlobServiceClient(azurite.Account);
+        var blobs = azurite.Blobs;
         await blobs.GetBlobContainerClient(UploadRef.Container).CreateIfNotExistsAsync();
         await blobs.GetBlobContainerClient(UploadRef.Container).GetBlobClient($"acme/{id}.zip").UploadAsync(BinaryData.FromBytes(zip), overwrite: true);
         // Judged in-process, as the packages function does for the blob trigger.
@@ -102,7 +102,7 @@ public sealed class EndToEndEventTests(Azurite azurite, DockerFixture docker) : 
 
     private async Task<IReadOnlyList<PluginLogEntry>> WaitForLogAsync(string pluginId, string guild, Func<PluginLogEntry, bool> predicate)
     {
-        var logs = new PluginLogs(new Serverless.Functions.Storage.TableServiceClient(azurite.Account), TimeProvider.System);
+        var logs = new PluginLogs(azurite.Tables, TimeProvider.System);
         var deadline = DateTime.UtcNow + Wait;
         IReadOnlyList<PluginLogEntry> entries = [];
         while (DateTime.UtcNow < deadline)
@@ -153,7 +153,7 @@ public sealed class EndToEndEventTests(Azurite azurite, DockerFixture docker) : 
         Assert.Equal("meet at noon", readerEvent["content"]!.GetValue<string>());
         Assert.Equal("", blindEvent["content"]!.GetValue<string>());
         Assert.Equal(["author_bot", "author_id", "channel_id", "content", "message_id", "timestamp"], blindEvent.AsObject().Select(p => p.Key).Order(StringComparer.Ordinal));
-        var logs = new PluginLogs(new Serverless.Functions.Storage.TableServiceClient(azurite.Account), TimeProvider.System);
+        var logs = new PluginLogs(azurite.Tables, TimeProvider.System);
         Assert.Empty(await logs.ReadAsync(deaf, guild, 50, CancellationToken.None));
     }
 
@@ -289,7 +289,8 @@ public sealed class EndToEndEventTests(Azurite azurite, DockerFixture docker) : 
         Assert.Contains(lines, l => l.StartsWith("raw reaction: PluginError -32602 'emoji' must be a Unicode emoji", StringComparison.Ordinal));
         Assert.Contains("raw message: PluginError -32602 'channel_id' must be a Discord id (digits only), got '@me'", lines);
         Assert.Contains("discord.remove_role refused: 'user_id' must be a Discord id (digits only), got '..'", lines);
-        Assert.Equal(before, _discord.Calls.Count);
+        // No action reached Discord. (The install's command sync may land meanwhile: it is not the plugin's doing.)
+        Assert.DoesNotContain(_discord.Calls.Skip(before), c => c.Route is not (FakeDiscord.Routes.CommandsGet or FakeDiscord.Routes.CommandsPut));
     }
 
     [Fact]

@@ -1,7 +1,8 @@
 using System.Text.Json.Nodes;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
 using Serverless.Functions.Installs;
 using Serverless.Functions.Packages;
-using Serverless.Functions.Storage;
 using Serverless.Tests.Packages.Fixtures;
 
 namespace Serverless.Tests.Events;

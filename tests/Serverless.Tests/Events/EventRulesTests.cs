@@ -2,7 +2,6 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Serverless.Cli;
 using Serverless.Functions.Events;
-using Serverless.Functions.Storage;
 using Serverless.Tests.Infrastructure;
 
 namespace Serverless.Tests.Events;
@@ -207,7 +206,7 @@ public sealed class EventDedupTests(Azurite azurite)
     [Fact]
     public async Task TryClaim_SameIdTwiceThenReleased_OnlyFirstAndAfterReleaseWin()
     {
-        var tables = new TableServiceClient(azurite.Account);
+        var tables = azurite.Tables;
         await tables.GetTableClient(EventDedup.TableName).CreateIfNotExistsAsync(TestContext.Current.CancellationToken);
         var dedup = new EventDedup(tables);
         var id = $"{Guid.NewGuid():N}:1";
@@ -226,7 +225,7 @@ public sealed class EventDedupTests(Azurite azurite)
     [Fact]
     public async Task Purge_OldHours_RemovedRecentKept()
     {
-        var tables = new TableServiceClient(azurite.Account);
+        var tables = azurite.Tables;
         await tables.GetTableClient(EventDedup.TableName).CreateIfNotExistsAsync(TestContext.Current.CancellationToken);
         var dedup = new EventDedup(tables);
         var now = DateTimeOffset.UtcNow;

@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Serverless.Functions.Events;
 using Serverless.Functions.Hosting;
-using Serverless.Functions.Storage;
 using Serverless.Tests.Infrastructure;
 
 namespace Serverless.Tests.Events;
@@ -26,9 +25,9 @@ public sealed class EventsEndpointTests(Azurite azurite) : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        var blobs = new BlobServiceClient(azurite.Account);
-        var tables = new TableServiceClient(azurite.Account);
-        await new StorageLayout(blobs, new QueueServiceClient(azurite.Account), tables, NullLogger<StorageLayout>.Instance).EnsureAsync(CancellationToken.None);
+        var blobs = azurite.Blobs;
+        var tables = azurite.Tables;
+        await new StorageLayout(blobs, azurite.Queues, tables, NullLogger<StorageLayout>.Instance).EnsureAsync(CancellationToken.None);
         _plugins = new EventPlugins(tables, blobs);
         _cacheDir = Directory.CreateTempSubdirectory("events-cache-").FullName;
         _app = App(azurite, _cacheDir, Secret).WithWebHostBuilder(b => b.WithRecordingQueue(_queue));

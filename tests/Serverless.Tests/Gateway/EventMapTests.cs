@@ -5,9 +5,9 @@ using Serverless.Gateway;
 namespace Serverless.Tests.Gateway;
 
 /// <summary>
-/// One test per seed-000 event, fed the dispatch shapes Discord documents (Gateway Events and the
+/// One test per event of docs/events.md, fed the dispatch shapes Discord documents (Gateway Events and the
 /// Message, Guild Member, Channel, Role, Voice State and Interaction objects). Each expects exactly the
-/// fields seed 000 lists, nothing more.
+/// fields docs/events.md lists, nothing more.
 /// </summary>
 public sealed class EventMapTests
 {

@@ -91,6 +91,15 @@ public sealed class PublishLayoutTests(PublishLayoutTests.Published published) :
     }
 
     [Fact]
+    public void Output_Libsodium_ShippedForLinuxX64()
+    {
+        // Discord's Ed25519 signatures are verified by libsodium (through NSec), a native library per runtime.
+        var library = Path.Combine(published.Dir, "runtimes", "linux-x64", "native", "libsodium.so");
+
+        Assert.True(File.Exists(library), "runtimes/linux-x64/native/libsodium.so is not in the publish output");
+    }
+
+    [Fact]
     public void ExtensionsJson_HasTheStorageTriggers()
     {
         var names = published.ReadJson("extensions.json")["extensions"]!.AsArray().Select(e => e!["name"]!.GetValue<string>()).ToList();

@@ -1,11 +1,11 @@
 using System.Net;
 using System.Text.RegularExpressions;
+using Azure.Storage.Blobs;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Serverless.Functions.Discord;
 using Serverless.Functions.Hosting;
 using Serverless.Functions.Sandbox;
-using Serverless.Functions.Storage;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Sandbox;
 
@@ -62,7 +62,7 @@ public sealed partial class TestHostIsolationTests(Azurite azurite, DockerFixtur
 
         Assert.True(await docker.ExistsAsync(developersContainer.Id), "the test host's crash recovery removed the developer's container");
         Assert.Equal(TestApp.DefaultStack, app.Services.GetRequiredService<DockerSandboxOptions>().PlatformName);
-        Assert.Equal(azurite.Account.BlobEndpoint, app.Services.GetRequiredService<StorageAccount>().BlobEndpoint);
+        Assert.Equal(azurite.Blobs.Uri, app.Services.GetRequiredService<BlobServiceClient>().Uri);
         Assert.True(app.Services.GetRequiredService<DiscordOptions>().UsesRecorder, "the test host would call Discord with the developer's bot token");
         Assert.Null(app.Services.GetRequiredService<IConfiguration>()["DISCORD_PUBLIC_KEY"]);
         Assert.Equal(HttpStatusCode.Unauthorized, (await GetGuildsAsync(http, "hostile-admin-key")).StatusCode);

@@ -10,7 +10,6 @@ using Serverless.Functions.Dispatch;
 using Serverless.Functions.Hosting;
 using Serverless.Functions.WorkQueue;
 using Serverless.Functions.Packages;
-using Serverless.Functions.Storage;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Packages.Fixtures;
 
@@ -64,7 +63,7 @@ public sealed class TriggerRouteTests(Azurite azurite)
         await using var app = StartLocal(_ => { }, out var origin);
         using var http = new HttpClient();
         var name = "forged" + Guid.NewGuid().ToString("N")[..12];
-        var blobs = new BlobServiceClient(azurite.Account);
+        var blobs = azurite.Blobs;
         await Layout().EnsureAsync(CancellationToken.None);
         await blobs.GetBlobContainerClient(UploadRef.Container).GetBlobClient($"acme/{name}.zip").UploadAsync(BinaryData.FromBytes(PluginZip.Greet(name)), overwrite: true);
 
@@ -126,7 +125,7 @@ public sealed class TriggerRouteTests(Azurite azurite)
     }
 
     private StorageLayout Layout() =>
-        new(new BlobServiceClient(azurite.Account), new QueueServiceClient(azurite.Account), new TableServiceClient(azurite.Account), NullLogger<StorageLayout>.Instance);
+        new(azurite.Blobs, azurite.Queues, azurite.Tables, NullLogger<StorageLayout>.Instance);
 
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
 }

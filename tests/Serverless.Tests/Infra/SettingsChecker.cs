@@ -20,9 +20,12 @@ internal sealed record SettingsPolicy(
 
 internal static class SettingsChecker
 {
-    /// <summary>The function app's settings in the Bicep: the keys of <c>var appSettings = { … }</c>.</summary>
-    public static IReadOnlyList<string> ReadAppSettings(string functionAppBicep) =>
-        BicepText.ReadObjectVar(functionAppBicep, "appSettings").Select(p => p.Key).ToArray();
+    /// <summary>The function app's settings as deployed: the properties of its compiled <c>sites/config</c> resource <c>appsettings</c>.</summary>
+    public static IReadOnlyDictionary<string, JsonNode?> AppSettings(ArmTemplate functionApp) =>
+        Assert.Single(functionApp.ResourcesOfType("Microsoft.Web/sites/config"), r => r["name"]!.GetValue<string>().Contains("'appsettings'", StringComparison.Ordinal))
+            ["properties"]!.AsObject().ToDictionary(p => p.Key, p => p.Value?.DeepClone());
+
+    public static IReadOnlyList<string> ReadAppSettings(ArmTemplate functionApp) => [.. AppSettings(functionApp).Keys];
 
     public static SettingsReport Compare(IEnumerable<string> codeReads, IEnumerable<string> appSettings, SettingsPolicy policy)
     {
@@ -39,8 +42,9 @@ internal static class SettingsChecker
     /// <summary>
     /// Bindings whose connection the app settings do not provide. The host resolves a connection
     /// named X from the setting X (a connection string) or from identity-based X__… settings:
-    /// X__fullyQualifiedNamespace for Service Bus, X__accountName or X__blobServiceUri for storage.
-    /// Timer triggers need AzureWebJobsStorage for their schedule monitor and singleton lock.
+    /// X__accountName, or the service's own URI (X__queueServiceUri for a queue, X__blobServiceUri for
+    /// a blob, X__tableServiceUri for a table). Timer triggers need AzureWebJobsStorage's blobs for
+    /// their schedule monitor and singleton lock.
     /// </summary>
     public static IReadOnlyList<string> MissingConnections(IEnumerable<(string Function, JsonObject Binding)> bindings, IEnumerable<string> appSettings)
     {
@@ -55,13 +59,17 @@ internal static class SettingsChecker
             var connection = binding["connection"]?.GetValue<string>();
             switch (type)
             {
-                case "serviceBusTrigger" or "serviceBus":
-                    connection ??= "AzureWebJobsServiceBus";
-                    if (!Provides(connection, "fullyQualifiedNamespace")) problems.Add($"{function}: {type} connection '{connection}'");
-                    break;
-                case "blobTrigger" or "blob" or "queueTrigger" or "queue" or "table":
+                case "queueTrigger" or "queue":
                     connection ??= "AzureWebJobsStorage";
-                    if (!Provides(connection, "accountName", "blobServiceUri", "queueServiceUri", "tableServiceUri")) problems.Add($"{function}: {type} connection '{connection}'");
+                    if (!Provides(connection, "accountName", "queueServiceUri")) problems.Add($"{function}: {type} connection '{connection}'");
+                    break;
+                case "blobTrigger" or "blob":
+                    connection ??= "AzureWebJobsStorage";
+                    if (!Provides(connection, "accountName", "blobServiceUri")) problems.Add($"{function}: {type} connection '{connection}'");
+                    break;
+                case "table":
+                    connection ??= "AzureWebJobsStorage";
+                    if (!Provides(connection, "accountName", "tableServiceUri")) problems.Add($"{function}: {type} connection '{connection}'");
                     break;
                 case "timerTrigger":
                     if (!Provides("AzureWebJobsStorage", "accountName", "blobServiceUri")) problems.Add($"{function}: timerTrigger needs AzureWebJobsStorage");

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Serverless.Tests.Infrastructure;
 
 namespace Serverless.Tests.Infra;
@@ -6,12 +7,11 @@ namespace Serverless.Tests.Infra;
 /// Every setting the code reads is set on the function app by infra/ (unless it is listed below as not
 /// set in Azure), and every app setting infra/ sets is read by the code, the Functions host or
 /// Azure.Identity (or listed below as set ahead of the code). Names compare as configuration keys:
-/// case-insensitive, "A__b" equals "A:b".
+/// case-insensitive, "A__b" equals "A:b". The app settings are read from the compiled template.
 /// </summary>
-public sealed class SettingsConsistencyTests
+[Collection(InfraTemplates.Collection)]
+public sealed class SettingsConsistencyTests(InfraTemplates infra)
 {
-    internal static string FunctionAppBicep => File.ReadAllText(Path.Combine(RepoPaths.Root, "infra", "modules", "function-app.bicep"));
-
     internal static CodeSettingsScan ScanCode() => CodeSettingsScanner.ScanDirectory(Path.Combine(RepoPaths.Root, "functions"));
 
     /// <summary>
@@ -38,9 +38,6 @@ public sealed class SettingsConsistencyTests
             "AzureWebJobsStorage__tableServiceUri",
             "AzureWebJobsStorage__credential",
             "AzureWebJobsStorage__clientId",
-            "ServiceBusConnection__fullyQualifiedNamespace",
-            "ServiceBusConnection__credential",
-            "ServiceBusConnection__clientId",
             // ManagedIdentityCredential inside DefaultAzureCredential picks the user-assigned identity.
             "AZURE_CLIENT_ID",
         },
@@ -88,8 +85,8 @@ public sealed class SettingsConsistencyTests
             "Packages:RatioCheckMinBytes",
             "Packages:MaxManifestBytes",
         },
-        // Set by infra/ for code that is being written now (the design's settings contract in README.md
-        // and DESIGN.md). When the code reads one, remove it here: PendingSettings_AreNotYetReadByCode says which.
+        // Set by infra/ for code that is being written now (the settings contract in README.md's
+        // "Configuration"). When the code reads one, remove it here: PendingSettings_AreNotYetReadByCode says which.
         SetBeforeCodeReadsIt: new HashSet<string>(StringComparer.OrdinalIgnoreCase)
         {
         });
@@ -118,21 +115,21 @@ public sealed class SettingsConsistencyTests
         var names = ScanCode().Names;
 
         // A literal, a const, an interpolation over a const and a call-site argument, a local-function
-        // argument, a section + nameof, a helper called from another file, an environment variable.
+        // argument, a section + nameof, an environment variable. (A helper called from another file:
+        // CheckerMutationTests.Scan_NewReadInCode_IsFoundThroughLiteralsHelpersAndInterpolation.)
         Assert.Contains("DISCORD_PUBLIC_KEY", names);
         Assert.Contains("AzureWebJobsStorage", names);
         Assert.Contains("AzureWebJobsStorage:accountName", names);
         Assert.Contains("SANDBOX_WALL_TIME_SECONDS", names);
         Assert.Contains("SANDBOX_POOL_MAX_WORKERS", names);
         Assert.Contains("Packages:MaxEntries", names);
-        Assert.Contains("ServiceBusConnection:clientId", names);
         Assert.Contains("LOCAL_SETTINGS_PATH", names);
     }
 
     [Fact]
     public void FunctionAppSettings_AgreeWithTheCode()
     {
-        var report = SettingsChecker.Compare(CodeReads(), SettingsChecker.ReadAppSettings(FunctionAppBicep), Policy);
+        var report = SettingsChecker.Compare(CodeReads(), SettingsChecker.ReadAppSettings(infra.Module("function-app")), Policy);
 
         Assert.True(report.Agrees, report.ToString());
     }
@@ -158,15 +155,19 @@ public sealed class SettingsConsistencyTests
     [Fact]
     public void AppSettings_SecretsAreKeyVaultReferences()
     {
-        var settings = BicepText.ReadObjectVar(FunctionAppBicep, "appSettings").ToDictionary(p => p.Key, p => p.Value);
-        var main = File.ReadAllText(Path.Combine(RepoPaths.Root, "infra", "main.bicep"));
-        var secretNames = BicepText.ReadObjectVar(main, "secretNames").Select(p => p.Key).ToArray();
+        var functionApp = infra.Module("function-app");
+        var settings = SettingsChecker.AppSettings(functionApp);
+        var secretNames = infra.Main.Variables["secretNames"]!.AsObject().Select(p => p.Key).ToArray();
 
         Assert.Equal(["DISCORD_PUBLIC_KEY", "DISCORD_BOT_TOKEN", "EVENTS_SHARED_SECRET", "ADMIN_API_KEY"], secretNames);
+        // The function app is handed those names, and makes each setting a reference to its secret.
+        Assert.True(JsonNode.DeepEquals(infra.Main.Variables["secretNames"], infra.Main.ModuleParameters("function-app")["secretNames"]));
         foreach (var secret in secretNames)
         {
-            Assert.Equal($"keyVaultReferences.{secret}", settings[secret]);
+            Assert.Equal($"[variables('keyVaultReferences').{secret}]", settings[secret]!.GetValue<string>());
         }
-        Assert.Contains("@Microsoft.KeyVault(SecretUri=", BicepText.ReadScalarVar(FunctionAppBicep, "keyVaultReferences"));
+        Assert.Contains("@Microsoft.KeyVault(SecretUri=", functionApp.Variables["keyVaultReferences"]!.GetValue<string>());
+        // No other setting carries a secret's value.
+        Assert.DoesNotContain(settings, s => !secretNames.Contains(s.Key) && s.Value!.ToJsonString().Contains("keyVaultReferences", StringComparison.Ordinal));
     }
 }

@@ -1,7 +1,10 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using Serverless.Functions.Storage;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
+using Serverless.Cli;
 using Serverless.Tests.Infrastructure;
 
 [assembly: AssemblyFixture(typeof(Azurite))]
@@ -12,7 +15,8 @@ namespace Serverless.Tests.Infrastructure;
 /// One Azurite (Blob, Queue, Table) for the whole test assembly: the one named by
 /// <c>AZURITE_CONNECTION_STRING</c>, or else <c>local/node_modules/.bin/azurite</c> started in memory on
 /// free loopback ports and killed at the end. Take it as a constructor parameter, give every test its own
-/// container/queue/table from <see cref="UniqueName"/>, and read <see cref="Account"/> inside the test:
+/// container/queue/table from <see cref="UniqueName"/>, and read <see cref="ConnectionString"/> (or the
+/// <see cref="Blobs"/>, <see cref="Queues"/> and <see cref="Tables"/> clients) inside the test:
 /// when Azurite is unavailable that fails the test under <c>CI=true</c> and skips it otherwise.
 /// </summary>
 public sealed class Azurite : IAsyncLifetime
@@ -23,7 +27,6 @@ public sealed class Azurite : IAsyncLifetime
     private Process? _process;
     private string? _workDirectory;
     private string? _connectionString;
-    private StorageAccount? _account;
     private string? _unavailableReason;
     private readonly List<string> _output = [];
 
@@ -37,14 +40,11 @@ public sealed class Azurite : IAsyncLifetime
         }
     }
 
-    public StorageAccount Account
-    {
-        get
-        {
-            EnsureAvailable();
-            return _account!;
-        }
-    }
+    public BlobServiceClient Blobs => new(ConnectionString);
+
+    public QueueServiceClient Queues => new(ConnectionString);
+
+    public TableServiceClient Tables => new(ConnectionString);
 
     public static bool IsCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 
@@ -66,10 +66,9 @@ public sealed class Azurite : IAsyncLifetime
         var configured = Environment.GetEnvironmentVariable(ConnectionStringVariable);
         if (!string.IsNullOrWhiteSpace(configured))
         {
-            var account = StorageAccount.Parse(configured);
             // Probe once here, so a dead endpoint fails (CI) or skips at once instead of after every test's retries.
             var unreachable = new List<string>();
-            foreach (var endpoint in new[] { account.BlobEndpoint, account.QueueEndpoint, account.TableEndpoint })
+            foreach (var endpoint in new[] { new BlobServiceClient(configured).Uri, new QueueServiceClient(configured).Uri, new TableServiceClient(configured).Uri })
             {
                 if (!await AnswersAsync(endpoint.Host, endpoint.Port))
                 {
@@ -82,7 +81,6 @@ public sealed class Azurite : IAsyncLifetime
                 return;
             }
             _connectionString = configured;
-            _account = account;
             return;
         }
 
@@ -95,7 +93,7 @@ public sealed class Azurite : IAsyncLifetime
 
         // A port picked free can be taken before Azurite binds it; try again with fresh ports.
         var failures = new List<string>();
-        for (var attempt = 0; attempt < 3 && _account is null; attempt++)
+        for (var attempt = 0; attempt < 3 && _connectionString is null; attempt++)
         {
             try
             {
@@ -107,7 +105,7 @@ public sealed class Azurite : IAsyncLifetime
                 await StopAsync();
             }
         }
-        if (_account is null)
+        if (_connectionString is null)
         {
             _unavailableReason = "Azurite could not be started: " + string.Join(" | ", failures);
         }
@@ -178,11 +176,10 @@ public sealed class Azurite : IAsyncLifetime
             }
         }
 
-        var name = StorageAccount.DevelopmentAccountName;
+        var name = StorageConnection.DevelopmentAccountName;
         _connectionString =
-            $"DefaultEndpointsProtocol=http;AccountName={name};AccountKey={StorageAccount.DevelopmentAccountKey};" +
+            $"DefaultEndpointsProtocol=http;AccountName={name};AccountKey={StorageConnection.DevelopmentAccountKey};" +
             $"BlobEndpoint=http://127.0.0.1:{ports[0]}/{name};QueueEndpoint=http://127.0.0.1:{ports[1]}/{name};TableEndpoint=http://127.0.0.1:{ports[2]}/{name};";
-        _account = StorageAccount.Parse(_connectionString);
     }
 
     private async Task StopAsync()

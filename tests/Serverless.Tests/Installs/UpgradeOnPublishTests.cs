@@ -4,11 +4,10 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
-using Org.BouncyCastle.Crypto.Parameters;
+using NSec.Cryptography;
 using Serverless.Functions.Hosting;
 using Serverless.Functions.Packages;
 using Serverless.Functions.Schedules;
-using Serverless.Functions.Storage;
 using Serverless.Tests.Discord;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Interactions;
@@ -26,7 +25,7 @@ namespace Serverless.Tests.Installs;
 public sealed class UpgradeOnPublishTests(Azurite azurite, DockerFixture docker) : IAsyncLifetime
 {
     private const string AdminKey = "upgrade-admin-key";
-    private static readonly (string PublicKeyHex, Ed25519PrivateKeyParameters PrivateKey) Keys = InteractionSignatureTests.NewKeyPair();
+    private static readonly (string PublicKeyHex, Key PrivateKey) Keys = InteractionSignatureTests.NewKeyPair();
 
     private FakeDiscord _discord = null!;
     private WebApplicationFactory<Program> _app = null!;
@@ -87,7 +86,7 @@ public sealed class UpgradeOnPublishTests(Azurite azurite, DockerFixture docker)
 
     private async Task UploadAsync(string id, byte[] zip)
     {
-        var uploads = new BlobServiceClient(azurite.Account).GetBlobContainerClient(UploadRef.Container);
+        var uploads = azurite.Blobs.GetBlobContainerClient(UploadRef.Container);
         await uploads.CreateIfNotExistsAsync();
         await uploads.GetBlobClient($"acme/{id}.zip").UploadAsync(BinaryData.FromBytes(zip), overwrite: true);
     }

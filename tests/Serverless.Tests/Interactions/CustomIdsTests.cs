@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 using Serverless.Functions.Interactions;
-using Serverless.Functions.Storage;
 using Serverless.Tests.Infrastructure;
 
 namespace Serverless.Tests.Interactions;
@@ -13,7 +12,7 @@ public sealed partial class CustomIdsTests(Azurite azurite)
     /// <summary>A <see cref="CustomIds"/> on the shared Azurite, as the app makes it.</summary>
     public static async Task<CustomIds> OnAzuriteAsync(Azurite azurite)
     {
-        var container = new BlobServiceClient(azurite.Account).GetBlobContainerClient(CustomIds.KeyContainer);
+        var container = azurite.Blobs.GetBlobContainerClient(CustomIds.KeyContainer);
         await container.CreateIfNotExistsAsync();
         return new CustomIds(container);
     }
@@ -77,7 +76,7 @@ public sealed partial class CustomIdsTests(Azurite azurite)
     [Fact]
     public async Task ForPluginAsync_InstancesOnTheSameStorage_AgreeOnOneKeyMadeOnce()
     {
-        var container = new BlobServiceClient(azurite.Account).GetBlobContainerClient(Azurite.UniqueName("keys"));
+        var container = azurite.Blobs.GetBlobContainerClient(Azurite.UniqueName("keys"));
         await container.CreateIfNotExistsAsync();
         var instances = Enumerable.Range(0, 4).Select(_ => new CustomIds(container)).ToList();
 
@@ -86,7 +85,7 @@ public sealed partial class CustomIdsTests(Azurite azurite)
         var later = await new CustomIds(container).ForPluginAsync("plugin_a", CancellationToken.None);
 
         Assert.Single(prefixes.Select(p => p.Prefix).Append(later.Prefix).Distinct());
-        var key = (await container.GetBlobClient(CustomIds.KeyBlob).DownloadContentAsync()).Content.ToArray();
+        var key = (await container.GetBlobClient(CustomIds.KeyBlob).DownloadContentAsync()).Value.Content.ToArray();
         Assert.Equal(CustomIds.KeyBytes, key.Length);
         Assert.Equal(CustomIdNamespace.For(key, "plugin_a").Prefix, later.Prefix);
     }

@@ -3,8 +3,8 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Org.BouncyCastle.Crypto.Parameters;
 using Microsoft.Extensions.DependencyInjection;
+using NSec.Cryptography;
 using Serverless.Functions.Hosting;
 using Serverless.Functions.Interactions;
 using Serverless.Functions.Invocations;
@@ -18,14 +18,14 @@ using Serverless.Tests.Sandbox;
 namespace Serverless.Tests.Interactions;
 
 /// <summary>
-/// Seed 000's examples end to end: published from a zip, installed through the admin API, driven by
+/// The SDK's reference examples (sandbox/sdk/tests/seed_examples) end to end: published from a zip, installed through the admin API, driven by
 /// signed HTTP interactions, answered through a fake Discord built from its documented routes.
 /// </summary>
 [Collection("Docker")]
 public sealed class EndToEndInteractionTests(Azurite azurite, DockerFixture docker) : IAsyncLifetime
 {
     private const string AdminKey = "e2e-admin-key";
-    private static readonly (string PublicKeyHex, Ed25519PrivateKeyParameters PrivateKey) Keys = InteractionSignatureTests.NewKeyPair();
+    private static readonly (string PublicKeyHex, Key PrivateKey) Keys = InteractionSignatureTests.NewKeyPair();
 
     private FakeDiscord _discord = null!;
     private WebApplicationFactory<Program> _app = null!;
@@ -84,7 +84,7 @@ public sealed class EndToEndInteractionTests(Azurite azurite, DockerFixture dock
 
     private async Task UploadAsync(string id, byte[] zip)
     {
-        var blobs = new Serverless.Functions.Storage.BlobServiceClient(azurite.Account);
+        var blobs = azurite.Blobs;
         await blobs.GetBlobContainerClient(UploadRef.Container).CreateIfNotExistsAsync();
         await blobs.GetBlobContainerClient(UploadRef.Container).GetBlobClient($"acme/{id}.zip").UploadAsync(BinaryData.FromBytes(zip), overwrite: true);
     }
@@ -150,7 +150,7 @@ public sealed class EndToEndInteractionTests(Azurite azurite, DockerFixture dock
         Assert.Single(_discord.Calls, c => c.Route == FakeDiscord.Routes.InteractionCallback && c.RawPath.Contains(interaction["id"]!.GetValue<string>()));
     }
 
-    /// <summary>The seed plugin with its /menu and /feedback commands declared too.</summary>
+    /// <summary>The reference example plugin with its /menu and /feedback commands declared too.</summary>
     private static byte[] SeedWithMenuAndFeedback(string id)
     {
         var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "sandbox", "sdk", "tests", "seed_examples", "01_manifest.json")))!.AsObject();
@@ -295,7 +295,7 @@ public sealed class EndToEndInteractionTests(Azurite azurite, DockerFixture dock
         var thanks = await CallbackOf(submit);
 
         Assert.Equal("Thanks for the feedback!", thanks.Body!["data"]!["content"]!.GetValue<string>());
-        var kv = new KvStore(new Serverless.Functions.Storage.TableServiceClient(azurite.Account), new KvQuotas());
+        var kv = new KvStore(azurite.Tables, new KvQuotas());
         var stored = await kv.GetAsync(installId, $"feedback:{submit["id"]}", CancellationToken.None);
         Assert.Equal("More cats", stored!["details"]!.GetValue<string>());
     }
@@ -340,7 +340,7 @@ public sealed class EndToEndInteractionTests(Azurite azurite, DockerFixture dock
         var slowModal = Interaction(2, guild, JsonNode.Parse("""{"id":"5","name":"slowmodal","type":1}""")!.AsObject());
         var (modalStatus, modalBody) = await PostAsync(slowModal);
         Assert.Equal(5, modalBody!["type"]!.GetValue<int>());
-        var logs = new PluginLogs(new Serverless.Functions.Storage.TableServiceClient(azurite.Account), TimeProvider.System);
+        var logs = new PluginLogs(azurite.Tables, TimeProvider.System);
         var deadline = DateTime.UtcNow.AddSeconds(30);
         IReadOnlyList<PluginLogEntry> entries = [];
         while (DateTime.UtcNow < deadline && !entries.Any(e => e.Message.Contains("send_modal failed")))

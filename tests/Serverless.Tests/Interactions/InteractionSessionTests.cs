@@ -5,7 +5,6 @@ using Serverless.Functions.Installs;
 using Serverless.Functions.Interactions;
 using Serverless.Functions.Invocations;
 using Serverless.Functions.Packages;
-using Serverless.Functions.Storage;
 using Serverless.Tests.Discord;
 using Serverless.Tests.Infrastructure;
 
@@ -22,7 +21,7 @@ public sealed class InteractionSessionTests(Azurite azurite) : IAsyncLifetime
 
     private async Task<(InteractionSession Session, PluginInvocation Invocation, PluginLogs Logs, string Token)> SessionAsync(TimeSpan age, params string[] capabilities)
     {
-        var tables = new TableServiceClient(azurite.Account);
+        var tables = azurite.Tables;
         await tables.GetTableClient(InteractionLedger.TableName).CreateIfNotExistsAsync();
         await tables.GetTableClient(PluginLogs.TableName).CreateIfNotExistsAsync();
         var discord = new DiscordRestClient(new HttpClient(), new DiscordOptions { BaseUrl = new Uri(_discord.BaseUrl), BotToken = FakeDiscord.BotToken, ApplicationId = FakeDiscord.ApplicationId });
@@ -34,7 +33,7 @@ public sealed class InteractionSessionTests(Azurite azurite) : IAsyncLifetime
         var reference = new InteractionRef(Random.Shared.NextInt64(1, long.MaxValue).ToString(), FakeDiscord.ApplicationId, token);
         var logs = new PluginLogs(tables, TimeProvider.System);
         var ledger = new InteractionLedger(tables);
-        var blobs = new BlobServiceClient(azurite.Account);
+        var blobs = azurite.Blobs;
         var catalog = new PluginCatalog(tables, blobs);
         var files = new PluginFiles(catalog, new PackageValidator(), new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
         var customEvents = new Serverless.Functions.Events.CustomEvents(new Serverless.Functions.Events.EventListeners(new InstallStore(tables, TimeProvider.System), catalog, files), new Events.RecordingWorkQueue(), logs);

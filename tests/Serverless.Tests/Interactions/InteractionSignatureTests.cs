@@ -1,7 +1,5 @@
 using System.Text;
-using Org.BouncyCastle.Crypto.Parameters;
-using Org.BouncyCastle.Crypto.Signers;
-using Org.BouncyCastle.Security;
+using NSec.Cryptography;
 using Serverless.Functions.Interactions;
 
 namespace Serverless.Tests.Interactions;
@@ -10,20 +8,14 @@ public sealed class InteractionSignatureTests
 {
     private static readonly DateTimeOffset Now = DateTimeOffset.FromUnixTimeSeconds(1_800_000_000);
 
-    public static (string PublicKeyHex, Ed25519PrivateKeyParameters PrivateKey) NewKeyPair()
+    public static (string PublicKeyHex, Key PrivateKey) NewKeyPair()
     {
-        var privateKey = new Ed25519PrivateKeyParameters(new SecureRandom());
-        return (Convert.ToHexStringLower(privateKey.GeneratePublicKey().GetEncoded()), privateKey);
+        var privateKey = Key.Create(SignatureAlgorithm.Ed25519);
+        return (Convert.ToHexStringLower(privateKey.PublicKey.Export(KeyBlobFormat.RawPublicKey)), privateKey);
     }
 
-    public static string Sign(Ed25519PrivateKeyParameters key, string timestamp, byte[] body)
-    {
-        var signer = new Ed25519Signer();
-        signer.Init(true, key);
-        var message = Encoding.ASCII.GetBytes(timestamp).Concat(body).ToArray();
-        signer.BlockUpdate(message, 0, message.Length);
-        return Convert.ToHexStringLower(signer.GenerateSignature());
-    }
+    public static string Sign(Key key, string timestamp, byte[] body) =>
+        Convert.ToHexStringLower(SignatureAlgorithm.Ed25519.Sign(key, [.. Encoding.ASCII.GetBytes(timestamp), .. body]));
 
     [Fact]
     public void Verify_SignedByDiscordKey_IsValid()

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Org.BouncyCastle.Crypto.Parameters;
+using NSec.Cryptography;
 
 using Serverless.Tests.Infrastructure;
 
@@ -17,9 +17,9 @@ public sealed class InteractionsEndpointTests : IClassFixture<InteractionsEndpoi
 
     public sealed class App(Azurite azurite) : TestApp
     {
-        private static readonly (string PublicKeyHex, Ed25519PrivateKeyParameters PrivateKey) Keys = InteractionSignatureTests.NewKeyPair();
+        private static readonly (string PublicKeyHex, Key PrivateKey) Keys = InteractionSignatureTests.NewKeyPair();
 
-        public Ed25519PrivateKeyParameters PrivateKey => Keys.PrivateKey;
+        public Key PrivateKey => Keys.PrivateKey;
 
         protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
         {
@@ -32,7 +32,7 @@ public sealed class InteractionsEndpointTests : IClassFixture<InteractionsEndpoi
         }
     }
 
-    private HttpRequestMessage Signed(string body, string? timestamp = null, Ed25519PrivateKeyParameters? key = null)
+    private HttpRequestMessage Signed(string body, string? timestamp = null, Key? key = null)
     {
         timestamp ??= DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString();
         var request = new HttpRequestMessage(HttpMethod.Post, "/api/interactions") { Content = new StringContent(body, Encoding.UTF8, "application/json") };

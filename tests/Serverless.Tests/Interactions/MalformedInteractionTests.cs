@@ -7,10 +7,9 @@ using FsCheck;
 using FsCheck.Fluent;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using NSec.Cryptography;
 using Serverless.Functions.Hosting;
-using Org.BouncyCastle.Crypto.Parameters;
 using Serverless.Functions.Packages;
-using Serverless.Functions.Storage;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Packages.Fixtures;
 
@@ -28,10 +27,10 @@ public sealed class MalformedInteractionTests(MalformedInteractionTests.App app)
     public sealed class App(Azurite azurite) : TestApp, IAsyncLifetime
     {
         private const string AdminKey = "malformed-admin-key";
-        private static readonly (string PublicKeyHex, Ed25519PrivateKeyParameters PrivateKey) Keys = InteractionSignatureTests.NewKeyPair();
+        private static readonly (string PublicKeyHex, Key PrivateKey) Keys = InteractionSignatureTests.NewKeyPair();
         private readonly string _cacheDir = Directory.CreateTempSubdirectory("malformed-cache-").FullName;
 
-        public Ed25519PrivateKeyParameters PrivateKey => Keys.PrivateKey;
+        public Key PrivateKey => Keys.PrivateKey;
 
         protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
         {
@@ -64,7 +63,7 @@ public sealed class MalformedInteractionTests(MalformedInteractionTests.App app)
                    "components":[{"type":1,"components":[{"type":2,"style":1,"label":"L","custom_id":"LONG_ID"}]}]}}],
                  "hooks":{"ping":{"constant":{"content":"pong","components":[{"type":9,"accessory":{"type":2,"style":1,"label":"Again","custom_id":"again"}}]}}}}
                 """.Replace("LONG_ID", new string('x', 90), StringComparison.Ordinal))!.AsObject());
-            var uploads = new BlobServiceClient(azurite.Account).GetBlobContainerClient(UploadRef.Container);
+            var uploads = azurite.Blobs.GetBlobContainerClient(UploadRef.Container);
             await uploads.CreateIfNotExistsAsync();
             await uploads.GetBlobClient($"acme/{id}.zip").UploadAsync(BinaryData.FromBytes(PluginZip.Build(new Dictionary<string, object> { ["manifest.json"] = manifest })), overwrite: true);
             var http = CreateClient();

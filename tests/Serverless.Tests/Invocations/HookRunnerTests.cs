@@ -5,7 +5,6 @@ using Serverless.Functions.Hosting;
 using Serverless.Functions.Invocations;
 using Serverless.Functions.Packages;
 using Serverless.Functions.Sandbox;
-using Serverless.Functions.Storage;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Packages.Fixtures;
 using Serverless.Tests.Sandbox;
@@ -30,7 +29,7 @@ internal sealed class CountingDriver(ISandboxDriver inner) : ISandboxDriver
     public Task<int> RemoveLeftoversAsync(CancellationToken cancellationToken) => inner.RemoveLeftoversAsync(cancellationToken);
 }
 
-/// <summary>Seed 004's hooks through the real Docker sandbox.</summary>
+/// <summary>A manifest's hooks (docs/protocol.md §9) through the real Docker sandbox.</summary>
 [Collection("Docker")]
 public sealed class HookRunnerTests(Azurite azurite, DockerFixture docker)
 {
@@ -52,10 +51,10 @@ public sealed class HookRunnerTests(Azurite azurite, DockerFixture docker)
     private async Task<(HookRunner Runner, CountingDriver Driver, PluginLogs Logs)> RigAsync(TimeSpan? wallTime = null)
     {
         docker.Require();
-        await new StorageLayout(new BlobServiceClient(azurite.Account), new QueueServiceClient(azurite.Account), new TableServiceClient(azurite.Account), NullLogger<StorageLayout>.Instance).EnsureAsync(CancellationToken.None);
+        await new StorageLayout(azurite.Blobs, azurite.Queues, azurite.Tables, NullLogger<StorageLayout>.Instance).EnsureAsync(CancellationToken.None);
         var options = docker.Options with { Limits = SandboxLimits.Default with { WallTime = wallTime ?? TimeSpan.FromSeconds(10) } };
         var driver = new CountingDriver(new DockerSandboxDriver(docker.Client, options, NullLogger<DockerSandboxDriver>.Instance));
-        var logs = new PluginLogs(new TableServiceClient(azurite.Account), TimeProvider.System);
+        var logs = new PluginLogs(azurite.Tables, TimeProvider.System);
         return (new HookRunner(driver, logs, NullLogger.Instance), driver, logs);
     }
 
@@ -81,7 +80,7 @@ public sealed class HookRunnerTests(Azurite azurite, DockerFixture docker)
     }
 
     private async Task<int> OurContainersAsync() =>
-        (await docker.Client.ListContainersAsync([$"{ContainerSpec.PlatformLabel}={docker.PlatformName}"], CancellationToken.None)).Count;
+        (await docker.ContainersAsync($"{ContainerSpec.PlatformLabel}={docker.PlatformName}")).Count;
 
     [Fact]
     public async Task Run_ConstantHook_AnswersWithoutAnySandbox()

@@ -1,12 +1,13 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Serverless.Functions.Hosting;
 using Serverless.Functions.Invocations;
 using Serverless.Functions.Packages;
 using Serverless.Functions.Sandbox;
-using Serverless.Functions.Storage;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Sandbox;
 
@@ -54,9 +55,9 @@ public sealed class InvocationRig : IAsyncDisposable
     public static async Task<InvocationRig> StartAsync(Azurite azurite, DockerFixture docker, TimeSpan? wallTime = null, SandboxPoolMode poolMode = SandboxPoolMode.PerInstall)
     {
         docker.Require();
-        var blobs = new BlobServiceClient(azurite.Account);
-        var tables = new TableServiceClient(azurite.Account);
-        await new StorageLayout(blobs, new QueueServiceClient(azurite.Account), tables, NullLogger<StorageLayout>.Instance).EnsureAsync(CancellationToken.None);
+        var blobs = azurite.Blobs;
+        var tables = azurite.Tables;
+        await new StorageLayout(blobs, azurite.Queues, tables, NullLogger<StorageLayout>.Instance).EnsureAsync(CancellationToken.None);
         var catalog = new PluginCatalog(tables, blobs);
         var validator = new PackageValidator();
         var cacheDir = Directory.CreateTempSubdirectory("plugin-cache-").FullName;

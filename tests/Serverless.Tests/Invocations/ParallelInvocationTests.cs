@@ -41,7 +41,7 @@ public sealed class ParallelInvocationTests(Azurite azurite, DockerFixture docke
             router.Calls.Where(c => c.Method == "interaction.respond").Select(c => c.Params["content"]!.GetValue<string>()).Order());
         Assert.Equal(10, workers);
         Assert.True(elapsed < TimeSpan.FromSeconds(90), $"50 invocations took {elapsed}");
-        var left = await docker.Client.ListContainersAsync([$"{ContainerSpec.PlatformLabel}={docker.PlatformName}", $"{ContainerSpec.PluginLabel}={id}"], CancellationToken.None);
+        var left = await docker.ContainersAsync($"{ContainerSpec.PlatformLabel}={docker.PlatformName}", $"{ContainerSpec.PluginLabel}={id}");
         Assert.Empty(left);
     }
 }

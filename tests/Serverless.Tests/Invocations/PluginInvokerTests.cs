@@ -8,13 +8,13 @@ using Serverless.Tests.Sandbox;
 namespace Serverless.Tests.Invocations;
 
 /// <summary>
-/// Seed 000's examples, exactly as the document shows them, published from a zip and run through the
+/// The SDK's reference examples (sandbox/sdk/tests/seed_examples), byte for byte, published from a zip and run through the
 /// Docker sandbox: their effects (interaction calls, kv writes, logs) are asserted on the host side.
 /// </summary>
 [Collection("Docker")]
 public sealed class PluginInvokerTests(Azurite azurite, DockerFixture docker)
 {
-    /// <summary>The seed's manifest (01) and its code snippets concatenated (02–08), byte for byte.</summary>
+    /// <summary>The reference examples' manifest (01) and their code snippets concatenated (02–08), byte for byte.</summary>
     public static byte[] SeedPluginZip(string id)
     {
         var examples = Path.Combine(RepoPaths.Root, "sandbox", "sdk", "tests", "seed_examples");
@@ -94,7 +94,7 @@ public sealed class PluginInvokerTests(Azurite azurite, DockerFixture docker)
         await rig.Invoker.InvokeAsync(new PluginInvocation("inv-4", PluginInvocation.Schedule, "heartbeat", null, install), router, CancellationToken.None);
         var weekly = await rig.Invoker.InvokeAsync(new PluginInvocation("inv-5", PluginInvocation.Cron, "weekly_report", null, install), router, CancellationToken.None);
         var monthly = await rig.Invoker.InvokeAsync(new PluginInvocation("inv-6", PluginInvocation.Cron, "monthly_rollup", null, install), router, CancellationToken.None);
-        // The seed's second `heartbeat` (the cron) shares the ephemeral counter with the schedule.
+        // The examples' second `heartbeat` (the cron) shares the ephemeral counter with the schedule.
         await rig.Invoker.InvokeAsync(new PluginInvocation("inv-7", PluginInvocation.Cron, "heartbeat#2", null, install), router, CancellationToken.None);
         await rig.Invoker.InvokeAsync(new PluginInvocation("inv-8", PluginInvocation.Schedule, "heartbeat", null, install), router, CancellationToken.None);
 

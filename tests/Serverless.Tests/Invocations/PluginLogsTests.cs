@@ -1,5 +1,4 @@
 using Serverless.Functions.Invocations;
-using Serverless.Functions.Storage;
 using Serverless.Tests.Infrastructure;
 
 namespace Serverless.Tests.Invocations;
@@ -8,7 +7,7 @@ public sealed class PluginLogsTests(Azurite azurite)
 {
     private async Task<PluginLogs> LogsAsync()
     {
-        var tables = new TableServiceClient(azurite.Account);
+        var tables = azurite.Tables;
         await tables.GetTableClient(PluginLogs.TableName).CreateIfNotExistsAsync();
         return new PluginLogs(tables, TimeProvider.System);
     }

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
@@ -7,7 +9,6 @@ using Microsoft.Extensions.Logging;
 using Serverless.Functions.Dispatch;
 using Serverless.Functions.Packages;
 using Serverless.Functions.Schedules;
-using Serverless.Functions.Storage;
 using Serverless.Functions.WorkQueue;
 using Serverless.LocalHost;
 using Serverless.Tests.Infrastructure;
@@ -102,7 +103,7 @@ public sealed class LocalTriggerTests(Azurite azurite)
         return app;
     }
 
-    private StorageWorkQueue Queue() => new(new QueueServiceClient(azurite.Account), new WorkItemBodies(new BlobServiceClient(azurite.Account)));
+    private StorageWorkQueue Queue() => new(azurite.Queues, new WorkItemBodies(azurite.Blobs));
 
     private static async Task Eventually(Func<Task<bool>> condition, string what)
     {
@@ -141,7 +142,7 @@ public sealed class LocalTriggerTests(Azurite azurite)
         var handler = new ScriptedHandler((_, _) => throw new InvalidOperationException("plugin exploded"));
         await using var app = StartHost(handler);
         var item = WorkItem.Create(handler.Kind, []);
-        var poison = new QueueServiceClient(azurite.Account).GetQueueClient(WorkQueueRegistration.QueueName + "-poison");
+        var poison = azurite.Queues.GetQueueClient(WorkQueueRegistration.QueueName + "-poison");
 
         await Queue().EnqueueAsync(item, Ct);
         await Eventually(async () => (await PoisonedAsync(poison)).Contains(item.Id), "the item reached the poison queue");
@@ -156,7 +157,7 @@ public sealed class LocalTriggerTests(Azurite azurite)
         var handler = new ScriptedHandler((_, delivery) => delivery.Count < 3 ? throw new TimeoutException("flaky") : Task.CompletedTask);
         await using var app = StartHost(handler);
         var item = WorkItem.Create(handler.Kind, []);
-        var poison = new QueueServiceClient(azurite.Account).GetQueueClient(WorkQueueRegistration.QueueName + "-poison");
+        var poison = azurite.Queues.GetQueueClient(WorkQueueRegistration.QueueName + "-poison");
 
         await Queue().EnqueueAsync(item, Ct);
         await Eventually(() => Task.FromResult(handler.Calls.Count == 3), "the third try ran");
@@ -173,7 +174,7 @@ public sealed class LocalTriggerTests(Azurite azurite)
         await using var app = StartHost(handler);
         var big = new string('x', 200_000);
         var item = WorkItem.Create(handler.Kind, new JsonObject { ["blob"] = big });
-        var body = new BlobServiceClient(azurite.Account).GetBlobContainerClient(WorkItemBodies.ContainerName).GetBlobClient($"{item.Id}.json");
+        var body = azurite.Blobs.GetBlobContainerClient(WorkItemBodies.ContainerName).GetBlobClient($"{item.Id}.json");
 
         await Queue().EnqueueAsync(item, Ct);
         await Eventually(() => Task.FromResult(!handler.Calls.IsEmpty), "the handler ran");
@@ -188,18 +189,18 @@ public sealed class LocalTriggerTests(Azurite azurite)
         var log = new FunctionLog();
         await using var app = StartHost(log: log);
         var id = "t" + Guid.NewGuid().ToString("N")[..12];
-        var blobs = new BlobServiceClient(azurite.Account);
+        var blobs = azurite.Blobs;
         var upload = blobs.GetBlobContainerClient(UploadRef.Container).GetBlobClient($"acme/{id}.zip");
         var report = blobs.GetBlobContainerClient(UploadProcessor.ReportsContainer).GetBlobClient(UploadProcessor.ReportBlobName(new UploadRef("acme", id)));
         await blobs.GetBlobContainerClient(UploadRef.Container).CreateIfNotExistsAsync(cancellationToken: Ct);
 
         var first = await upload.UploadAsync(BinaryData.FromBytes(Declarative(id, "1.0.0")), overwrite: true, cancellationToken: Ct);
-        var judged = await ReportForAsync(report, first.ETag.ToString());
+        var judged = await ReportForAsync(report, UploadProcessor.ReportETag(first.Value.ETag));
         // Long enough for several scans of the container: a judged version is not judged again.
         await Task.Delay(8000, Ct);
         var after = await ReadReportAsync(report);
         var second = await upload.UploadAsync(BinaryData.FromBytes(Declarative(id, "1.0.1")), overwrite: true, cancellationToken: Ct);
-        var rejudged = await ReportForAsync(report, second.ETag.ToString());
+        var rejudged = await ReportForAsync(report, UploadProcessor.ReportETag(second.Value.ETag));
 
         Assert.Equal("published", judged["status"]!.GetValue<string>());
         Assert.Equal(judged["processedAt"]!.GetValue<string>(), after!["processedAt"]!.GetValue<string>());
@@ -236,9 +237,9 @@ public sealed class LocalTriggerTests(Azurite azurite)
     {
         try
         {
-            return JsonNode.Parse((await report.DownloadContentAsync(Ct)).Content.ToMemory().Span)!.AsObject();
+            return JsonNode.Parse((await report.DownloadContentAsync(Ct)).Value.Content.ToMemory().Span)!.AsObject();
         }
-        catch (StorageRequestFailedException ex) when (ex.Status == 404)
+        catch (Azure.RequestFailedException ex) when (ex.Status == 404)
         {
             return null;
         }
@@ -247,12 +248,12 @@ public sealed class LocalTriggerTests(Azurite azurite)
     /// <summary>The ids of the work items in the poison queue (other tests' too: a peek sees only 32, so this receives them all, hidden for a moment).</summary>
     private static async Task<List<string>> PoisonedAsync(QueueClient poison)
     {
-        await poison.CreateIfNotExistsAsync(Ct);
+        await poison.CreateIfNotExistsAsync(cancellationToken: Ct);
         var ids = new List<string>();
         for (var batch = 0; batch < 50; batch++)
         {
             var messages = await poison.ReceiveMessagesAsync(32, TimeSpan.FromSeconds(5), Ct);
-            foreach (var message in messages)
+            foreach (var message in messages.Value)
             {
                 try
                 {
@@ -262,7 +263,7 @@ public sealed class LocalTriggerTests(Azurite azurite)
                 {
                 }
             }
-            if (messages.Count < 32)
+            if (messages.Value.Length < 32)
             {
                 break;
             }

@@ -15,7 +15,7 @@ public sealed class LocalUpTests
     public async Task LocalUp_FreshStateWithoutTerminal_ServesHealthyThenStopsOnSigterm()
     {
         var cancellationToken = TestContext.Current.CancellationToken;
-        if (!Docker.IsReachable() && !RepoPaths.InCi)
+        if (!Infrastructure.Docker.IsReachable() && !RepoPaths.InCi)
         {
             Assert.Skip("no Docker engine reachable (local/test starts one; under CI=true this fails instead)");
         }

@@ -1,11 +1,12 @@
 using System.Text.Json.Nodes;
 using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Serverless.Functions.Hosting;
 using Serverless.Functions.Packages;
-using Serverless.Functions.Storage;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Invocations;
 using Serverless.Tests.Packages.Fixtures;
@@ -27,7 +28,7 @@ public sealed class UploadProcessorTests(Azurite azurite, DockerFixture docker) 
         }
 
         public async Task<JsonObject> ReportAsync(string publisher, string name) =>
-            JsonNode.Parse((await Blobs.GetBlobContainerClient(UploadProcessor.ReportsContainer).GetBlobClient($"{publisher}/{name}.json").DownloadContentAsync()).Content.ToString())!.AsObject();
+            JsonNode.Parse((await Blobs.GetBlobContainerClient(UploadProcessor.ReportsContainer).GetBlobClient($"{publisher}/{name}.json").DownloadContentAsync()).Value.Content.ToString())!.AsObject();
     }
 
     private async Task<Rig> RigAsync()
@@ -67,7 +68,7 @@ public sealed class UploadProcessorTests(Azurite azurite, DockerFixture docker) 
         Assert.Equal("1.0.0", report["plugin"]!["version"]!.GetValue<string>());
         Assert.Empty(report["errors"]!.AsArray());
         var published = await rig.Catalog.PackageBlob(id, PluginVersion.Parse("1.0.0")).DownloadContentAsync();
-        Assert.Equal(zip, published.Content.ToArray());
+        Assert.Equal(zip, published.Value.Content.ToArray());
         var record = await rig.Catalog.GetVersionAsync(id, PluginVersion.Parse("1.0.0"), CancellationToken.None);
         Assert.Equal("acme", record!.Publisher);
         Assert.Equal(report["upload"]!["sha256"]!.GetValue<string>(), record.Sha256);
@@ -201,9 +202,9 @@ public sealed class UploadProcessorTests(Azurite azurite, DockerFixture docker) 
             b.UseSetting("SANDBOX_PLATFORM_NAME", docker.PlatformName);
         });
         _ = app.Server;
-        var blobs = new BlobServiceClient(azurite.Account);
+        var blobs = azurite.Blobs;
         var id = NewId();
-        await new StorageLayout(blobs, new QueueServiceClient(azurite.Account), new TableServiceClient(azurite.Account), NullLogger<StorageLayout>.Instance).EnsureAsync(CancellationToken.None);
+        await new StorageLayout(blobs, azurite.Queues, azurite.Tables, NullLogger<StorageLayout>.Instance).EnsureAsync(CancellationToken.None);
 
         await blobs.GetBlobContainerClient(UploadRef.Container).GetBlobClient($"acme/{id}.zip").UploadAsync(BinaryData.FromBytes(PluginZip.Greet(id, "3.0.0")), overwrite: true);
 
@@ -213,7 +214,7 @@ public sealed class UploadProcessorTests(Azurite azurite, DockerFixture docker) 
         {
             await Task.Delay(200);
         }
-        var report = JsonNode.Parse((await reportBlob.DownloadContentAsync()).Content.ToString())!;
+        var report = JsonNode.Parse((await reportBlob.DownloadContentAsync()).Value.Content.ToString())!;
         Assert.Equal("published", report["status"]!.GetValue<string>());
         Assert.Equal("3.0.0", report["plugin"]!["version"]!.GetValue<string>());
     }

@@ -4,7 +4,7 @@ namespace Serverless.Tests.Packages;
 
 public class VersionRequirementTests
 {
-    /// <summary>Every Accepted and Unaccepted cell of seed 003's operator table.</summary>
+    /// <summary>Every operator of docs/packages.md's requirement table, with versions it accepts and refuses.</summary>
     public static TheoryData<string, string, bool> OperatorTable => new()
     {
         { ">=1.2.3", "1.2.3", true }, { ">=1.2.3", "1.3.0", true }, { ">=1.2.3", "1.2.0", false },
@@ -22,7 +22,7 @@ public class VersionRequirementTests
     public void IsSatisfiedBy_Seed003OperatorTable_MatchesTheTable(string requirement, string version, bool accepted) =>
         Assert.Equal(accepted, VersionRequirement.Parse(requirement).IsSatisfiedBy(PluginVersion.Parse(version)));
 
-    /// <summary>Seed 003's dependencies example, plus versions on both sides of each requirement.</summary>
+    /// <summary>Requirements as a manifest's dependencies write them (docs/packages.md), plus versions on both sides of each.</summary>
     public static TheoryData<string, string, bool> DependenciesExample => new()
     {
         { ">=1.0.0 <2.0", "1.0.0", true }, { ">=1.0.0 <2.0", "1.9.9", true }, { ">=1.0.0 <2.0", "2.0", false }, { ">=1.0.0 <2.0", "2.0.0", false }, { ">=1.0.0 <2.0", "0.9", false },
@@ -37,7 +37,7 @@ public class VersionRequirementTests
     public void IsSatisfiedBy_Seed003DependenciesExample_AcceptsOnlyMatchingVersions(string requirement, string version, bool accepted) =>
         Assert.Equal(accepted, VersionRequirement.Parse(requirement).IsSatisfiedBy(PluginVersion.Parse(version)));
 
-    /// <summary>Our documented choices where the seed is silent (see VersionRequirement's remarks).</summary>
+    /// <summary>Our documented choices where the rules leave it open (docs/packages.md, VersionRequirement's remarks).</summary>
     [Theory]
     [InlineData("^1.2.3", "1.3.0-beta", true)]
     [InlineData("^1.2.3", "1.2.3-beta", false)]

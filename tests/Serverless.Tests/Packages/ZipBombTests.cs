@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using System.IO.Hashing;
 using System.Text;
 using Serverless.Functions.Packages;
 using Serverless.Tests.Packages.Fixtures;
@@ -28,14 +29,14 @@ public class ZipBombTests
         var crcs = new uint[files];
         var sizes = new long[files];
         var compressedSizes = new long[files];
-        var crc = Crc32.Compute(kernelContent);
+        var crc = Crc32.HashToUInt32(kernelContent);
         long size = kernelBytes;
         long compressed = kernel.Length;
         for (var i = files - 1; i >= 0; i--)
         {
             if (i < files - 1)
             {
-                crc = Crc32Combine(Crc32.Compute(headers[i + 1]), crc, size);
+                crc = Crc32Combine(Crc32.HashToUInt32(headers[i + 1]), crc, size);
                 size += headerLength;
                 compressed += 5 + headerLength;
             }

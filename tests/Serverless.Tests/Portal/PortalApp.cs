@@ -52,7 +52,11 @@ public sealed class PortalApp : IAsyncDisposable
         var directory = Directory.CreateTempSubdirectory("portal-e2e-").FullName;
         var keyFile = Path.Combine(directory, "discord-dev-key.pem");
         await RunAsync("openssl", "genpkey", "-algorithm", "ed25519", "-out", keyFile);
-        var publicKey = DevSigningKey.Load(new CliConsole(TextWriter.Null, TextWriter.Null, false, false, _ => null, directory), keyFile).PublicKeyHex;
+        string publicKey;
+        using (var devKey = DevSigningKey.Load(new CliConsole(TextWriter.Null, TextWriter.Null, false, false, _ => null, directory), keyFile))
+        {
+            publicKey = devKey.PublicKeyHex;
+        }
         var port = FreePorts.Next();
         var baseUrl = $"http://127.0.0.1:{port}";
         var factory = new TestApp().WithWebHostBuilder(b =>

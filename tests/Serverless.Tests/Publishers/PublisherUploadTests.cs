@@ -6,7 +6,6 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Serverless.Tests.Schedules;
 using Serverless.Functions.Packages;
 using Serverless.Functions.Publishers;
-using Serverless.Functions.Storage;
 using Serverless.Tests.Infrastructure;
 
 namespace Serverless.Tests.Publishers;
@@ -106,8 +105,8 @@ public sealed class PublisherUploadTests(Azurite azurite) : IAsyncLifetime
         var url = grant["upload"]!["url"]!.GetValue<string>();
         Assert.Contains("sp=cw", url);
         Assert.Equal(HttpStatusCode.Created, await PutBlobAsync(url, [1, 2, 3]));
-        var stored = await new BlobServiceClient(azurite.Account).GetBlobContainerClient(UploadRef.Container).GetBlobClient($"{publisher}/greeter.zip").DownloadContentAsync(Ct);
-        Assert.Equal([1, 2, 3], stored.Content.ToArray());
+        var stored = await azurite.Blobs.GetBlobContainerClient(UploadRef.Container).GetBlobClient($"{publisher}/greeter.zip").DownloadContentAsync(Ct);
+        Assert.Equal([1, 2, 3], stored.Value.Content.ToArray());
     }
 
     [Fact]
@@ -121,7 +120,7 @@ public sealed class PublisherUploadTests(Azurite azurite) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Forbidden, await PutBlobAsync(Retarget(url, UploadRef.Container, $"{rival}/greeter.zip"), [6, 6, 6]));
         Assert.Equal(HttpStatusCode.Forbidden, await PutBlobAsync(Retarget(url, UploadRef.Container, $"{publisher}/other.zip"), [6, 6, 6]));
         Assert.Equal(HttpStatusCode.Forbidden, await PutBlobAsync(Retarget(url, PluginCatalog.PackagesContainer, $"{publisher}/greeter.zip"), [6, 6, 6]));
-        var container = new BlobServiceClient(azurite.Account).GetBlobContainerClient(UploadRef.Container);
+        var container = azurite.Blobs.GetBlobContainerClient(UploadRef.Container);
         Assert.False(await container.GetBlobClient($"{rival}/greeter.zip").ExistsAsync(Ct));
         Assert.False(await container.GetBlobClient($"{publisher}/other.zip").ExistsAsync(Ct));
     }
@@ -214,8 +213,8 @@ public sealed class PublisherUploadTests(Azurite azurite) : IAsyncLifetime
     public async Task Verify_ExpiredKey_Refused()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var keys = new PublisherKeys(new TableServiceClient(azurite.Account), clock);
-        await new TableServiceClient(azurite.Account).GetTableClient(PublisherKeys.TableName).CreateIfNotExistsAsync(Ct);
+        var keys = new PublisherKeys(azurite.Tables, clock);
+        await azurite.Tables.GetTableClient(PublisherKeys.TableName).CreateIfNotExistsAsync(Ct);
         var publisher = NewPublisher();
         var minted = await keys.MintAsync(publisher, TimeSpan.FromDays(1), Ct);
         Assert.NotNull(await keys.VerifyAsync(publisher, minted.Secret, Ct));

@@ -16,28 +16,56 @@ public sealed class ContainerSpecTests
         Assert.Equal("serverless-sandbox-runner:latest", request.Image);
         Assert.Equal(["python3", "-m", "serverless_sdk.runner", "--plugin-dir", "/plugin"], request.Cmd);
         Assert.Equal("10001:10001", request.User);
+        Assert.Equal("/plugin", request.WorkingDir);
         Assert.True(request.NetworkDisabled);
+        Assert.True(request.AttachStdin && request.AttachStdout && request.AttachStderr);
         Assert.True(request.OpenStdin && request.StdinOnce && !request.Tty);
         Assert.Empty(request.Env);
         Assert.Equal("none", host.NetworkMode);
         Assert.True(host.ReadonlyRootfs);
-        Assert.Equal("rw,noexec,nosuid,nodev,size=16777216,mode=1777", host.Tmpfs!["/tmp"]);
-        Assert.Equal(["ALL"], host.CapDrop!);
-        Assert.Equal(["no-new-privileges"], host.SecurityOpt!);
+        Assert.Equal("rw,noexec,nosuid,nodev,size=16777216,mode=1777", host.Tmpfs["/tmp"]);
+        Assert.Equal(["ALL"], host.CapDrop);
+        Assert.Null(host.CapAdd);
+        // Docker's default seccomp profile applies unless a security option names another one.
+        Assert.Equal(["no-new-privileges"], host.SecurityOpt);
+        Assert.False(host.Privileged);
         Assert.Equal(64, host.PidsLimit);
         Assert.Equal(256 * SandboxLimits.MiB, host.Memory);
         Assert.Equal(host.Memory, host.MemorySwap);
-        Assert.Equal(500_000_000, host.NanoCpus);
-        Assert.Contains(new DockerUlimit("nofile", 256, 256), host.Ulimits!);
-        Assert.Contains(new DockerUlimit("fsize", 10 * SandboxLimits.MiB, 10 * SandboxLimits.MiB), host.Ulimits!);
-        Assert.Contains(host.Ulimits!, u => u.Name == "nproc");
+        Assert.Equal(500_000_000, host.NanoCPUs);
+        Assert.Equal(
+            [("nofile", 256L, 256L), ("fsize", 10 * SandboxLimits.MiB, 10 * SandboxLimits.MiB), ("nproc", 4096L, 4096L), ("core", 0L, 0L)],
+            host.Ulimits.Select(u => (u.Name, u.Soft, u.Hard)));
+        Assert.Equal("private", host.IpcMode);
+        Assert.Equal(1 * SandboxLimits.MiB, host.ShmSize);
         Assert.Null(host.Binds);
+        Assert.Null(host.Mounts);
         Assert.False(host.AutoRemove);
-        Assert.Equal("none", host.LogConfig!.Type);
+        Assert.Equal("none", host.LogConfig.Type);
         Assert.Equal("unit", request.Labels[ContainerSpec.PlatformLabel]);
+        Assert.Equal(HostInstance.Current.Label, request.Labels[ContainerSpec.OwnerLabel]);
         Assert.Equal("acme.dice", request.Labels[ContainerSpec.PluginLabel]);
         Assert.Equal("1.2.0", request.Labels[ContainerSpec.VersionLabel]);
         Assert.Equal("guild-1", request.Labels[ContainerSpec.InstallLabel]);
+    }
+
+    [Fact]
+    public void Build_SpecLimitsAndEnvironment_OverrideTheDefaults()
+    {
+        var limits = SandboxLimits.Default with { MemoryBytes = 64 * SandboxLimits.MiB, Cpus = 1.5, Pids = 16, OpenFiles = 32, FileSizeBytes = SandboxLimits.MiB, TmpfsBytes = 2 * SandboxLimits.MiB };
+        var spec = new SandboxWorkerSpec("a.b", "1.0.0", "i") { Limits = limits, Environment = new Dictionary<string, string> { ["PLUGIN_ID"] = "a.b" } };
+
+        var request = ContainerSpec.Build(spec, Options);
+        var host = request.HostConfig;
+
+        Assert.Equal(["PLUGIN_ID=a.b"], request.Env);
+        Assert.Equal(64 * SandboxLimits.MiB, host.Memory);
+        Assert.Equal(host.Memory, host.MemorySwap);
+        Assert.Equal(1_500_000_000, host.NanoCPUs);
+        Assert.Equal(16, host.PidsLimit);
+        Assert.Contains(host.Ulimits, u => u is { Name: "nofile", Soft: 32, Hard: 32 });
+        Assert.Contains(host.Ulimits, u => u is { Name: "fsize", Soft: SandboxLimits.MiB, Hard: SandboxLimits.MiB });
+        Assert.Equal("rw,noexec,nosuid,nodev,size=2097152,mode=1777", host.Tmpfs["/tmp"]);
     }
 
     [Fact]
@@ -47,7 +75,7 @@ public sealed class ContainerSpecTests
         try
         {
             var request = ContainerSpec.Build(new SandboxWorkerSpec("a.b", "1.0.0", null) { PluginDirectory = directory.FullName }, Options);
-            Assert.Equal([$"{directory.FullName}:/plugin:ro"], request.HostConfig.Binds!);
+            Assert.Equal([$"{directory.FullName}:/plugin:ro"], request.HostConfig.Binds);
             Assert.False(request.Labels.ContainsKey(ContainerSpec.InstallLabel));
         }
         finally

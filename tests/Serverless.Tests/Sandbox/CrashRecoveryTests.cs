@@ -85,5 +85,5 @@ public sealed class CrashRecoveryTests(Azurite azurite, DockerFixture docker)
         b.UseSetting("SANDBOX_PLATFORM_NAME", stack);
     });
 
-    private async Task<bool> IsRunningAsync(string id) => (await docker.Client.InspectContainerAsync(id, Ct)).State?.Running == true;
+    private async Task<bool> IsRunningAsync(string id) => (await docker.Client.Containers.InspectContainerAsync(id, Ct)).State?.Running == true;
 }

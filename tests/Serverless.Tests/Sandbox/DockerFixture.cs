@@ -1,6 +1,9 @@
 using System.Diagnostics;
+using Docker.DotNet;
+using Docker.DotNet.Models;
 using Microsoft.Extensions.Logging.Abstractions;
 using Serverless.Functions.Sandbox;
+using ContainerSpec = Serverless.Functions.Sandbox.ContainerSpec;
 
 namespace Serverless.Tests.Sandbox;
 
@@ -16,12 +19,12 @@ public sealed class DockerFixture : IAsyncLifetime
 {
     private string? unavailable;
 
-    public DockerEngineClient Client { get; } = new(Environment.GetEnvironmentVariable("DOCKER_HOST"));
+    public DockerClient Client { get; } = DockerEngine.CreateClient(Environment.GetEnvironmentVariable("DOCKER_HOST"));
 
     /// <summary>A stack of our own, so crash recovery in tests only looks at our containers.</summary>
     public string PlatformName { get; } = "serverless-tests-" + Guid.NewGuid().ToString("N")[..8];
 
-    public DockerSandboxOptions Options => new() { PlatformName = PlatformName, DockerHost = Client.Host };
+    public DockerSandboxOptions Options => new() { PlatformName = PlatformName, DockerHost = Client.Host() };
 
     public DockerSandboxDriver Driver => new(Client, Options, NullLogger<DockerSandboxDriver>.Instance);
 
@@ -34,14 +37,22 @@ public sealed class DockerFixture : IAsyncLifetime
     {
         try
         {
-            await Client.InspectContainerAsync(containerId, TestContext.Current.CancellationToken);
+            await Client.Containers.InspectContainerAsync(containerId, TestContext.Current.CancellationToken);
             return true;
         }
-        catch (DockerEngineException e) when (e.Status == 404)
+        catch (DockerContainerNotFoundException)
         {
             return false;
         }
     }
+
+    /// <summary>The engine's containers (running or not) that carry every label given as <c>key=value</c>.</summary>
+    public async Task<IList<ContainerListResponse>> ContainersAsync(params string[] labels) =>
+        await Client.Containers.ListContainersAsync(new ContainersListParameters
+        {
+            All = true,
+            Filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = labels.ToDictionary(label => label, _ => true) },
+        }, TestContext.Current.CancellationToken);
 
     /// <summary>A host process that has ended, as a crashed host's containers name it: a real process, started and killed.</summary>
     public static async Task<HostInstance> EndedHostAsync()
@@ -60,7 +71,7 @@ public sealed class DockerFixture : IAsyncLifetime
     {
         try
         {
-            await Client.PingAsync();
+            await Client.CallAsync("GET _ping", token => Client.System.PingAsync(token), CancellationToken.None);
         }
         catch (DockerEngineException e)
         {
@@ -101,13 +112,13 @@ public sealed class DockerFixture : IAsyncLifetime
         if (unavailable is null)
         {
             // The stack is ours alone: whatever a test left of it goes, whichever process it names as owner.
-            foreach (var container in await Client.ListContainersAsync([$"{ContainerSpec.PlatformLabel}={PlatformName}"]))
+            foreach (var container in await ContainersAsync($"{ContainerSpec.PlatformLabel}={PlatformName}"))
             {
                 try
                 {
-                    await Client.RemoveContainerAsync(container.Id, force: true);
+                    await Client.Containers.RemoveContainerAsync(container.ID, new ContainerRemoveParameters { Force = true });
                 }
-                catch (DockerEngineException)
+                catch (DockerApiException)
                 {
                 }
             }

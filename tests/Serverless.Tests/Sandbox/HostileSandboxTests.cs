@@ -1,12 +1,14 @@
 using System.Diagnostics;
+using System.Net;
 using System.Text.Json;
+using Docker.DotNet;
 using Serverless.Functions.Sandbox;
 
 namespace Serverless.Tests.Sandbox;
 
 /// <summary>
-/// The regression cases of DESIGN.md's "Sandbox hardening", against the real engine
-/// and image: each hostile script ends within its limit with a clear status, and the
+/// The regression cases of the sandbox's hardening (docs/sandbox.md, "Hardening"; docs/security.md, "A plugin"),
+/// against the real engine and image: each hostile script ends within its limit with a clear status, and the
 /// host (and a well-behaved neighbour) carry on.
 /// </summary>
 [Collection("Docker")]
@@ -280,8 +282,8 @@ public sealed class HostileSandboxTests(DockerFixture docker)
             Assert.Equal(["plugin file: from the zip", "tmp before: []", "plugin dir refused 30"], first.Lines);
             Assert.Equal(first.Lines, second.Lines);
             Assert.Equal(["plugin.txt"], Directory.GetFiles(pluginDirectory.FullName).Select(Path.GetFileName));
-            var error = await Assert.ThrowsAsync<DockerEngineException>(() => docker.Client.InspectContainerAsync(first.ContainerId, TestContext.Current.CancellationToken));
-            Assert.Equal(404, error.Status);
+            var error = await Assert.ThrowsAsync<DockerContainerNotFoundException>(() => docker.Client.Containers.InspectContainerAsync(first.ContainerId, TestContext.Current.CancellationToken));
+            Assert.Equal(HttpStatusCode.NotFound, error.StatusCode);
         }
         finally
         {
@@ -305,8 +307,8 @@ public sealed class HostileSandboxTests(DockerFixture docker)
         }
         Assert.True(elapsed < TimeSpan.FromSeconds(60), $"20 parallel runs took {elapsed.TotalSeconds:0.0} s");
         // Only this test's containers: the Docker collection's other tests share the fixture's stack.
-        var left = await docker.Client.ListContainersAsync([$"{ContainerSpec.PlatformLabel}={docker.PlatformName}"], TestContext.Current.CancellationToken);
-        Assert.DoesNotContain(left, c => c.Labels?.GetValueOrDefault(ContainerSpec.InstallLabel)?.StartsWith("parallel-", StringComparison.Ordinal) == true);
+        var left = await docker.ContainersAsync($"{ContainerSpec.PlatformLabel}={docker.PlatformName}");
+        Assert.DoesNotContain(left, c => c.Labels.TryGetValue(ContainerSpec.InstallLabel, out var install) && install.StartsWith("parallel-", StringComparison.Ordinal));
     }
 
     private static void AssertHostCanStartProcesses()

@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Net;
 using System.Text.Json.Nodes;
+using Docker.DotNet;
 using Microsoft.Extensions.Logging.Abstractions;
 using Serverless.Functions.Sandbox;
 
@@ -96,7 +98,7 @@ public sealed class SandboxPoolTests(DockerFixture docker)
         await using (var lease = await pool.AcquireAsync(EchoPlugin.Spec(install: "b"), null, Ct))
         {
             Assert.Equal(first, lease.Worker.Id);
-            var labels = (await docker.Client.InspectContainerAsync(first, TestContext.Current.CancellationToken)).Config!.Labels!;
+            var labels = (await docker.Client.Containers.InspectContainerAsync(first, TestContext.Current.CancellationToken)).Config.Labels;
             Assert.False(labels.ContainsKey(ContainerSpec.InstallLabel));
         }
     }
@@ -129,7 +131,7 @@ public sealed class SandboxPoolTests(DockerFixture docker)
             id = lease.Worker.Id;
         }
         var deadline = Stopwatch.StartNew();
-        while ((pool.Count > 0 || await ExistsAsync(id)) && deadline.Elapsed < TimeSpan.FromSeconds(15))
+        while ((pool.Count > 0 || await docker.ExistsAsync(id)) && deadline.Elapsed < TimeSpan.FromSeconds(15))
         {
             await Task.Delay(200, Ct);
         }
@@ -187,8 +189,7 @@ public sealed class SandboxPoolTests(DockerFixture docker)
             return lease.Worker.Id;
         }));
         Assert.Single(ids.Distinct());
-        var containers = await docker.Client.ListContainersAsync(
-            [$"{ContainerSpec.PlatformLabel}={docker.PlatformName}", $"{ContainerSpec.PluginLabel}=tests.concurrent"], TestContext.Current.CancellationToken);
+        var containers = await docker.ContainersAsync($"{ContainerSpec.PlatformLabel}={docker.PlatformName}", $"{ContainerSpec.PluginLabel}=tests.concurrent");
         Assert.Single(containers);
     }
 
@@ -300,23 +301,10 @@ public sealed class SandboxPoolTests(DockerFixture docker)
         Assert.True(warm[warm.Count / 2] < 50, "warm round trips should take milliseconds");
     }
 
-    private async Task<bool> ExistsAsync(string id)
-    {
-        try
-        {
-            await docker.Client.InspectContainerAsync(id, Ct);
-            return true;
-        }
-        catch (DockerEngineException e) when (e.Status == 404)
-        {
-            return false;
-        }
-    }
-
     private async Task AssertRemovedAsync(string id)
     {
-        var error = await Assert.ThrowsAsync<DockerEngineException>(() => docker.Client.InspectContainerAsync(id, TestContext.Current.CancellationToken));
-        Assert.Equal(404, error.Status);
+        var error = await Assert.ThrowsAsync<DockerContainerNotFoundException>(() => docker.Client.Containers.InspectContainerAsync(id, TestContext.Current.CancellationToken));
+        Assert.Equal(HttpStatusCode.NotFound, error.StatusCode);
     }
 
     private static List<string?> ToStrings(JsonNode? node) => node!.AsArray().Select(n => (string?)n).ToList();

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using NCrontab;
 using Serverless.Functions.Packages;
 using Serverless.Functions.Schedules;
 using Serverless.Tests.Infrastructure;
@@ -121,5 +122,20 @@ public sealed class CronVectorTests
         Assert.Equal(new DateTimeOffset(9999, 1, 1, 0, 0, 0, TimeSpan.Zero), spec.Next(new DateTimeOffset(9998, 6, 1, 0, 0, 0, TimeSpan.Zero)));
         Assert.Throws<InvalidOperationException>(() => spec.Next(new DateTimeOffset(9999, 6, 1, 0, 0, 0, TimeSpan.Zero)));
         Assert.Throws<InvalidOperationException>(() => spec.Next(DateTimeOffset.MaxValue));
+    }
+
+    /// <summary>
+    /// Why CronSpec composes two NCrontab schedules when both day fields are restricted: NCrontab alone fires only
+    /// on days that match both (Friday the 13th), where our grammar, as Unix cron, fires on either (every 13th and every Friday).
+    /// </summary>
+    [Fact]
+    public void Next_BothDayFieldsRestricted_EitherMatchesWhereNCrontabAloneNeedsBoth()
+    {
+        var saturday = new DateTime(2026, 11, 14, 0, 0, 0, DateTimeKind.Utc);
+        Assert.True(CronSpec.TryParse("0 0 13 * 5", out var spec, out _));
+
+        Assert.Equal(new DateTime(2027, 8, 13, 0, 0, 0, DateTimeKind.Utc), CrontabSchedule.Parse("0 0 13 * 5").GetNextOccurrence(saturday));
+        Assert.Equal(new DateTimeOffset(2026, 11, 20, 0, 0, 0, TimeSpan.Zero), spec.Next(saturday));
+        Assert.Equal(new DateTimeOffset(2026, 12, 13, 0, 0, 0, TimeSpan.Zero), spec.Next(new DateTimeOffset(2026, 12, 11, 0, 0, 0, TimeSpan.Zero)));
     }
 }

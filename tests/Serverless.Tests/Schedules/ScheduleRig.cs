@@ -1,5 +1,9 @@
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Serverless.Functions.Dispatch;
@@ -9,7 +13,6 @@ using Serverless.Functions.Interactions;
 using Serverless.Functions.Invocations;
 using Serverless.Functions.Packages;
 using Serverless.Functions.Schedules;
-using Serverless.Functions.Storage;
 using Serverless.Functions.WorkQueue;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Packages.Fixtures;
@@ -44,10 +47,9 @@ public sealed class ScheduleRig : IAsyncDisposable
 
     private ScheduleRig(Azurite azurite, DateTimeOffset start)
     {
-        Account = azurite.Account;
-        Tables = new TableServiceClient(Account);
-        Blobs = new BlobServiceClient(Account);
-        Queues = new QueueServiceClient(Account);
+        Tables = azurite.Tables;
+        Blobs = azurite.Blobs;
+        Queues = azurite.Queues;
         Clock = new FakeTimeProvider(start);
         Catalog = new PluginCatalog(Tables, Blobs);
         Installs = new InstallStore(Tables, Clock);
@@ -57,7 +59,6 @@ public sealed class ScheduleRig : IAsyncDisposable
         Scheduler = NewScheduler();
     }
 
-    public StorageAccount Account { get; }
     public TableServiceClient Tables { get; }
     public BlobServiceClient Blobs { get; }
     public QueueServiceClient Queues { get; }
@@ -142,8 +143,8 @@ public sealed class ScheduleRig : IAsyncDisposable
         var fired = new List<Fired>();
         while (true)
         {
-            var messages = await Queue.Queue.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(5));
-            if (messages.Count == 0)
+            QueueMessage[] messages = await Queue.Queue.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(5));
+            if (messages.Length == 0)
             {
                 return fired.OrderBy(f => f.ScheduledFor).ThenBy(f => f.Name, StringComparer.Ordinal).ToList();
             }
@@ -163,9 +164,9 @@ public sealed class ScheduleRig : IAsyncDisposable
     public async Task<IReadOnlyList<DueEntry>> DueEntriesAsync()
     {
         var entries = new List<DueEntry>();
-        await foreach (var row in Store.Table.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey ge {"due-"} and PartitionKey lt {"due."}")))
+        await foreach (var row in Store.Table.QueryAsync<DueRow>(TableClient.CreateQueryFilter($"PartitionKey ge {"due-"} and PartitionKey lt {"due."}")))
         {
-            entries.Add(ScheduleStore.FromEntity(row));
+            entries.Add(ScheduleStore.FromRow(row));
         }
         return entries;
     }

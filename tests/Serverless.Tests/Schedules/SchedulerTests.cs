@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Azure.Data.Tables;
 using Microsoft.Extensions.Logging.Abstractions;
 using Serverless.Functions.Discord;
 using Serverless.Functions.Interactions;
@@ -7,7 +8,6 @@ using Serverless.Functions.Invocations;
 using Serverless.Functions.Packages;
 using Serverless.Functions.Sandbox;
 using Serverless.Functions.Schedules;
-using Serverless.Functions.Storage;
 using Serverless.Tests.Infrastructure;
 
 namespace Serverless.Tests.Schedules;
@@ -53,7 +53,7 @@ public sealed class SchedulerTests(Azurite azurite)
 
     public static TheoryData<string, string, string, double, string[]> SeedCrons => new()
     {
-        // Seed 000: "0 9 * * 1" every Monday at 09:00 UTC (2026-11-20 is a Friday).
+        // The reference examples' crons (sandbox/sdk/tests/seed_examples/08_cron.py): "0 9 * * 1" every Monday at 09:00 UTC (2026-11-20 is a Friday).
         { "0 9 * * 1", "2026-11-20T12:00:00Z", "2026-12-08T00:00:00Z", 6, ["2026-11-23T09:00:00Z", "2026-11-30T09:00:00Z", "2026-12-07T09:00:00Z"] },
         // "*/15 * * * *" every 15 minutes.
         { "*/15 * * * *", "2026-11-20T10:07:00Z", "2026-11-20T11:20:00Z", 5.0 / 60, ["2026-11-20T10:15:00Z", "2026-11-20T10:30:00Z", "2026-11-20T10:45:00Z", "2026-11-20T11:00:00Z", "2026-11-20T11:15:00Z"] },
@@ -178,8 +178,8 @@ public sealed class SchedulerTests(Azurite azurite)
         foreach (var row in await RowsAsync(rig))
         {
             // "dead" was claimed 4 minutes ago by a tick that never finished; "busy" 10 s ago by one still working.
-            var claimedAt = row.GetString("Task")!.Contains("\"dead\"") ? now.AddMinutes(-4) : now.AddSeconds(-10);
-            await rig.Store.Table.UpdateEntityAsync(new TableEntity(row.PartitionKey, row.RowKey) { ["ClaimedTicks"] = claimedAt.UtcTicks, ["NextDueTicks"] = due.AddSeconds(60).UtcTicks }, row.ETag);
+            var claimedAt = row.Task.Contains("\"dead\"") ? now.AddMinutes(-4) : now.AddSeconds(-10);
+            await rig.Store.Table.UpdateEntityAsync(new DueClaim { PartitionKey = row.PartitionKey, RowKey = row.RowKey, ClaimedTicks = claimedAt.UtcTicks, NextDueTicks = due.AddSeconds(60).UtcTicks }, row.ETag);
         }
 
         rig.Clock.Set(now);
@@ -191,10 +191,10 @@ public sealed class SchedulerTests(Azurite azurite)
         Assert.Equal([("busy", due), ("dead", due.AddSeconds(60))], entries.Select(e => (e.Task.Name, e.Due)).OrderBy(e => e.Name));
     }
 
-    private static async Task<List<TableEntity>> RowsAsync(ScheduleRig rig)
+    private static async Task<List<DueRow>> RowsAsync(ScheduleRig rig)
     {
-        var rows = new List<TableEntity>();
-        await foreach (var row in rig.Store.Table.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey ge {"due-"} and PartitionKey lt {"due."}")))
+        var rows = new List<DueRow>();
+        await foreach (var row in rig.Store.Table.QueryAsync<DueRow>(TableClient.CreateQueryFilter($"PartitionKey ge {"due-"} and PartitionKey lt {"due."}")))
         {
             rows.Add(row);
         }
@@ -243,7 +243,7 @@ public sealed class SchedulerTests(Azurite azurite)
         await using var _ = rig;
         var logs = new PluginLogs(rig.Tables, rig.Clock);
         // An engine that is not there: if the handler tried to run the plugin, the invoker would log the failure.
-        var driver = new DockerSandboxDriver(new DockerEngineClient("unix:///nonexistent/docker.sock"), new DockerSandboxOptions { PlatformName = "none" }, NullLogger<DockerSandboxDriver>.Instance);
+        var driver = new DockerSandboxDriver(DockerEngine.CreateClient("unix:///nonexistent/docker.sock"), new DockerSandboxOptions { PlatformName = "none" }, NullLogger<DockerSandboxDriver>.Instance);
         var invoker = new PluginInvoker(new SandboxPool(driver, new SandboxPoolOptions(), NullLogger<SandboxPool>.Instance), driver, rig.Files, new HostApi(new KvStore(rig.Tables, new KvQuotas()), logs), logs, NullLogger<PluginInvoker>.Instance);
         var rest = new DiscordRestClient(new HttpClient(), new DiscordOptions());
         var handler = rig.Handler(invoker, new DiscordActions(rest, new ChannelGuilds(rest, rig.Clock), logs, await Interactions.CustomIdsTests.OnAzuriteAsync(azurite)), logs);

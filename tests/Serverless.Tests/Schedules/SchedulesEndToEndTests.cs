@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
+using Azure.Data.Tables;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
@@ -9,7 +10,6 @@ using Serverless.Functions.Events;
 using Serverless.Functions.Hosting;
 using Serverless.Functions.Packages;
 using Serverless.Functions.Schedules;
-using Serverless.Functions.Storage;
 using Serverless.Tests.Events;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Invocations;
@@ -19,8 +19,8 @@ using Serverless.Tests.Sandbox;
 namespace Serverless.Tests.Schedules;
 
 /// <summary>
-/// The whole app: the seed plugin published and installed through the admin API, the <c>schedules</c> function
-/// driven by the schedules function at fake-clock instants, the queue trigger running the ticks in Docker.
+/// The whole app: the SDK's reference example plugin published and installed through the admin API, the
+/// <c>schedules</c> function driven at fake-clock instants, the queue trigger running the ticks in Docker.
 /// </summary>
 [Collection("Docker")]
 public sealed class SchedulesEndToEndTests(Azurite azurite, DockerFixture docker) : IAsyncLifetime
@@ -37,7 +37,7 @@ public sealed class SchedulesEndToEndTests(Azurite azurite, DockerFixture docker
     {
         docker.Require();
         _cacheDir = Directory.CreateTempSubdirectory("schedules-e2e-").FullName;
-        await new TableServiceClient(azurite.Account).GetTableClient(_table).CreateIfNotExistsAsync();
+        await azurite.Tables.GetTableClient(_table).CreateIfNotExistsAsync();
         _app = new TestApp().WithWebHostBuilder(b =>
         {
             b.UseSetting("AzureWebJobsStorage", azurite.ConnectionString);
@@ -63,7 +63,7 @@ public sealed class SchedulesEndToEndTests(Azurite azurite, DockerFixture docker
     public async ValueTask DisposeAsync()
     {
         await _app.DisposeAsync();
-        await new TableServiceClient(azurite.Account).GetTableClient(_table).DeleteAsync();
+        await azurite.Tables.GetTableClient(_table).DeleteAsync();
         Directory.Delete(_cacheDir, recursive: true);
     }
 
@@ -72,7 +72,7 @@ public sealed class SchedulesEndToEndTests(Azurite azurite, DockerFixture docker
     {
         var id = "e2e_" + Guid.NewGuid().ToString("N")[..10];
         var guild = ScheduleRig.NewGuild();
-        var blobs = new BlobServiceClient(azurite.Account);
+        var blobs = azurite.Blobs;
         await blobs.GetBlobContainerClient(UploadRef.Container).CreateIfNotExistsAsync();
         await blobs.GetBlobContainerClient(UploadRef.Container).GetBlobClient($"acme/{id}.zip").UploadAsync(BinaryData.FromBytes(PluginInvokerTests.SeedPluginZip(id)), overwrite: true);
         // Judged in-process, as the packages function does for the blob trigger.
@@ -139,7 +139,7 @@ public sealed class SchedulesEndToEndTests(Azurite azurite, DockerFixture docker
 
     private async Task<JsonObject> PublishAsync(string id, byte[] zip)
     {
-        var blobs = new BlobServiceClient(azurite.Account);
+        var blobs = azurite.Blobs;
         await blobs.GetBlobContainerClient(UploadRef.Container).CreateIfNotExistsAsync();
         await blobs.GetBlobContainerClient(UploadRef.Container).GetBlobClient($"acme/{id}.zip").UploadAsync(BinaryData.FromBytes(zip), overwrite: true);
         return await _app.Services.GetRequiredService<UploadProcessor>().ProcessAsync(new UploadRef("acme", id), TestContext.Current.CancellationToken);

@@ -48,7 +48,7 @@ public static class PluginZip
         return manifest;
     }
 
-    /// <summary>The seed 000 example: one slash command, code in plugin.py.</summary>
+    /// <summary>The SDK's reference example (sandbox/sdk/tests/seed_examples/01_manifest.json): one slash command, code in plugin.py.</summary>
     public static JsonObject GreetManifest(string id = "my_plugin", string version = "1.0.0") => (JsonObject)JsonNode.Parse($$"""
         {
           "id": "{{id}}",
@@ -79,7 +79,7 @@ public static class PluginZip
             ctx.interaction.respond(content=f"<@{options.get('user')}> {options.get('message', 'Hey there!')}")
         """;
 
-    /// <summary>A complete, valid SDK plugin: the seed 000 greet command and its plugin.py.</summary>
+    /// <summary>A complete, valid SDK plugin: the reference examples' greet command and its plugin.py.</summary>
     public static byte[] Greet(string id = "my_plugin", string version = "1.0.0", IReadOnlyDictionary<string, object>? moreFiles = null)
     {
         var files = new Dictionary<string, object> { ["manifest.json"] = GreetManifest(id, version), ["plugin.py"] = GreetPlugin };

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using System.IO.Hashing;
 using System.Text;
-using Serverless.Functions.Packages;
 
 namespace Serverless.Tests.Packages.Fixtures;
 
@@ -85,7 +85,7 @@ public static class RawZip
         return buffer.ToArray();
     }
 
-    public static uint Crc(ReadOnlySpan<byte> data) => Crc32.Compute(data);
+    public static uint Crc(ReadOnlySpan<byte> data) => Crc32.HashToUInt32(data);
 
     public static void WriteLocalHeader(Stream output, byte[] name, ushort method, ushort flags, uint crc, long compressedSize, long uncompressedSize)
     {
