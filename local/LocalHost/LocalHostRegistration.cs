@@ -1,5 +1,8 @@
+using System.Runtime.ExceptionServices;
 using Microsoft.Azure.WebJobs;
 using Microsoft.Azure.WebJobs.Host;
+using Microsoft.Azure.WebJobs.Host.Timers;
+using Microsoft.Azure.WebJobs.Hosting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Serverless.Functions.Health;
 using Serverless.Functions.Hosting;
@@ -42,7 +45,9 @@ public static class LocalHostRegistration
             // The platform's storage clients default to Azurite; the triggers must watch the same account.
             configuration[StorageLayout.Connection] = "UseDevelopmentStorage=true";
         }
-        services.AddWebJobs(_ => { })
+        // As the Functions host does: a trigger whose listener cannot start (storage unreachable) is retried in the
+        // background, and the HTTP functions, /api/health among them, answer meanwhile.
+        services.AddWebJobs(options => options.AllowPartialHostStartup = true)
             .UseHostId(HostId(configuration))
             .AddAzureStorageCoreServices()
             .AddAzureStorageQueues(options => HostJson.Default.Queues.Bind(options))
@@ -54,7 +59,8 @@ public static class LocalHostRegistration
             services.Remove(optionsLogging);
         }
         services.AddSingleton<ITypeLocator, LocalTriggerTypes>();
-        services.AddHostedService<LocalTriggerHost>();
+        services.AddSingleton<IWebJobsExceptionHandlerFactory, TriggerFailureStopsTheHost>();
+        services.AddHostedService<JobHostService>();
         // The SDK forwards every storage request to the log, and each expected 404 or 409 as a warning.
         services.AddLogging(logging => logging.AddFilter("Azure.Core", LogLevel.Error));
         return services;
@@ -77,41 +83,26 @@ public static class LocalHostRegistration
     }
 
     /// <summary>
-    /// Starts the SDK's job host in the background, again every few seconds until it runs, so that the HTTP
-    /// functions (and <c>/api/health</c>, which says what is wrong) answer while storage is unreachable.
+    /// A trigger listener that fails for good (its storage unreachable past the SDK's retries) stops polling; the
+    /// Functions host then restarts itself. The local host cannot restart its triggers in place, so it says why
+    /// and stops (local/up then reports that the app stopped), where the SDK alone would crash the process.
     /// </summary>
-    private sealed class LocalTriggerHost(IJobHost host, ILogger<LocalTriggerHost> logger) : BackgroundService
+    private sealed class TriggerFailureStopsTheHost(IHostApplicationLifetime lifetime, ILogger<LocalTriggers> logger) : IWebJobsExceptionHandlerFactory, IWebJobsExceptionHandler
     {
-        private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(5);
+        public IWebJobsExceptionHandler Create(IHost host) => this;
 
-        private bool _started;
-
-        protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+        public Task OnUnhandledExceptionAsync(ExceptionDispatchInfo exceptionInfo)
         {
-            while (!stoppingToken.IsCancellationRequested)
-            {
-                try
-                {
-                    await host.StartAsync(stoppingToken);
-                    _started = true;
-                    return;
-                }
-                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-                {
-                    logger.LogError("The queue, blob and timer triggers could not start (retrying in {Delay}): {Message}", RetryDelay, ex.Message);
-                    await host.StopAsync();
-                }
-                await Task.Delay(RetryDelay, stoppingToken);
-            }
+            logger.LogCritical(exceptionInfo.SourceException, "A trigger stopped working; stopping the local host (restart it once storage answers)");
+            lifetime.StopApplication();
+            return Task.CompletedTask;
         }
 
-        public override async Task StopAsync(CancellationToken cancellationToken)
+        public Task OnTimeoutExceptionAsync(ExceptionDispatchInfo exceptionInfo, TimeSpan timeoutGracePeriod)
         {
-            await base.StopAsync(cancellationToken);
-            if (_started)
-            {
-                await host.StopAsync();
-            }
+            logger.LogCritical(exceptionInfo.SourceException, "A function outlived host.json's functionTimeout; stopping the local host");
+            lifetime.StopApplication();
+            return Task.CompletedTask;
         }
     }
 

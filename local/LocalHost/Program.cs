@@ -5,8 +5,8 @@ var builder = WebApplication.CreateSlimBuilder(args);
 builder.Configuration.AddPlatformSettings(builder.Environment.ContentRootPath, args);
 builder.WebHost.ListenLikeFuncStart(builder.Configuration);
 
-builder.Services.AddLocalHost(builder.Configuration);
 builder.Services.AddPlatform(builder.Configuration);
+builder.Services.AddLocalHost(builder.Configuration);
 
 var app = builder.Build();
 app.MapHttpFunctions(typeof(PlatformRegistration).Assembly);
