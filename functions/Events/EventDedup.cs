@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Azure;
 using Azure.Data.Tables;
+using Serverless.Functions.Hosting;
 
 namespace Serverless.Functions.Events;
 
@@ -69,15 +70,7 @@ public sealed class EventDedup(TableServiceClient tables)
 }
 
 /// <summary>A row of table <c>eventids</c>: the claim of one event id.</summary>
-public sealed record EventClaim : ITableEntity
+public sealed record EventClaim : TableRow
 {
-    public string PartitionKey { get; set; } = "";
-
-    public string RowKey { get; set; } = "";
-
-    public DateTimeOffset? Timestamp { get; set; }
-
-    public ETag ETag { get; set; }
-
     public string EventId { get; set; } = "";
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
+using Serverless.Functions.Hosting;
 using Serverless.Functions.Invocations;
 using Serverless.Functions.Packages;
 
@@ -138,16 +139,8 @@ public sealed class InstallStore(TableServiceClient tables, TimeProvider clock)
 }
 
 /// <summary>A row of table <c>installs</c>; the capabilities granted are a JSON array of strings.</summary>
-public sealed record InstallRow : ITableEntity
+public sealed record InstallRow : TableRow
 {
-    public string PartitionKey { get; set; } = "";
-
-    public string RowKey { get; set; } = "";
-
-    public DateTimeOffset? Timestamp { get; set; }
-
-    public ETag ETag { get; set; }
-
     public string InstallId { get; set; } = "";
 
     public string? Requirement { get; set; }

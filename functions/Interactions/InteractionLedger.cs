@@ -1,5 +1,6 @@
 using Azure;
 using Azure.Data.Tables;
+using Serverless.Functions.Hosting;
 
 namespace Serverless.Functions.Interactions;
 
@@ -112,16 +113,8 @@ public sealed class InteractionLedger(TableServiceClient tables)
 /// A row of table <c>interactions</c>: one fact (row key <c>received</c>, <c>claim</c>, <c>original</c> or
 /// <c>call-NNNN</c>) about one interaction, with the kind of initial response for a claim and the host method for a call.
 /// </summary>
-public sealed record InteractionFact : ITableEntity
+public sealed record InteractionFact : TableRow
 {
-    public string PartitionKey { get; set; } = "";
-
-    public string RowKey { get; set; } = "";
-
-    public DateTimeOffset? Timestamp { get; set; }
-
-    public ETag ETag { get; set; }
-
     public DateTimeOffset At { get; set; }
 
     public string? Kind { get; set; }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Azure;
 using Azure.Data.Tables;
+using Serverless.Functions.Hosting;
 using Serverless.Functions.Invocations;
 
 namespace Serverless.Functions.Interactions;
@@ -222,16 +223,8 @@ public sealed class InvocationHistory(TableServiceClient tables, ILogger<Invocat
 }
 
 /// <summary>A row of table <c>invocations</c>, as read: the columns both writers of an interaction's row may have set.</summary>
-public sealed record InvocationRow : ITableEntity
+public sealed record InvocationRow : TableRow
 {
-    public string PartitionKey { get; set; } = "";
-
-    public string RowKey { get; set; } = "";
-
-    public DateTimeOffset? Timestamp { get; set; }
-
-    public ETag ETag { get; set; }
-
     public string? GuildId { get; set; }
 
     public string? InteractionId { get; set; }

@@ -1,8 +1,8 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Azure;
 using Azure.Data.Tables;
+using Serverless.Functions.Hosting;
 
 namespace Serverless.Functions.Invocations;
 
@@ -119,16 +119,8 @@ public sealed class KvStore(TableServiceClient tables, KvQuotas quotas)
 }
 
 /// <summary>A row of table <c>pluginkv</c>: the key as the plugin wrote it and its value as JSON.</summary>
-public sealed record KvRow : ITableEntity
+public sealed record KvRow : TableRow
 {
-    public string PartitionKey { get; set; } = "";
-
-    public string RowKey { get; set; } = "";
-
-    public DateTimeOffset? Timestamp { get; set; }
-
-    public ETag ETag { get; set; }
-
     public string Key { get; set; } = "";
 
     public string? Value { get; set; }

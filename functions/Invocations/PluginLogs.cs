@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
-using Azure;
 using Azure.Data.Tables;
+using Serverless.Functions.Hosting;
 
 namespace Serverless.Functions.Invocations;
 
@@ -165,16 +165,8 @@ public sealed class InvocationLogCap(Func<Task> end) : IAsyncDisposable
 }
 
 /// <summary>A row of table <c>pluginlogs</c>.</summary>
-public sealed record PluginLogRow : ITableEntity
+public sealed record PluginLogRow : TableRow
 {
-    public string PartitionKey { get; set; } = "";
-
-    public string RowKey { get; set; } = "";
-
-    public DateTimeOffset? Timestamp { get; set; }
-
-    public ETag ETag { get; set; }
-
     public DateTimeOffset Time { get; set; } = DateTimeOffset.MinValue;
 
     public string Level { get; set; } = "info";

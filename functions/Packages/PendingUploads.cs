@@ -1,5 +1,5 @@
-using Azure;
 using Azure.Data.Tables;
+using Serverless.Functions.Hosting;
 
 namespace Serverless.Functions.Packages;
 
@@ -55,16 +55,8 @@ public sealed class PendingUploads(TableServiceClient tables)
 }
 
 /// <summary>A row of table <c>pendinguploads</c>.</summary>
-public sealed record PendingUploadRow : ITableEntity
+public sealed record PendingUploadRow : TableRow
 {
-    public string PartitionKey { get; set; } = "";
-
-    public string RowKey { get; set; } = "";
-
-    public DateTimeOffset? Timestamp { get; set; }
-
-    public ETag ETag { get; set; }
-
     public int Attempts { get; set; }
 
     public DateTimeOffset NextAttemptAt { get; set; }

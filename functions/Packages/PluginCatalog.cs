@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Azure;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
+using Serverless.Functions.Hosting;
 
 namespace Serverless.Functions.Packages;
 
@@ -166,16 +167,8 @@ public sealed class PluginCatalog(TableServiceClient tables, BlobServiceClient b
 /// A row of table <c>plugins</c>: the owner row (<c>owner</c>: only <see cref="Publisher"/>) or a version row
 /// (<c>v_{version}</c>), whose dependencies, registrations and warnings are JSON text.
 /// </summary>
-public sealed record PluginRow : ITableEntity
+public sealed record PluginRow : TableRow
 {
-    public string PartitionKey { get; set; } = "";
-
-    public string RowKey { get; set; } = "";
-
-    public DateTimeOffset? Timestamp { get; set; }
-
-    public ETag ETag { get; set; }
-
     public string? Publisher { get; set; }
 
     public string? Version { get; set; }

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
-using Azure;
 using Azure.Data.Tables;
+using Serverless.Functions.Hosting;
 
 namespace Serverless.Functions.Publishers;
 
@@ -102,16 +102,8 @@ public sealed class PublisherKeyException(int status, string code, string messag
 }
 
 /// <summary>A row of table <c>publisherkeys</c>: the SHA-256 (hex) of the secret, never the secret.</summary>
-public sealed record PublisherKeyRow : ITableEntity
+public sealed record PublisherKeyRow : TableRow
 {
-    public string PartitionKey { get; set; } = "";
-
-    public string RowKey { get; set; } = "";
-
-    public DateTimeOffset? Timestamp { get; set; }
-
-    public ETag ETag { get; set; }
-
     public string? SecretSha256 { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; } = DateTimeOffset.MinValue;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Azure;
 using Azure.Data.Tables;
+using Serverless.Functions.Hosting;
 
 namespace Serverless.Functions.Schedules;
 
@@ -174,16 +175,8 @@ public sealed class ScheduleStore(TableServiceClient tables, string tableName = 
 }
 
 /// <summary>A due-index row of table <c>schedules</c>; a tick that claims it stamps <see cref="ClaimedTicks"/> and <see cref="NextDueTicks"/> (<see cref="DueClaim"/>).</summary>
-public sealed record DueRow : ITableEntity
+public sealed record DueRow : TableRow
 {
-    public string PartitionKey { get; set; } = "";
-
-    public string RowKey { get; set; } = "";
-
-    public DateTimeOffset? Timestamp { get; set; }
-
-    public ETag ETag { get; set; }
-
     public string GuildId { get; set; } = "";
 
     public string PluginId { get; set; } = "";
@@ -201,32 +194,16 @@ public sealed record DueRow : ITableEntity
 }
 
 /// <summary>What a tick merges into a <see cref="DueRow"/> it claims: when, and the due time the entry moves on to.</summary>
-public sealed record DueClaim : ITableEntity
+public sealed record DueClaim : TableRow
 {
-    public string PartitionKey { get; set; } = "";
-
-    public string RowKey { get; set; } = "";
-
-    public DateTimeOffset? Timestamp { get; set; }
-
-    public ETag ETag { get; set; }
-
     public long ClaimedTicks { get; set; }
 
     public long NextDueTicks { get; set; }
 }
 
 /// <summary>A registration row of table <c>schedules</c>: the install's current generation and its tasks as JSON.</summary>
-public sealed record RegistrationRow : ITableEntity
+public sealed record RegistrationRow : TableRow
 {
-    public string PartitionKey { get; set; } = "";
-
-    public string RowKey { get; set; } = "";
-
-    public DateTimeOffset? Timestamp { get; set; }
-
-    public ETag ETag { get; set; }
-
     public string? InstallId { get; set; }
 
     public string? Version { get; set; }
@@ -239,16 +216,8 @@ public sealed record RegistrationRow : ITableEntity
 }
 
 /// <summary>A running marker of table <c>schedules</c>: which invocation runs a task, until when at most.</summary>
-public sealed record RunningMarker : ITableEntity
+public sealed record RunningMarker : TableRow
 {
-    public string PartitionKey { get; set; } = "";
-
-    public string RowKey { get; set; } = "";
-
-    public DateTimeOffset? Timestamp { get; set; }
-
-    public ETag ETag { get; set; }
-
     public string Invocation { get; set; } = "";
 
     public DateTimeOffset StartedAt { get; set; }
