@@ -72,7 +72,7 @@ public sealed class ContainerAppsSandboxDriver(
             if (first != worker.Connected)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var why = first.IsCompletedSuccessfully ? ((Task<SandboxExit>)first).Result.Message : $"no call back within {options.StartTimeout.TotalSeconds:0} s";
+                var why = first.IsCompletedSuccessfully ? ((Task<SandboxExit>)first).Result.Message : $"the runner did not call back within {options.StartTimeout.TotalSeconds:0} s";
                 throw new ContainerAppsException(0, null, $"job execution {execution.Name} of {jobs.JobName} did not start the sandbox worker: {why}");
             }
             return worker;
