@@ -65,13 +65,22 @@ public sealed class TriggerRouteTests(Azurite azurite)
         var name = "forged" + Guid.NewGuid().ToString("N")[..12];
         var blobs = azurite.Blobs;
         await Layout().EnsureAsync(CancellationToken.None);
-        await blobs.GetBlobContainerClient(UploadRef.Container).GetBlobClient($"acme/{name}.zip").UploadAsync(BinaryData.FromBytes(PluginZip.Greet(name)), overwrite: true);
+        var upload = blobs.GetBlobContainerClient(UploadRef.Container).GetBlobClient($"acme/{name}.zip");
+        await upload.UploadAsync(BinaryData.FromBytes(PluginZip.Greet(name)), overwrite: true);
+        try
+        {
+            using var response = await http.PostAsync(origin + path, Json(ForgedUpload(name)), TestContext.Current.CancellationToken);
 
-        using var response = await http.PostAsync(origin + path, Json(ForgedUpload(name)), TestContext.Current.CancellationToken);
-
-        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-        var report = blobs.GetBlobContainerClient(UploadProcessor.ReportsContainer).GetBlobClient(UploadProcessor.ReportBlobName(new UploadRef("acme", name)));
-        Assert.False(await report.ExistsAsync(TestContext.Current.CancellationToken), "the forged call published the upload");
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+            var report = blobs.GetBlobContainerClient(UploadProcessor.ReportsContainer).GetBlobClient(UploadProcessor.ReportBlobName(new UploadRef("acme", name)));
+            Assert.False(await report.ExistsAsync(TestContext.Current.CancellationToken), "the forged call published the upload");
+        }
+        finally
+        {
+            // Never judged here, it would be judged (booted in the sandbox, published) by the next test host whose
+            // blob trigger scans the shared Azurite, in the middle of that host's own test.
+            await upload.DeleteIfExistsAsync(cancellationToken: TestContext.Current.CancellationToken);
+        }
     }
 
     [Theory]

@@ -378,7 +378,13 @@ public sealed class EndToEndInteractionTests(Azurite azurite, DockerFixture dock
         await PostAsync(command);
         var answer = await _discord.WaitForCallAsync(c => c.RawPath.Contains(command["token"]!.GetValue<string>()) || c.RawPath.Contains(command["id"]!.GetValue<string>()), TimeSpan.FromSeconds(30));
 
-        Assert.Equal($"channel {foreign} is not in this server's guild", (answer.Body!["data"]?["content"] ?? answer.Body["content"])!.GetValue<string>());
+        var content = (answer.Body!["data"]?["content"] ?? answer.Body["content"])!.GetValue<string>();
+        var expected = $"channel {foreign} is not in this server's guild";
+        if (content != expected)
+        {
+            var entries = await new PluginLogs(azurite.Tables, TimeProvider.System).ReadAsync(id, guild, 100, CancellationToken.None);
+            Assert.Fail($"expected \"{expected}\", answered \"{content}\"; the plugin's log:\n{string.Join("\n", entries.Select(e => $"{e.Level}: {e.Message}"))}");
+        }
         Assert.Equal("in my channel", Assert.Single(_discord.CallsTo(FakeDiscord.Routes.MessageCreate), c => c.Values["channel_id"] == "700").Body!["content"]!.GetValue<string>());
         Assert.DoesNotContain(_discord.CallsTo(FakeDiscord.Routes.ChannelGet), c => c.Values["channel_id"] == "700");
         Assert.Empty(_discord.CallsTo(FakeDiscord.Routes.ReactionAdd));
