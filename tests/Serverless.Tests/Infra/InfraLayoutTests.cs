@@ -191,9 +191,11 @@ public sealed class InfraLayoutTests(InfraTemplates infra)
 
         Assert.Equal(["functions", "gateway-bridge", "plugin-runner"], names);
         Assert.Equal(names, tagged);
-        // The function app ships the isolated worker's publish output, built by the prepackage hook into dist.
-        Assert.Matches(@"functions:[\s\S]*?language: custom[\s\S]*?host: function[\s\S]*?dist: bin/azd-publish", services);
-        Assert.Matches(@"dotnet publish Serverless\.Functions\.csproj -c Release\s+-o bin/azd-publish", services);
+        // The function app is a dotnet service: azd publishes the project itself (no hook, no dist folder) and,
+        // finding a UserSecretsId, leaves the project file unedited.
+        Assert.Matches(@"functions:\s*\n\s*project: \./functions\s*\n\s*language: dotnet\s*\n\s*host: function\s*\n", services);
+        Assert.DoesNotMatch(@"prepackage|dist:", services);
+        Assert.Contains("<UserSecretsId>", File.ReadAllText(Path.Combine(RepoPaths.Root, "functions", "Serverless.Functions.csproj")));
         Assert.Matches(@"runtime: \{\s*name: 'dotnet-isolated'", Infra("modules", "function-app.bicep"));
         Assert.True(File.Exists(Path.Combine(RepoPaths.Root, "sandbox", "Dockerfile")));
     }
