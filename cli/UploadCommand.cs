@@ -7,8 +7,8 @@ using Azure.Storage;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
-using Serverless.Functions.Packages;
-using Serverless.Functions.Publishers;
+using Serverless.Platform.Packages;
+using Serverless.Platform.Publishers;
 
 namespace Serverless.Cli;
 

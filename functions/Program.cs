@@ -1,5 +1,5 @@
 using Microsoft.Azure.Functions.Worker.Builder;
-using Serverless.Functions.Hosting;
+using Serverless.Platform.Hosting;
 
 namespace Serverless.Functions;
 

@@ -7,10 +7,10 @@ using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
-using Serverless.Functions.Invocations;
-using Serverless.Functions.Packages;
-using Serverless.Functions.Schedules;
-using Serverless.Functions.WorkQueue;
+using Serverless.Platform.Invocations;
+using Serverless.Platform.Packages;
+using Serverless.Platform.Schedules;
+using Serverless.Platform.WorkQueue;
 
 // One scheduler tick over many registered schedules of which a few are due, against Azurite (docs/benchmarks.md).
 //   dotnet run -c Release --project bench/schedules -- [--schedules 100000] [--due 1000] [--rounds 5]

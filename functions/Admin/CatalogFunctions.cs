@@ -1,10 +1,11 @@
 using Azure.Storage.Blobs;
 using Microsoft.Azure.Functions.Worker;
-using Serverless.Functions.Hosting;
-using Serverless.Functions.Installs;
-using Serverless.Functions.Interactions;
-using Serverless.Functions.Invocations;
-using Serverless.Functions.Packages;
+using Serverless.Platform.Admin;
+using Serverless.Platform.Hosting;
+using Serverless.Platform.Installs;
+using Serverless.Platform.Interactions;
+using Serverless.Platform.Invocations;
+using Serverless.Platform.Packages;
 
 namespace Serverless.Functions.Admin;
 

@@ -1,6 +1,7 @@
 using Microsoft.Azure.Functions.Worker;
-using Serverless.Functions.Admin;
-using Serverless.Functions.Hosting;
+using Serverless.Platform.Admin;
+using Serverless.Platform.Discord;
+using Serverless.Platform.Hosting;
 
 namespace Serverless.Functions.Discord;
 

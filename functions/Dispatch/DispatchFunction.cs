@@ -1,34 +1,18 @@
 using Azure.Storage.Queues.Models;
 using Microsoft.Azure.Functions.Worker;
-using Serverless.Functions.Hosting;
-using Serverless.Functions.WorkQueue;
+using Serverless.Platform.Dispatch;
+using Serverless.Platform.Hosting;
+using Serverless.Platform.WorkQueue;
 
 namespace Serverless.Functions.Dispatch;
 
-/// <summary>How often the queue has handed this message out, and under which id.</summary>
-public sealed record Delivery(int Count, string? MessageId);
-
-/// <summary>Runs one kind of work item (interactions, events, schedule ticks…).</summary>
-public interface IWorkItemHandler
-{
-    string Kind { get; }
-
-    Task HandleAsync(WorkItem item, Delivery delivery, CancellationToken cancellationToken);
-
-    /// <summary>The last allowed delivery failed: the queue dead-letters the item next. Tell whoever should know.</summary>
-    Task DeadLetteredAsync(WorkItem item, string reason, CancellationToken cancellationToken);
-}
-
 /// <summary>
 /// The queue-triggered function on the storage queue <c>invocations</c>. Throwing fails the delivery, so the
-/// queue trigger retries and, after <see cref="MaxDeliveries"/> tries, moves the message to <c>invocations-poison</c>.
+/// queue trigger retries and, after <see cref="Delivery.MaxDeliveries"/> tries, moves the message to <c>invocations-poison</c>.
 /// </summary>
 public sealed class DispatchFunction(IEnumerable<IWorkItemHandler> handlers, WorkItemBodies bodies, ILogger<DispatchFunction> logger)
 {
     public const string FunctionName = "dispatch";
-
-    /// <summary>Deliveries before dead-lettering: host.json's <c>queues.maxDequeueCount</c>, which the local host reads too.</summary>
-    public const int MaxDeliveries = 5;
 
     [Function(FunctionName)]
     public async Task RunAsync(
@@ -47,7 +31,7 @@ public sealed class DispatchFunction(IEnumerable<IWorkItemHandler> handlers, Wor
         {
             await handler.HandleAsync(resolved, delivery, cancellationToken);
         }
-        catch (Exception ex) when (delivery.Count >= MaxDeliveries && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (delivery.Count >= Delivery.MaxDeliveries && !cancellationToken.IsCancellationRequested)
         {
             var reason = $"dead-lettered after {delivery.Count} deliveries: {ex.Message}";
             try

@@ -1,4 +1,5 @@
 using Microsoft.Azure.Functions.Worker;
+using Serverless.Platform.Events;
 
 namespace Serverless.Functions.Events;
 

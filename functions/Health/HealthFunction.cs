@@ -1,5 +1,6 @@
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Serverless.Platform.Health;
 
 namespace Serverless.Functions.Health;
 

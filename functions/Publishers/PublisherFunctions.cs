@@ -1,5 +1,6 @@
 using Microsoft.Azure.Functions.Worker;
-using Serverless.Functions.Admin;
+using Serverless.Platform.Admin;
+using Serverless.Platform.Publishers;
 
 namespace Serverless.Functions.Publishers;
 

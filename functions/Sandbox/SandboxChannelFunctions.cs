@@ -1,5 +1,6 @@
 using Microsoft.Azure.Functions.Worker;
-using Serverless.Functions.Hosting;
+using Serverless.Platform.Hosting;
+using Serverless.Platform.Sandbox;
 
 namespace Serverless.Functions.Sandbox;
 

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Microsoft.Azure.Functions.Worker;
-using Serverless.Functions.Packages;
+using Serverless.Platform.Packages;
+using Serverless.Platform.Schedules;
 
 namespace Serverless.Functions.Schedules;
 

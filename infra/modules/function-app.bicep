@@ -1,5 +1,5 @@
 // The function app: the .NET isolated worker (`dotnet publish functions`: host.json, functions.metadata,
-// worker.config.json and the Serverless.Functions assembly) on the Flex Consumption plan (runtime
+// worker.config.json, the Serverless.Functions and Serverless.Platform assemblies) on the Flex Consumption plan (runtime
 // 'dotnet-isolated', .NET 10), which scales to zero. Every connection is identity-based through one user-assigned identity;
 // secrets are Key Vault references resolved by the platform with that identity.
 
@@ -78,7 +78,7 @@ var keyVaultReferences = mapValues(secretNames, secret => '@Microsoft.KeyVault(S
 // the code reads must be here (or be allow-listed there as local-only), and every setting here must be
 // read by the code, the Functions host or Azure.Identity.
 var appSettings = {
-  // AzureWebJobsStorage, identity-based, as the host and functions/Hosting/StorageRegistration.cs read it;
+  // AzureWebJobsStorage, identity-based, as the host and platform/Hosting/StorageRegistration.cs read it;
   // also the connection of the dispatch queue trigger (the invocations queue).
   AzureWebJobsStorage__accountName: storageAccountName
   AzureWebJobsStorage__blobServiceUri: blobEndpoint

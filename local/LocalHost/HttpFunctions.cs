@@ -1,7 +1,7 @@
 using System.Reflection;
 using Microsoft.AspNetCore.Routing.Patterns;
 using Microsoft.Azure.Functions.Worker;
-using Serverless.Functions.Admin;
+using Serverless.Platform.Admin;
 
 namespace Serverless.LocalHost;
 

@@ -4,8 +4,8 @@ using Microsoft.Azure.WebJobs.Host;
 using Microsoft.Azure.WebJobs.Host.Timers;
 using Microsoft.Azure.WebJobs.Hosting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Serverless.Functions.Health;
-using Serverless.Functions.Hosting;
+using Serverless.Platform.Health;
+using Serverless.Platform.Hosting;
 
 namespace Serverless.LocalHost;
 

@@ -1,9 +1,9 @@
 using Azure.Storage.Queues.Models;
 using Serverless.Functions.Dispatch;
-using Serverless.Functions.Hosting;
 using Serverless.Functions.Packages;
 using Serverless.Functions.Schedules;
-using Serverless.Functions.WorkQueue;
+using Serverless.Platform.Hosting;
+using Serverless.Platform.WorkQueue;
 using BlobClient = Azure.Storage.Blobs.BlobClient;
 using Jobs = Microsoft.Azure.WebJobs;
 using Worker = Microsoft.Azure.Functions.Worker;

@@ -1,4 +1,5 @@
-using Serverless.Functions.Hosting;
+using Serverless.Functions.Health;
+using Serverless.Platform.Hosting;
 using Serverless.LocalHost;
 
 var builder = WebApplication.CreateSlimBuilder(args);
@@ -9,7 +10,7 @@ builder.Services.AddPlatform(builder.Configuration);
 builder.Services.AddLocalHost(builder.Configuration);
 
 var app = builder.Build();
-app.MapHttpFunctions(typeof(PlatformRegistration).Assembly);
+app.MapHttpFunctions(typeof(HealthFunction).Assembly);
 app.Run();
 
 public partial class Program;

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Serverless.Cli;
-using Serverless.Functions.Packages;
+using Serverless.Platform.Packages;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Sandbox;
 

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Serverless.Functions.Discord;
+using Serverless.Platform.Discord;
 using Serverless.LocalHost;
 using Serverless.Tests.Infrastructure;
 
@@ -177,7 +178,7 @@ public sealed class DiscordRecorderTests
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
         if (key is not null)
         {
-            request.Headers.Add(Serverless.Functions.Admin.AdminKey.HeaderName, key);
+            request.Headers.Add(Serverless.Platform.Admin.AdminKey.HeaderName, key);
         }
         using var response = await app.GetTestClient().SendAsync(request, Ct);
         var text = await response.Content.ReadAsStringAsync(Ct);
@@ -287,5 +288,5 @@ public sealed class DiscordRecorderTests
     [InlineData("", "key", false)]
     [InlineData("ke", "key", false)]
     public void KeysMatch_Compares(string presented, string expected, bool match) =>
-        Assert.Equal(match, Serverless.Functions.Admin.AdminKey.KeysMatch(presented, expected));
+        Assert.Equal(match, Serverless.Platform.Admin.AdminKey.KeysMatch(presented, expected));
 }

@@ -2,10 +2,12 @@ using System.Diagnostics;
 using System.Reflection;
 using System.Text.Json.Nodes;
 using Serverless.Functions.Dispatch;
-using Serverless.Functions.Hosting;
+using Serverless.Functions.Health;
 using Serverless.Functions.Packages;
 using Serverless.Functions.Schedules;
-using Serverless.Functions.WorkQueue;
+using Serverless.Platform.Dispatch;
+using Serverless.Platform.Hosting;
+using Serverless.Platform.WorkQueue;
 using Serverless.LocalHost;
 using Serverless.Tests.Infrastructure;
 using Jobs = Microsoft.Azure.WebJobs;
@@ -86,8 +88,8 @@ public sealed class PublishLayoutTests(PublishLayoutTests.Published published) :
         // The worker brings its own extensions (extensions.json); a bundle is for other languages.
         Assert.Null(host["extensionBundle"]);
         Assert.Equal(HostJson.Default.RoutePrefix, host["extensions"]!["http"]!["routePrefix"]!.GetValue<string>());
-        Assert.Equal(DispatchFunction.MaxDeliveries, queues["maxDequeueCount"]!.GetValue<int>());
-        Assert.Equal(DispatchFunction.MaxDeliveries, int.Parse(HostJson.Default.Queues["maxDequeueCount"]!, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(Delivery.MaxDeliveries, queues["maxDequeueCount"]!.GetValue<int>());
+        Assert.Equal(Delivery.MaxDeliveries, int.Parse(HostJson.Default.Queues["maxDequeueCount"]!, System.Globalization.CultureInfo.InvariantCulture));
     }
 
     [Fact]
@@ -148,7 +150,7 @@ public sealed class PublishLayoutTests(PublishLayoutTests.Published published) :
     public void HttpFunction_RouteMethodAndAuthLevel_AsDesignedAndAsTheLocalHostServesIt(string function, string method, string route, string authLevel)
     {
         var trigger = published.Triggers()[function];
-        var local = Assert.Single(HttpFunction.In(typeof(PlatformRegistration).Assembly.GetExportedTypes()), f => f.Name == function);
+        var local = Assert.Single(HttpFunction.In(typeof(HealthFunction).Assembly.GetExportedTypes()), f => f.Name == function);
 
         Assert.Equal("httpTrigger", trigger["type"]!.GetValue<string>());
         Assert.Equal(route, trigger["route"]!.GetValue<string>());
@@ -162,7 +164,7 @@ public sealed class PublishLayoutTests(PublishLayoutTests.Published published) :
     [Fact]
     public void HttpFunctions_AdminRoutesAndOnlyThoseNeedTheKey()
     {
-        foreach (var function in HttpFunction.In(typeof(PlatformRegistration).Assembly.GetExportedTypes()))
+        foreach (var function in HttpFunction.In(typeof(HealthFunction).Assembly.GetExportedTypes()))
         {
             Assert.True(function.Route.StartsWith("admin/", StringComparison.Ordinal) == (function.Level != Microsoft.Azure.Functions.Worker.AuthorizationLevel.Anonymous),
                 $"{function.Name} ({function.Route}) is {function.Level}");

@@ -6,10 +6,10 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
-using Serverless.Functions.Dispatch;
-using Serverless.Functions.Hosting;
-using Serverless.Functions.WorkQueue;
-using Serverless.Functions.Packages;
+using Serverless.Platform.Dispatch;
+using Serverless.Platform.Hosting;
+using Serverless.Platform.WorkQueue;
+using Serverless.Platform.Packages;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Packages.Fixtures;
 

@@ -108,9 +108,7 @@ public sealed class CheckerMutationTests(InfraTemplates infra, CheckerMutationTe
     [Fact]
     public void Scan_NewReadInCode_IsFoundThroughLiteralsHelpersAndInterpolation()
     {
-        var files = Directory.EnumerateFiles(Path.Combine(RepoPaths.Root, "functions"), "*.cs", SearchOption.AllDirectories)
-            .Where(p => !p.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
-            .Select(p => (p, File.ReadAllText(p)))
+        var files = CodeSettingsScanner.SourceFiles(RepoPaths.Root, SettingsConsistencyTests.AppFolders)
             .Append(("Extra/ExtraSettings.cs", """
                 public static class ExtraSettings
                 {

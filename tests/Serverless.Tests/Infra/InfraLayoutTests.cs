@@ -3,10 +3,11 @@ using System.Reflection;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.Azure.Functions.Worker;
-using Serverless.Functions.Hosting;
-using Serverless.Functions.Packages;
-using Serverless.Functions.Sandbox;
-using Serverless.Functions.WorkQueue;
+using Serverless.Functions.Health;
+using Serverless.Platform.Hosting;
+using Serverless.Platform.Packages;
+using Serverless.Platform.Sandbox;
+using Serverless.Platform.WorkQueue;
 using Serverless.Tests.Infrastructure;
 
 namespace Serverless.Tests.Infra;
@@ -31,7 +32,7 @@ public sealed class InfraLayoutTests(InfraTemplates infra)
     internal static IReadOnlyList<(string Function, JsonObject Binding)> Bindings()
     {
         var bindings = new List<(string, JsonObject)>();
-        foreach (var method in typeof(PlatformRegistration).Assembly.GetExportedTypes().SelectMany(t => t.GetMethods()))
+        foreach (var method in typeof(HealthFunction).Assembly.GetExportedTypes().SelectMany(t => t.GetMethods()))
         {
             if (method.GetCustomAttribute<FunctionAttribute>() is not { } function)
             {

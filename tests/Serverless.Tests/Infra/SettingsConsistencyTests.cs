@@ -12,7 +12,10 @@ namespace Serverless.Tests.Infra;
 [Collection(InfraTemplates.Collection)]
 public sealed class SettingsConsistencyTests(InfraTemplates infra)
 {
-    internal static CodeSettingsScan ScanCode() => CodeSettingsScanner.ScanDirectory(Path.Combine(RepoPaths.Root, "functions"));
+    /// <summary>The function app's code: the platform library and the functions, its entry points.</summary>
+    internal static readonly string[] AppFolders = ["platform", "functions"];
+
+    internal static CodeSettingsScan ScanCode() => CodeSettingsScanner.Scan(CodeSettingsScanner.SourceFiles(RepoPaths.Root, AppFolders));
 
     /// <summary>
     /// Reads the scanner cannot resolve (a name computed at run time), listed by hand as

@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Serverless.Functions.Hosting;
+using Serverless.Platform.Hosting;
 using Serverless.LocalHost;
 
 namespace Serverless.Tests.Infrastructure;

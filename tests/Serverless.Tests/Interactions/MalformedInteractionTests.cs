@@ -8,8 +8,8 @@ using FsCheck.Fluent;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using NSec.Cryptography;
-using Serverless.Functions.Hosting;
-using Serverless.Functions.Packages;
+using Serverless.Platform.Hosting;
+using Serverless.Platform.Packages;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Packages.Fixtures;
 

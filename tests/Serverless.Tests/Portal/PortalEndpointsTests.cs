@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Serverless.Functions.Portal;
+using Serverless.Platform.Portal;
 using Serverless.LocalHost;
 
 namespace Serverless.Tests.Portal;

@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging.Abstractions;
-using Serverless.Functions.Sandbox;
+using Serverless.Platform.Sandbox;
 
 namespace Serverless.Tests.Sandbox;
 

@@ -10,6 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Serverless.Functions.Sandbox;
+using Serverless.Platform.Sandbox;
 using Serverless.LocalHost;
 using Serverless.Tests.Infrastructure;
 
