@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Serverless.Platform.Events;
+using Serverless.Functions.Events;
 
 namespace Serverless.Cli;
 

@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
-using Serverless.Platform.Interactions;
+using Serverless.Functions.Interactions;
 
 namespace Serverless.Cli;
 

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Configuration;
-using Serverless.Platform.Packages;
+using Serverless.Functions.Packages;
 
 namespace Serverless.Cli;
 

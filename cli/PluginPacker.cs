@@ -1,5 +1,5 @@
 using System.IO.Compression;
-using Serverless.Platform.Packages;
+using Serverless.Functions.Packages;
 
 namespace Serverless.Cli;
 

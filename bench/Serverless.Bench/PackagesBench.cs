@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.IO.Compression;
-using Serverless.Platform.Packages;
+using Serverless.Functions.Packages;
 
 namespace Serverless.Bench;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Serverless.Cli;
-using Serverless.Platform.Interactions;
+using Serverless.Functions.Interactions;
 
 namespace Serverless.Tests.Cli;
 

@@ -1,6 +1,6 @@
 using System.IO.Compression;
 using Serverless.Cli;
-using Serverless.Platform.Packages;
+using Serverless.Functions.Packages;
 
 namespace Serverless.Tests.Cli;
 

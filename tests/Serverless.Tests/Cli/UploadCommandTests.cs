@@ -2,14 +2,14 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Serverless.Cli;
-using Serverless.Platform.Packages;
+using Serverless.Functions.Packages;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Sandbox;
 
 namespace Serverless.Tests.Cli;
 
 /// <summary>
-/// <c>upload</c> against a real Azurite, with the real app (its blob trigger and upload processor)
+/// <c>upload</c> against a real Azurite, with the real app (its local upload watcher and upload processor)
 /// judging the uploads, exactly as under <c>local/up</c>.
 /// </summary>
 [Collection("Docker")]

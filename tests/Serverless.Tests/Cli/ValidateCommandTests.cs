@@ -1,5 +1,5 @@
 using Serverless.Cli;
-using Serverless.Platform.Packages;
+using Serverless.Functions.Packages;
 
 namespace Serverless.Tests.Cli;
 

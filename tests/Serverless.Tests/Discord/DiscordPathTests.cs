@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
-using Serverless.Platform.Discord;
+using Serverless.Functions.Discord;
 
 namespace Serverless.Tests.Discord;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using Serverless.Platform.Discord;
+using Serverless.Functions.Discord;
 
 namespace Serverless.Tests.Discord;
 

@@ -6,9 +6,8 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Serverless.Functions.Admin;
 using Serverless.Functions.Discord;
-using Serverless.Platform.Discord;
-using Serverless.LocalHost;
 using Serverless.Tests.Infrastructure;
 
 namespace Serverless.Tests.Discord;
@@ -162,7 +161,7 @@ public sealed class DiscordRecorderTests
         builder.Logging.ClearProviders();
         builder.Services.AddDiscord(builder.Configuration);
         var app = builder.Build();
-        app.MapHttpFunctions([typeof(DiscordRecorderFunction)]);
+        app.MapDiscordRecorder();
         await app.StartAsync(Ct);
         return app;
     }
@@ -178,7 +177,7 @@ public sealed class DiscordRecorderTests
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
         if (key is not null)
         {
-            request.Headers.Add(Serverless.Platform.Admin.AdminKey.HeaderName, key);
+            request.Headers.Add(AdminKeyFilter.HeaderName, key);
         }
         using var response = await app.GetTestClient().SendAsync(request, Ct);
         var text = await response.Content.ReadAsStringAsync(Ct);
@@ -288,5 +287,5 @@ public sealed class DiscordRecorderTests
     [InlineData("", "key", false)]
     [InlineData("ke", "key", false)]
     public void KeysMatch_Compares(string presented, string expected, bool match) =>
-        Assert.Equal(match, Serverless.Platform.Admin.AdminKey.KeysMatch(presented, expected));
+        Assert.Equal(match, AdminKeyFilter.KeysMatch(presented, expected));
 }

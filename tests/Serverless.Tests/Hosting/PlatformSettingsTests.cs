@@ -1,4 +1,4 @@
-using Serverless.Platform.Hosting;
+using Serverless.Functions.Hosting;
 
 namespace Serverless.Tests.Hosting;
 

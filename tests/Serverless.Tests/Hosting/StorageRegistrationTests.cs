@@ -5,9 +5,9 @@ using Azure.Storage.Queues;
 using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Serverless.Platform.Hosting;
-using Serverless.Platform.Packages;
-using Serverless.Platform.Publishers;
+using Serverless.Functions.Hosting;
+using Serverless.Functions.Packages;
+using Serverless.Functions.Publishers;
 
 namespace Serverless.Tests.Hosting;
 

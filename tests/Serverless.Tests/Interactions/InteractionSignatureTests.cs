@@ -1,6 +1,6 @@
 using System.Text;
 using NSec.Cryptography;
-using Serverless.Platform.Interactions;
+using Serverless.Functions.Interactions;
 
 namespace Serverless.Tests.Interactions;
 

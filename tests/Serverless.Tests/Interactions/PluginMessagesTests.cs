@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
-using Serverless.Platform.Interactions;
-using Serverless.Platform.Sandbox;
+using Serverless.Functions.Interactions;
+using Serverless.Functions.Sandbox;
 
 namespace Serverless.Tests.Interactions;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Serverless.Platform.Packages;
+using Serverless.Functions.Packages;
 
 namespace Serverless.Tests.Packages;
 

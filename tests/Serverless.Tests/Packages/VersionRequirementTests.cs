@@ -1,4 +1,4 @@
-using Serverless.Platform.Packages;
+using Serverless.Functions.Packages;
 
 namespace Serverless.Tests.Packages;
 

@@ -10,8 +10,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Serverless.Functions.Sandbox;
-using Serverless.Platform.Sandbox;
-using Serverless.LocalHost;
 using Serverless.Tests.Infrastructure;
 
 namespace Serverless.Tests.Sandbox;
@@ -71,7 +69,7 @@ public sealed class ContainerAppsRig : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton<ISandboxDriver>(_ => driver!);
         var app = builder.Build();
-        app.MapHttpFunctions([typeof(SandboxChannelFunctions)]);
+        app.MapSandboxChannel();
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
         var callback = new Uri(address.TrimEnd('/') + "/api/sandbox");

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Configuration;
-using Serverless.Platform.Sandbox;
+using Serverless.Functions.Sandbox;
 
 namespace Serverless.Tests.Sandbox;
 

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging.Abstractions;
-using Serverless.Platform.Sandbox;
+using Serverless.Functions.Sandbox;
 
 namespace Serverless.Tests.Sandbox;
 

@@ -1,6 +1,6 @@
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
-using Serverless.Platform.Sandbox;
+using Serverless.Functions.Sandbox;
 
 namespace Serverless.Tests.Sandbox;
 

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Serverless.Platform.WorkQueue;
+using Serverless.Functions.WorkQueue;
 
 namespace Serverless.Tests.WorkQueue;
 
