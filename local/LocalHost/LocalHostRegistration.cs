@@ -40,11 +40,9 @@ public static class LocalHostRegistration
         {
             return services;
         }
-        if (string.IsNullOrEmpty(configuration[StorageLayout.Connection]))
-        {
-            // The platform's storage clients default to Azurite; the triggers must watch the same account.
-            configuration[StorageLayout.Connection] = "UseDevelopmentStorage=true";
-        }
+        // The platform's storage clients default to Azurite; the triggers must watch the same account.
+        configuration[StorageLayout.Connection] = ScannedLikeAzureStorage(configuration[StorageLayout.Connection] is { Length: > 0 } connection ? connection : AzuriteDefaults);
+        services.AddHostedService<StorageLogsContainer>();
         // As the Functions host does: a trigger whose listener cannot start (storage unreachable) is retried in the
         // background, and the HTTP functions, /api/health among them, answer meanwhile.
         services.AddWebJobs(options => options.AllowPartialHostStartup = true)
@@ -64,6 +62,34 @@ public static class LocalHostRegistration
         // The SDK forwards every storage request to the log, and each expected 404 or 409 as a warning.
         services.AddLogging(logging => logging.AddFilter("Azure.Core", LogLevel.Error));
         return services;
+    }
+
+    /// <summary><c>UseDevelopmentStorage=true</c> spelled out: Azurite's well-known account on its default ports.</summary>
+    private const string AzuriteDefaults =
+        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;" +
+        "BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1;TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;";
+
+    /// <summary>
+    /// The connection string with its blob endpoint ending in <c>/</c>. The WebJobs SDK takes a path-style endpoint
+    /// (<c>http://127.0.0.1:10000/devstoreaccount1</c>) for the storage emulator and scans it with a strategy that
+    /// compares whole-second timestamps with <c>&gt;</c>: an upload made in the same second as the newest blob of the
+    /// previous scan is never seen (docs/architecture.md, "Two hosts, one set of functions"). With the slash it runs
+    /// the strategy it runs against Azure Storage: <c>&gt;=</c> with receipts, every 10 s, plus the storage-log poll.
+    /// Identity-based settings (no connection string) are Azure accounts and stay as they are.
+    /// </summary>
+    public static string? ScannedLikeAzureStorage(string? connectionString)
+    {
+        if (string.IsNullOrWhiteSpace(connectionString) || !connectionString.Contains('='))
+        {
+            return connectionString;
+        }
+        if (connectionString.Trim().Equals("UseDevelopmentStorage=true", StringComparison.OrdinalIgnoreCase))
+        {
+            connectionString = AzuriteDefaults;
+        }
+        var parts = connectionString.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(part =>
+            part.StartsWith("BlobEndpoint=", StringComparison.OrdinalIgnoreCase) && !part.EndsWith('/') ? part + "/" : part);
+        return string.Join(';', parts) + ";";
     }
 
     /// <summary>
@@ -104,6 +130,27 @@ public static class LocalHostRegistration
             lifetime.StopApplication();
             return Task.CompletedTask;
         }
+    }
+
+    /// <summary>
+    /// The SDK's storage-log poll lists <c>$logs</c>, which Azure Storage has and Azurite creates only when asked; it
+    /// stays empty here (Azurite writes no analytics logs), so the container scan is what finds uploads.
+    /// </summary>
+    private sealed class StorageLogsContainer(Azure.Storage.Blobs.BlobServiceClient blobs, ILogger<StorageLogsContainer> logger) : IHostedService
+    {
+        public async Task StartAsync(CancellationToken cancellationToken)
+        {
+            try
+            {
+                await blobs.GetBlobContainerClient("$logs").CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+            }
+            catch (Exception ex) when (ex is Azure.RequestFailedException or AggregateException)
+            {
+                logger.LogError("Could not create the $logs container the blob trigger polls: {Message}", ex.Message);
+            }
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     private sealed class LocalTriggerTypes : ITypeLocator

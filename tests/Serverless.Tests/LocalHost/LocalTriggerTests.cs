@@ -119,6 +119,27 @@ public sealed class LocalTriggerTests(Azurite azurite)
         Assert.Fail($"timed out waiting until {what}");
     }
 
+    [Theory]
+    [InlineData("UseDevelopmentStorage=true", "BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1/;QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1;")]
+    [InlineData("AccountName=devstoreaccount1;AccountKey=a2V5;BlobEndpoint=http://127.0.0.1:5/devstoreaccount1;QueueEndpoint=http://127.0.0.1:6/devstoreaccount1", "AccountKey=a2V5;BlobEndpoint=http://127.0.0.1:5/devstoreaccount1/;QueueEndpoint=http://127.0.0.1:6/devstoreaccount1;")]
+    [InlineData("AccountName=a;AccountKey=a2V5;BlobEndpoint=http://127.0.0.1:5/a/", "BlobEndpoint=http://127.0.0.1:5/a/;")]
+    public void BlobTriggerConnection_PathStyleBlobEndpoint_EndsInASlashSoTheSdkScansWithReceipts(string configured, string expectedPart)
+    {
+        var connection = LocalHostRegistration.ScannedLikeAzureStorage(configured)!;
+
+        Assert.Contains(expectedPart, connection);
+        // What the SDK tests to pick its emulator strategy: the path equals the account name.
+        var blobs = new BlobServiceClient(connection);
+        Assert.NotEqual(blobs.AccountName, blobs.Uri.PathAndQuery.TrimStart('/'));
+    }
+
+    [Fact]
+    public void BlobTriggerConnection_IdentityBasedOrEmpty_Unchanged()
+    {
+        Assert.Null(LocalHostRegistration.ScannedLikeAzureStorage(null));
+        Assert.Equal("", LocalHostRegistration.ScannedLikeAzureStorage(""));
+    }
+
     [Fact]
     public async Task Dispatch_EnqueuedItem_RunOnceWithItsDeliveryAndDeleted()
     {
