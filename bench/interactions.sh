@@ -24,7 +24,7 @@ ensure_node_tools
 ensure_docker
 ensure_sandbox_image
 say "building (Release)"
-dotnet publish "$REPO_ROOT/functions/Serverless.Functions.csproj" -c Release -o "$work/app" --nologo -v quiet >/dev/null
+dotnet publish "$REPO_ROOT/local/LocalHost/Serverless.LocalHost.csproj" -c Release -o "$work/app" --nologo -v quiet >/dev/null
 dotnet build "$REPO_ROOT/bench/Serverless.Bench/Serverless.Bench.csproj" -c Release --nologo -v quiet >/dev/null
 
 blob=$(free_port); queue=$(free_port); table=$(free_port); app=$(free_port); base=$(free_port)
@@ -37,7 +37,7 @@ storage="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=E
 for _ in $(seq 1 40); do port_listening "$table" && break; sleep 0.25; done
 
 (cd "$work/app" && AzureWebJobsStorage="$storage" DISCORD_PUBLIC_KEY="$public" ADMIN_API_KEY=bench SANDBOX_PLATFORM_NAME=bench \
-  PLUGIN_CACHE_DIR="$work/cache" ASPNETCORE_URLS="http://127.0.0.1:$app" Logging__LogLevel__Default=Warning exec ./Serverless.Functions) >"$work/app.log" 2>&1 &
+  PLUGIN_CACHE_DIR="$work/cache" ASPNETCORE_URLS="http://127.0.0.1:$app" Logging__LogLevel__Default=Warning exec ./Serverless.LocalHost) >"$work/app.log" 2>&1 &
 pids+=($!)
 PUBLIC_KEY_HEX="$public" PORT="$base" node "$REPO_ROOT/bench/interactions-baseline.js" &
 pids+=($!)

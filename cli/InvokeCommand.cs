@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
-using Serverless.Functions.Interactions;
+using Serverless.Platform.Interactions;
 
 namespace Serverless.Cli;
 

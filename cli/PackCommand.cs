@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
-using Serverless.Functions.Packages;
+using Serverless.Platform.Packages;
 
 namespace Serverless.Cli;
 

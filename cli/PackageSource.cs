@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Configuration;
-using Serverless.Functions.Packages;
+using Serverless.Platform.Packages;
 
 namespace Serverless.Cli;
 

@@ -1,5 +1,5 @@
 using System.IO.Compression;
-using Serverless.Functions.Packages;
+using Serverless.Platform.Packages;
 
 namespace Serverless.Cli;
 

@@ -7,8 +7,8 @@ using Azure.Storage;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
-using Serverless.Functions.Packages;
-using Serverless.Functions.Publishers;
+using Serverless.Platform.Packages;
+using Serverless.Platform.Publishers;
 
 namespace Serverless.Cli;
 
@@ -157,7 +157,7 @@ public static class UploadCommand
         }
         if (report is null)
         {
-            var message = $"no report for this upload after {request.WaitSeconds} s. Is local/up running? Its upload watcher validates and publishes uploads (in Azure: the packages function). Try again with a longer --wait, or look for {UploadProcessor.ReportsContainer}/{UploadProcessor.ReportBlobName(upload)} later";
+            var message = $"no report for this upload after {request.WaitSeconds} s. Is local/up running? Its packages function (a blob trigger, locally and in Azure) validates and publishes uploads. Try again with a longer --wait, or look for {UploadProcessor.ReportsContainer}/{UploadProcessor.ReportBlobName(upload)} later";
             if (request.Json)
             {
                 Output.WriteJson(console.Out, new JsonObject { ["status"] = "timeout", ["upload"] = uploaded, ["exitCode"] = ExitCodes.Unavailable, ["message"] = message });

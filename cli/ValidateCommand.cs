@@ -2,9 +2,9 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using Docker.DotNet;
 using Microsoft.Extensions.Logging.Abstractions;
-using Serverless.Functions.Hosting;
-using Serverless.Functions.Packages;
-using Serverless.Functions.Sandbox;
+using Serverless.Platform.Hosting;
+using Serverless.Platform.Packages;
+using Serverless.Platform.Sandbox;
 
 namespace Serverless.Cli;
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes tests/vectors/cron.json: cron specs with their next fire times, and specs that must be refused.
 
-The host (functions/Schedules/CronSpec.cs) and the SDK (sandbox/sdk/serverless_sdk/cron.py) both test
+The host (platform/Schedules/CronSpec.cs) and the SDK (sandbox/sdk/serverless_sdk/cron.py) both test
 against the table. Its fire times come from this oracle, which shares no code with either: it expands
 each field by the grammar's definition and scans forward minute by minute from the start (skipping
 whole days whose date cannot match), with the day rule of Vixie cron and cronie: when both day fields

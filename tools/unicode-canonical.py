@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes functions/Packages/UnicodeCanonical.g.cs: canonical decompositions and combining classes.
+"""Writes platform/Packages/UnicodeCanonical.g.cs: canonical decompositions and combining classes.
 
 The app runs with InvariantGlobalization, where string.Normalize does nothing, yet zip entry
 names must be compared after Unicode normalization. Run: python3 tools/unicode-canonical.py
@@ -41,5 +41,5 @@ out += ["", "    // first-last:canonical combining class", "    private const st
 out += chunks(classes)
 out.append('        "";')
 out.append("}")
-open(sys.argv[1] if len(sys.argv) > 1 else "functions/Packages/UnicodeCanonical.g.cs", "w").write("\n".join(out) + "\n")
+open(sys.argv[1] if len(sys.argv) > 1 else "platform/Packages/UnicodeCanonical.g.cs", "w").write("\n".join(out) + "\n")
 print(len(decompositions), "decompositions,", len(classes), "class ranges")

@@ -1,5 +1,5 @@
 // Event fan-out throughput: how many gateway events per second POST /api/events accepts into the work
-// queue for one guild with N listening installs. The real endpoint code (functions/Events) on Kestrel, real
+// queue for one guild with N listening installs. The real endpoint code (platform/Events) on Kestrel, real
 // Azurite (table lookups, the dedup claim, one queue message per install), signed requests over loopback.
 //
 //   dotnet run -c Release --project bench/EventsBench -- [--installs 1,10,100] [--events 400] [--concurrency 16]
@@ -16,11 +16,13 @@ using Azure.Data.Tables;
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
 using Serverless.Functions.Events;
-using Serverless.Functions.Installs;
-using Serverless.Functions.Invocations;
-using Serverless.Functions.Packages;
-using Serverless.Functions.Hosting;
-using Serverless.Functions.WorkQueue;
+using Serverless.Platform.Events;
+using Serverless.Platform.Installs;
+using Serverless.Platform.Invocations;
+using Serverless.Platform.Packages;
+using Serverless.Platform.Hosting;
+using Serverless.Platform.WorkQueue;
+using Serverless.LocalHost;
 
 var installCounts = Arg("--installs", "1,10,100").Split(',').Select(int.Parse).ToArray();
 var eventCount = int.Parse(Arg("--events", "400"), CultureInfo.InvariantCulture);
@@ -60,15 +62,14 @@ try
     builder.Services.AddSingleton(TimeProvider.System);
     builder.Services.AddStorage(builder.Configuration);
     builder.Services.AddSingleton<WorkItemBodies>();
-    builder.Services.AddSingleton<WorkQueueSignal>();
-    builder.Services.AddSingleton<IWorkQueue>(sp => new StorageWorkQueue(queues, sp.GetRequiredService<WorkItemBodies>(), sp.GetRequiredService<WorkQueueSignal>(), queueName));
+    builder.Services.AddSingleton<IWorkQueue>(sp => new StorageWorkQueue(queues, sp.GetRequiredService<WorkItemBodies>(), queueName));
     builder.Services.AddSingleton<PluginCatalog>();
     builder.Services.AddSingleton<PackageValidator>();
     builder.Services.AddSingleton<PluginFiles>();
     builder.Services.AddSingleton<InstallStore>();
     builder.Services.AddEvents(builder.Configuration);
     await using var app = builder.Build();
-    app.MapEvents();
+    app.MapHttpFunctions([typeof(EventsFunction)]);
     await app.StartAsync();
 
     Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {CpuModel()}, .NET {Environment.Version}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging.Abstractions;
-using Serverless.Functions.Sandbox;
+using Serverless.Platform.Sandbox;
 
 // The sandbox benchmark (docs/benchmarks.md, "Sandbox"): in one run, against the same image,
 //   baseline  docker run --rm --network none IMAGE python3 -c pass

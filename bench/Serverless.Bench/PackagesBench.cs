@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.IO.Compression;
-using Serverless.Functions.Packages;
+using Serverless.Platform.Packages;
 
 namespace Serverless.Bench;
 

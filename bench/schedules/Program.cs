@@ -7,10 +7,10 @@ using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
-using Serverless.Functions.Invocations;
-using Serverless.Functions.Packages;
-using Serverless.Functions.Schedules;
-using Serverless.Functions.WorkQueue;
+using Serverless.Platform.Invocations;
+using Serverless.Platform.Packages;
+using Serverless.Platform.Schedules;
+using Serverless.Platform.WorkQueue;
 
 // One scheduler tick over many registered schedules of which a few are due, against Azurite (docs/benchmarks.md).
 //   dotnet run -c Release --project bench/schedules -- [--schedules 100000] [--due 1000] [--rounds 5]
@@ -30,7 +30,7 @@ var tableName = "benchschedules" + Guid.NewGuid().ToString("N")[..8];
 var store = new ScheduleStore(tables, tableName);
 await store.Table.CreateIfNotExistsAsync();
 await blobs.GetBlobContainerClient(WorkItemBodies.ContainerName).CreateIfNotExistsAsync();
-var queue = new StorageWorkQueue(queues, new WorkItemBodies(blobs), new WorkQueueSignal(), "benchticks" + Guid.NewGuid().ToString("N")[..8]);
+var queue = new StorageWorkQueue(queues, new WorkItemBodies(blobs), "benchticks" + Guid.NewGuid().ToString("N")[..8]);
 await queue.Queue.CreateIfNotExistsAsync();
 var catalog = new PluginCatalog(tables, blobs);
 var files = new PluginFiles(catalog, new PackageValidator(), new ConfigurationBuilder().Build());

@@ -1,26 +1,29 @@
 using System.Text.Json.Nodes;
-using Serverless.Functions.Hosting;
-using Serverless.Functions.Packages;
+using Microsoft.Azure.Functions.Worker;
+using Serverless.Platform.Packages;
+using Serverless.Platform.Schedules;
 
 namespace Serverless.Functions.Schedules;
 
 /// <summary>
-/// The timer-triggered function (every 10 s in Azure; the local timer locally): fires every due
+/// The timer-triggered function, every 10 s (a singleton: one tick at a time across instances): fires every due
 /// <c>@schedule</c>/<c>@cron</c>/manifest cron tick through the <see cref="Scheduler"/>, then judges again
 /// the uploads left pending while the sandbox was unavailable (<see cref="UploadProcessor.RecheckPendingAsync"/>).
 /// </summary>
-public sealed class SchedulesFunction(Scheduler scheduler, UploadProcessor uploads, ILogger<SchedulesFunction> logger) : ITriggeredFunction
+public sealed class SchedulesFunction(Scheduler scheduler, UploadProcessor uploads, ILogger<SchedulesFunction> logger)
 {
     public const string FunctionName = "schedules";
-    public const string TimerBinding = "timer";
 
-    public string Name => FunctionName;
+    /// <summary>Six fields, seconds first: every 10 seconds.</summary>
+    public const string Schedule = "*/10 * * * * *";
 
-    public async Task<FunctionInvocationResponse> RunAsync(FunctionInvocationRequest request, CancellationToken cancellationToken)
+    [Function(FunctionName)]
+    public Task RunAsync([TimerTrigger(Schedule)] TimerInfo timer, CancellationToken cancellationToken) =>
+        TickAsync(timer.IsPastDue, cancellationToken);
+
+    /// <summary>One tick; what it did (<see cref="TickResult"/>, plus the pending uploads it judged again).</summary>
+    public async Task<JsonObject> TickAsync(bool isPastDue, CancellationToken cancellationToken)
     {
-        var timer = request.RequireData(TimerBinding) as JsonObject
-            ?? throw new InvalidInvocationException("\"Data.timer\" must be the timer object");
-        var isPastDue = timer["IsPastDue"]?.GetValueKind() == System.Text.Json.JsonValueKind.True;
         if (isPastDue)
         {
             // Nothing to catch up: due entries stay due until a tick reads them, and their next times are computed from now.
@@ -39,6 +42,6 @@ public sealed class SchedulesFunction(Scheduler scheduler, UploadProcessor uploa
             // Not the schedules' failure: their tick is done, and the pending uploads stay for the next one.
             logger.LogError(ex, "Rechecking pending uploads failed");
         }
-        return FunctionInvocationResponse.Done(json);
+        return json;
     }
 }

@@ -4,8 +4,8 @@
 #  1. the Event Grid subscription that drives the packages blob trigger (Flex Consumption only has
 #     the Event Grid source); its webhook needs the host's blobs_extension system key, which only
 #     exists once the host has started, so Bicep cannot create it without listKeys;
-#  2. a function key on `admin` equal to ADMIN_API_KEY: the host checks x-functions-key before it
-#     forwards the request, the app checks it against ADMIN_API_KEY, so both must be the same value.
+#  2. a host-level function key equal to ADMIN_API_KEY: the host checks x-functions-key for every
+#     admin function (AuthorizationLevel.Function), as the local host checks it against ADMIN_API_KEY.
 # Needs the Azure CLI logged in as the operator (Key Vault Secrets Officer from infra/).
 # Values come from `azd env get-values`, which azd exports to hooks.
 set -eu
@@ -41,8 +41,8 @@ az eventgrid system-topic event-subscription create \
   --subject-ends-with .zip \
   --output none
 
-echo "postdeploy: admin function key from Key Vault secret admin-api-key"
+echo "postdeploy: the admin functions' key from Key Vault secret admin-api-key"
 admin_key="$(az keyvault secret show --vault-name "$AZURE_KEY_VAULT_NAME" -n admin-api-key --query value -o tsv)"
-az functionapp function keys set -g "$rg" -n "$app" --function-name admin \
+az functionapp keys set -g "$rg" -n "$app" --key-type functionKeys \
   --key-name admin-api-key --key-value "$admin_key" --output none
 echo "postdeploy: done"

@@ -1,6 +1,6 @@
-// The function app: a custom handler (host.json + one folder per function + the Serverless.Functions
-// executable) on the Flex Consumption plan, which runs custom handlers on Linux (runtime 'custom')
-// and scales to zero. Every connection is identity-based through one user-assigned identity;
+// The function app: the .NET isolated worker (`dotnet publish functions`: host.json, functions.metadata,
+// worker.config.json, the Serverless.Functions and Serverless.Platform assemblies) on the Flex Consumption plan (runtime
+// 'dotnet-isolated', .NET 10), which scales to zero. Every connection is identity-based through one user-assigned identity;
 // secrets are Key Vault references resolved by the platform with that identity.
 
 @description('Function app name (globally unique; also the host name <name>.azurewebsites.net).')
@@ -54,8 +54,8 @@ param discordApiBaseUrl string = 'https://discord.com/api/v10'
 @description('Resource id of the plugin-runner Container Apps job the sandbox driver starts.')
 param pluginRunnerJobId string
 
-@description('Flex Consumption runtime version for the custom handler stack.')
-param runtimeVersion string = '1.0'
+@description('Flex Consumption runtime version of the dotnet-isolated stack (the .NET version).')
+param runtimeVersion string = '10.0'
 
 @description('Memory per instance in MB.')
 @allowed([512, 2048, 4096])
@@ -78,7 +78,7 @@ var keyVaultReferences = mapValues(secretNames, secret => '@Microsoft.KeyVault(S
 // the code reads must be here (or be allow-listed there as local-only), and every setting here must be
 // read by the code, the Functions host or Azure.Identity.
 var appSettings = {
-  // AzureWebJobsStorage, identity-based, as the host and functions/Hosting/StorageRegistration.cs read it;
+  // AzureWebJobsStorage, identity-based, as the host and platform/Hosting/StorageRegistration.cs read it;
   // also the connection of the dispatch queue trigger (the invocations queue).
   AzureWebJobsStorage__accountName: storageAccountName
   AzureWebJobsStorage__blobServiceUri: blobEndpoint
@@ -155,7 +155,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       }
       // Flex Consumption takes the worker runtime from here, not from FUNCTIONS_WORKER_RUNTIME.
       runtime: {
-        name: 'custom'
+        name: 'dotnet-isolated'
         version: runtimeVersion
       }
     }

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Serverless.Cli;
-using Serverless.Functions.Interactions;
+using Serverless.Platform.Interactions;
 
 namespace Serverless.Tests.Cli;
 

@@ -2,8 +2,8 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Serverless.Cli;
-using Serverless.Functions.Events;
-using Serverless.Functions.Hosting;
+using Serverless.Platform.Events;
+using Serverless.Platform.Hosting;
 using Serverless.Tests.Events;
 using Serverless.Tests.Infrastructure;
 

@@ -3,8 +3,8 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Serverless.Cli;
-using Serverless.Functions.Hosting;
-using Serverless.Functions.Packages;
+using Serverless.Platform.Hosting;
+using Serverless.Platform.Packages;
 using Serverless.Tests.Events;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Packages.Fixtures;
@@ -66,8 +66,7 @@ public sealed class InstallCommandTests(Azurite azurite, DockerFixture docker) :
         var blobs = azurite.Blobs;
         await blobs.GetBlobContainerClient(UploadRef.Container).CreateIfNotExistsAsync();
         await blobs.GetBlobContainerClient(UploadRef.Container).GetBlobClient($"acme/{id}.zip").UploadAsync(BinaryData.FromBytes(zip), overwrite: true);
-        var report = (await _app.Services.GetRequiredService<PackagesFunction>().RunAsync(
-            new FunctionInvocationRequest([], new JsonObject { ["publisher"] = "acme", ["name"] = id }), TestContext.Current.CancellationToken)).ReturnValue!;
+        var report = await _app.Services.GetRequiredService<UploadProcessor>().ProcessAsync(new UploadRef("acme", id), TestContext.Current.CancellationToken);
         Assert.True(report["status"]!.GetValue<string>() == "published", report.ToJsonString());
 
         var result = await _cli.RunAsync("install", id, "--guild", EventPlugins.NewGuild(), "--yes");

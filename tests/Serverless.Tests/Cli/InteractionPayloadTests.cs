@@ -108,7 +108,7 @@ public sealed class InteractionPayloadTests
 
         Assert.Equal(5, interaction["type"]!.GetValue<int>());
         Assert.Equal("""{"custom_id":"pabcdef:feedback","components":[{"type":1,"components":[{"type":4,"custom_id":"pabcdef:subject","value":"Hi"}]},{"type":1,"components":[{"type":4,"custom_id":"pabcdef:details","value":"a=b"}]}]}""", interaction["data"]!.ToJsonString());
-        var read = Serverless.Functions.Interactions.Interaction.Read(System.Text.Encoding.UTF8.GetBytes(interaction.ToJsonString()));
+        var read = Serverless.Platform.Interactions.Interaction.Read(System.Text.Encoding.UTF8.GetBytes(interaction.ToJsonString()));
         Assert.Equal("pabcdef:feedback", read.CustomId);
         Assert.Equal([("pabcdef:subject", "Hi"), ("pabcdef:details", "a=b")], read.Inputs.Select(i => (i.CustomId, i.Value!)));
     }

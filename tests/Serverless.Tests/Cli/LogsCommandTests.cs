@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 using Serverless.Cli;
-using Serverless.Functions.Invocations;
+using Serverless.Platform.Invocations;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Packages.Fixtures;
 using Serverless.Tests.Portal;

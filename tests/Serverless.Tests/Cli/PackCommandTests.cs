@@ -1,6 +1,6 @@
 using System.IO.Compression;
 using Serverless.Cli;
-using Serverless.Functions.Packages;
+using Serverless.Platform.Packages;
 
 namespace Serverless.Tests.Cli;
 

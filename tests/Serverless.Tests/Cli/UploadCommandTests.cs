@@ -2,14 +2,14 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Serverless.Cli;
-using Serverless.Functions.Packages;
+using Serverless.Platform.Packages;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Sandbox;
 
 namespace Serverless.Tests.Cli;
 
 /// <summary>
-/// <c>upload</c> against a real Azurite, with the real app (its local upload watcher and upload processor)
+/// <c>upload</c> against a real Azurite, with the real app (its blob trigger and upload processor)
 /// judging the uploads, exactly as under <c>local/up</c>.
 /// </summary>
 [Collection("Docker")]
@@ -150,7 +150,8 @@ public sealed class UploadCommandTests(Azurite azurite, DockerFixture docker) : 
         await using (var down = App())
         {
             _ = down.Server;
-            result = await _cli.RunAsync("upload", root, "--publisher", "acme", "--connection", storage.ConnectionString, "--wait", "3");
+            // The blob trigger polls every 10 s, so the pending report may take that long to appear.
+            result = await _cli.RunAsync("upload", root, "--publisher", "acme", "--connection", storage.ConnectionString, "--wait", "25");
             // Pending publishes nothing.
             Assert.Empty(await catalog.GetVersionsAsync(id, TestContext.Current.CancellationToken));
         }
@@ -160,7 +161,7 @@ public sealed class UploadCommandTests(Azurite azurite, DockerFixture docker) : 
         Assert.Contains($"cannot reach the Docker engine at unix://{socket}", result.Out);
         Assert.Contains("judges this upload again when the sandbox is back", result.Out);
         Assert.Contains("the verdict is pending: the platform's sandbox is unavailable", result.Error);
-        Assert.Contains("the verdict on this upload is still pending after 3 s", result.Error);
+        Assert.Contains("the verdict on this upload is still pending after 25 s", result.Error);
         Assert.Contains($"plugin-reports/acme/{id}.json", result.Error);
         Assert.DoesNotContain("local/up running", result.Error);
 

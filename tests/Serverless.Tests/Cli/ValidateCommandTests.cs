@@ -1,5 +1,5 @@
 using Serverless.Cli;
-using Serverless.Functions.Packages;
+using Serverless.Platform.Packages;
 
 namespace Serverless.Tests.Cli;
 

@@ -1,4 +1,4 @@
-using Serverless.Functions.Discord;
+using Serverless.Platform.Discord;
 using Serverless.Tests.Schedules;
 
 namespace Serverless.Tests.Discord;

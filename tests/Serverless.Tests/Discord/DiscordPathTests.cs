@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
-using Serverless.Functions.Discord;
+using Serverless.Platform.Discord;
 
 namespace Serverless.Tests.Discord;
 

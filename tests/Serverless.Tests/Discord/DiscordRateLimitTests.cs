@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using Serverless.Functions.Discord;
+using Serverless.Platform.Discord;
 
 namespace Serverless.Tests.Discord;
 

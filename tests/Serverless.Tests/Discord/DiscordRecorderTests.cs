@@ -6,8 +6,9 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Serverless.Functions.Admin;
 using Serverless.Functions.Discord;
+using Serverless.Platform.Discord;
+using Serverless.LocalHost;
 using Serverless.Tests.Infrastructure;
 
 namespace Serverless.Tests.Discord;
@@ -161,7 +162,7 @@ public sealed class DiscordRecorderTests
         builder.Logging.ClearProviders();
         builder.Services.AddDiscord(builder.Configuration);
         var app = builder.Build();
-        app.MapDiscordRecorder();
+        app.MapHttpFunctions([typeof(DiscordRecorderFunction)]);
         await app.StartAsync(Ct);
         return app;
     }
@@ -177,7 +178,7 @@ public sealed class DiscordRecorderTests
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
         if (key is not null)
         {
-            request.Headers.Add(AdminKeyFilter.HeaderName, key);
+            request.Headers.Add(Serverless.Platform.Admin.AdminKey.HeaderName, key);
         }
         using var response = await app.GetTestClient().SendAsync(request, Ct);
         var text = await response.Content.ReadAsStringAsync(Ct);
@@ -287,5 +288,5 @@ public sealed class DiscordRecorderTests
     [InlineData("", "key", false)]
     [InlineData("ke", "key", false)]
     public void KeysMatch_Compares(string presented, string expected, bool match) =>
-        Assert.Equal(match, AdminKeyFilter.KeysMatch(presented, expected));
+        Assert.Equal(match, Serverless.Platform.Admin.AdminKey.KeysMatch(presented, expected));
 }

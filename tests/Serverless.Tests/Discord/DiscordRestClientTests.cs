@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Serverless.Functions.Discord;
+using Serverless.Platform.Discord;
 using Serverless.Tests.Infrastructure;
 
 namespace Serverless.Tests.Discord;

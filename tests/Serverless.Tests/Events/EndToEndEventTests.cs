@@ -4,10 +4,11 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
-using Serverless.Functions.Events;
-using Serverless.Functions.Hosting;
-using Serverless.Functions.Invocations;
 using Serverless.Functions.Packages;
+using Serverless.Platform.Events;
+using Serverless.Platform.Hosting;
+using Serverless.Platform.Invocations;
+using Serverless.Platform.Packages;
 using Serverless.Tests.Discord;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Packages.Fixtures;
@@ -17,7 +18,7 @@ namespace Serverless.Tests.Events;
 
 /// <summary>
 /// Events end to end in the whole app: plugins published from zips and installed through the admin API,
-/// gateway events posted signed to <c>/api/events</c>, the queue pump and real Docker sandboxes running
+/// gateway events posted signed to <c>/api/events</c>, the queue trigger and real Docker sandboxes running
 /// the plugins, and what the plugins saw read back from their logs or from a fake Discord.
 /// </summary>
 [Collection("Docker")]
@@ -48,6 +49,8 @@ public sealed class EndToEndEventTests(Azurite azurite, DockerFixture docker) : 
             b.UseSetting("DISCORD_BOT_TOKEN", FakeDiscord.BotToken);
             b.UseSetting("DISCORD_APPLICATION_ID", FakeDiscord.ApplicationId);
             b.UseSetting(EventsOptions.SecretSetting, Secret);
+            // Uploads are judged in-process here (PublishAsync), not by the blob trigger as well.
+            b.UseSetting(TestApp.Disabled(PackagesFunction.FunctionName), "true");
             b.WithQueueRecordedInto(_enqueued);
         });
         _http = _app.CreateClient();
@@ -77,9 +80,8 @@ public sealed class EndToEndEventTests(Azurite azurite, DockerFixture docker) : 
         var blobs = azurite.Blobs;
         await blobs.GetBlobContainerClient(UploadRef.Container).CreateIfNotExistsAsync();
         await blobs.GetBlobContainerClient(UploadRef.Container).GetBlobClient($"acme/{id}.zip").UploadAsync(BinaryData.FromBytes(zip), overwrite: true);
-        // The packages function in-process, as the local upload watcher runs it.
-        var report = (await _app.Services.GetRequiredService<PackagesFunction>().RunAsync(
-            new FunctionInvocationRequest([], new JsonObject { ["publisher"] = "acme", ["name"] = id }), TestContext.Current.CancellationToken)).ReturnValue!;
+        // Judged in-process, as the packages function does for the blob trigger.
+        var report = await _app.Services.GetRequiredService<UploadProcessor>().ProcessAsync(new UploadRef("acme", id), TestContext.Current.CancellationToken);
         Assert.True(report["status"]!.GetValue<string>() == "published", report.ToJsonString());
     }
 

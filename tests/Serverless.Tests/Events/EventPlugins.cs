@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
-using Serverless.Functions.Installs;
-using Serverless.Functions.Packages;
+using Serverless.Platform.Installs;
+using Serverless.Platform.Packages;
 using Serverless.Tests.Packages.Fixtures;
 
 namespace Serverless.Tests.Events;

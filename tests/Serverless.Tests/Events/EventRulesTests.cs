@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using Serverless.Cli;
-using Serverless.Functions.Events;
+using Serverless.Platform.Events;
 using Serverless.Tests.Infrastructure;
 
 namespace Serverless.Tests.Events;

@@ -3,8 +3,8 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
-using Serverless.Functions.Events;
-using Serverless.Functions.Hosting;
+using Serverless.Platform.Events;
+using Serverless.Platform.Hosting;
 using Serverless.Tests.Infrastructure;
 
 namespace Serverless.Tests.Events;

@@ -3,8 +3,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Serverless.Functions.Events;
-using Serverless.Functions.WorkQueue;
+using Serverless.Platform.Events;
+using Serverless.Platform.WorkQueue;
 
 namespace Serverless.Tests.Events;
 

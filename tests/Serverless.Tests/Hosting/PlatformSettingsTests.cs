@@ -1,4 +1,4 @@
-using Serverless.Functions.Hosting;
+using Serverless.Platform.Hosting;
 
 namespace Serverless.Tests.Hosting;
 

@@ -5,9 +5,9 @@ using Azure.Storage.Queues;
 using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Serverless.Functions.Hosting;
-using Serverless.Functions.Packages;
-using Serverless.Functions.Publishers;
+using Serverless.Platform.Hosting;
+using Serverless.Platform.Packages;
+using Serverless.Platform.Publishers;
 
 namespace Serverless.Tests.Hosting;
 

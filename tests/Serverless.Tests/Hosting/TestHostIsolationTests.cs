@@ -3,9 +3,9 @@ using System.Text.RegularExpressions;
 using Azure.Storage.Blobs;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Serverless.Functions.Discord;
-using Serverless.Functions.Hosting;
-using Serverless.Functions.Sandbox;
+using Serverless.Platform.Discord;
+using Serverless.Platform.Hosting;
+using Serverless.Platform.Sandbox;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Sandbox;
 

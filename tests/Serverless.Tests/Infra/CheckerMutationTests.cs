@@ -108,9 +108,7 @@ public sealed class CheckerMutationTests(InfraTemplates infra, CheckerMutationTe
     [Fact]
     public void Scan_NewReadInCode_IsFoundThroughLiteralsHelpersAndInterpolation()
     {
-        var files = Directory.EnumerateFiles(Path.Combine(RepoPaths.Root, "functions"), "*.cs", SearchOption.AllDirectories)
-            .Where(p => !p.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
-            .Select(p => (p, File.ReadAllText(p)))
+        var files = CodeSettingsScanner.SourceFiles(RepoPaths.Root, SettingsConsistencyTests.AppFolders)
             .Append(("Extra/ExtraSettings.cs", """
                 public static class ExtraSettings
                 {
@@ -150,7 +148,7 @@ public sealed class CheckerMutationTests(InfraTemplates infra, CheckerMutationTe
     [Fact]
     public void MissingConnections_BindingConnectionRenamed_ReportsThatBinding()
     {
-        var bindings = InfraLayoutTests.Bindings(Path.Combine(RepoPaths.Root, "functions", "FunctionBindings"))
+        var bindings = InfraLayoutTests.Bindings()
             .Select(b => (b.Function, (JsonObject)b.Binding.DeepClone()))
             .ToArray();
         var dispatch = bindings.Single(b => b.Function == "dispatch").Item2;
@@ -164,9 +162,7 @@ public sealed class CheckerMutationTests(InfraTemplates infra, CheckerMutationTe
     [Fact]
     public void MissingConnections_QueueIdentitySettingsRemovedFromBicep_ReportsTheQueueTrigger()
     {
-        var bindings = InfraLayoutTests.Bindings(Path.Combine(RepoPaths.Root, "functions", "FunctionBindings"));
-
-        var problems = SettingsChecker.MissingConnections(bindings, SettingsChecker.ReadAppSettings(variants["queue-connection-removed"]));
+        var problems = SettingsChecker.MissingConnections(InfraLayoutTests.Bindings(), SettingsChecker.ReadAppSettings(variants["queue-connection-removed"]));
 
         // The blob trigger and the timer still have AzureWebJobsStorage__blobServiceUri.
         Assert.Equal(["dispatch: queueTrigger connection 'AzureWebJobsStorage'"], problems);

@@ -27,10 +27,11 @@ internal static partial class CodeSettingsScanner
 {
     private sealed record Source(string Path, string Code);
 
-    public static CodeSettingsScan ScanDirectory(string root) =>
-        Scan(Directory.EnumerateFiles(root, "*.cs", SearchOption.AllDirectories)
+    /// <summary>The C# files under <paramref name="folders"/> of <paramref name="root"/>, each named by its path from the root.</summary>
+    public static IEnumerable<(string Path, string Text)> SourceFiles(string root, IEnumerable<string> folders) =>
+        folders.SelectMany(folder => Directory.EnumerateFiles(Path.Combine(root, folder), "*.cs", SearchOption.AllDirectories))
             .Where(path => !path.Split(Path.DirectorySeparatorChar).Any(part => part is "bin" or "obj"))
-            .Select(path => (Path.GetRelativePath(root, path), File.ReadAllText(path))));
+            .Select(path => (Path.GetRelativePath(root, path), File.ReadAllText(path)));
 
     public static CodeSettingsScan Scan(IEnumerable<(string Path, string Text)> files)
     {

@@ -1,10 +1,13 @@
 using System.Globalization;
+using System.Reflection;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Serverless.Functions.Hosting;
-using Serverless.Functions.Packages;
-using Serverless.Functions.Sandbox;
-using Serverless.Functions.WorkQueue;
+using Microsoft.Azure.Functions.Worker;
+using Serverless.Functions.Health;
+using Serverless.Platform.Hosting;
+using Serverless.Platform.Packages;
+using Serverless.Platform.Sandbox;
+using Serverless.Platform.WorkQueue;
 using Serverless.Tests.Infrastructure;
 
 namespace Serverless.Tests.Infra;
@@ -22,15 +25,39 @@ public sealed class InfraLayoutTests(InfraTemplates infra)
 
     private ArmTemplate Main => infra.Main;
 
-    internal static IReadOnlyList<(string Function, JsonObject Binding)> Bindings(string bindingsRoot) =>
-        Directory.GetDirectories(bindingsRoot)
-            .Where(dir => File.Exists(Path.Combine(dir, "function.json")))
-            .SelectMany(dir => JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "function.json")))!["bindings"]!.AsArray()
-                .Select(binding => (Path.GetFileName(dir), binding!.AsObject())))
-            .ToArray();
+    /// <summary>
+    /// Each function's trigger as functions.metadata states it (type, connection, queue or path), read from the
+    /// <c>[Function]</c> declarations the worker SDK writes that file from.
+    /// </summary>
+    internal static IReadOnlyList<(string Function, JsonObject Binding)> Bindings()
+    {
+        var bindings = new List<(string, JsonObject)>();
+        foreach (var method in typeof(HealthFunction).Assembly.GetExportedTypes().SelectMany(t => t.GetMethods()))
+        {
+            if (method.GetCustomAttribute<FunctionAttribute>() is not { } function)
+            {
+                continue;
+            }
+            foreach (var attribute in method.GetParameters().SelectMany(p => p.GetCustomAttributes()))
+            {
+                JsonObject? binding = attribute switch
+                {
+                    HttpTriggerAttribute http => new() { ["type"] = "httpTrigger", ["route"] = http.Route },
+                    QueueTriggerAttribute queue => new() { ["type"] = "queueTrigger", ["queueName"] = queue.QueueName, ["connection"] = queue.Connection },
+                    BlobTriggerAttribute blob => new() { ["type"] = "blobTrigger", ["path"] = blob.BlobPath, ["connection"] = blob.Connection },
+                    TimerTriggerAttribute timer => new() { ["type"] = "timerTrigger", ["schedule"] = timer.Schedule },
+                    _ => null,
+                };
+                if (binding is not null)
+                {
+                    bindings.Add((function.Name, binding));
+                }
+            }
+        }
+        return bindings;
+    }
 
-    private static IReadOnlyList<(string Function, JsonObject Binding)> RepoBindings =>
-        Bindings(Path.Combine(RepoPaths.Root, "functions", "FunctionBindings"));
+    private static IReadOnlyList<(string Function, JsonObject Binding)> RepoBindings => Bindings();
 
     private static string[] Strings(JsonNode? array) => [.. array!.AsArray().Select(item => item!.GetValue<string>())];
 
@@ -165,9 +192,12 @@ public sealed class InfraLayoutTests(InfraTemplates infra)
 
         Assert.Equal(["functions", "gateway-bridge", "plugin-runner"], names);
         Assert.Equal(names, tagged);
-        // The function app ships the custom-handler publish output, built by the prepackage hook into dist.
-        Assert.Matches(@"functions:[\s\S]*?language: custom[\s\S]*?host: function[\s\S]*?dist: bin/azd-publish", services);
-        Assert.Matches(@"dotnet publish Serverless\.Functions\.csproj -c Release -r linux-x64 --self-contained true\s+-o bin/azd-publish", services);
+        // The function app is a dotnet service: azd publishes the project itself (no hook, no dist folder) and,
+        // finding a UserSecretsId, leaves the project file unedited.
+        Assert.Matches(@"functions:\s*\n\s*project: \./functions\s*\n\s*language: dotnet\s*\n\s*host: function\s*\n", services);
+        Assert.DoesNotMatch(@"prepackage|dist:", services);
+        Assert.Contains("<UserSecretsId>", File.ReadAllText(Path.Combine(RepoPaths.Root, "functions", "Serverless.Functions.csproj")));
+        Assert.Matches(@"runtime: \{\s*name: 'dotnet-isolated'", Infra("modules", "function-app.bicep"));
         Assert.True(File.Exists(Path.Combine(RepoPaths.Root, "sandbox", "Dockerfile")));
     }
 

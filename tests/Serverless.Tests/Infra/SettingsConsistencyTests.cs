@@ -12,7 +12,10 @@ namespace Serverless.Tests.Infra;
 [Collection(InfraTemplates.Collection)]
 public sealed class SettingsConsistencyTests(InfraTemplates infra)
 {
-    internal static CodeSettingsScan ScanCode() => CodeSettingsScanner.ScanDirectory(Path.Combine(RepoPaths.Root, "functions"));
+    /// <summary>The function app's code: the platform library and the functions, its entry points.</summary>
+    internal static readonly string[] AppFolders = ["platform", "functions"];
+
+    internal static CodeSettingsScan ScanCode() => CodeSettingsScanner.Scan(CodeSettingsScanner.SourceFiles(RepoPaths.Root, AppFolders));
 
     /// <summary>
     /// Reads the scanner cannot resolve (a name computed at run time), listed by hand as
@@ -46,13 +49,8 @@ public sealed class SettingsConsistencyTests(InfraTemplates infra)
         {
             // A connection string carries the account key; Azure uses the identity-based AzureWebJobsStorage__*.
             "AzureWebJobsStorage",
-            // Local only: where local.settings.json is, the local trigger drivers, Kestrel's own URLs.
+            // Local only: where local.settings.json is (the local host's triggers and URLs are read in local/, not here).
             "LOCAL_SETTINGS_PATH",
-            "LOCAL_TRIGGERS",
-            "ASPNETCORE_URLS",
-            "urls",
-            // Set by the Functions host on the handler process at start, not an app setting.
-            "FUNCTIONS_CUSTOMHANDLER_PORT",
             // The Docker sandbox driver and its warm pool: local only (Azure runs the Container Apps job).
             "DOCKER_HOST",
             // Where this host unpacks published versions; the temp folder is right everywhere.

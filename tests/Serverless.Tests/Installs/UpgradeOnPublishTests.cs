@@ -5,9 +5,9 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using NSec.Cryptography;
-using Serverless.Functions.Hosting;
-using Serverless.Functions.Packages;
-using Serverless.Functions.Schedules;
+using Serverless.Platform.Hosting;
+using Serverless.Platform.Packages;
+using Serverless.Platform.Schedules;
 using Serverless.Tests.Discord;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Interactions;
@@ -91,11 +91,9 @@ public sealed class UpgradeOnPublishTests(Azurite azurite, DockerFixture docker)
         await uploads.GetBlobClient($"acme/{id}.zip").UploadAsync(BinaryData.FromBytes(zip), overwrite: true);
     }
 
-    /// <summary>The packages function run in-process on the upload, as the local upload watcher runs it; returns the report.</summary>
+    /// <summary>The upload judged in-process, as the packages function does for the blob trigger; returns the report.</summary>
     private async Task<JsonObject> ProcessAsync(string id, CancellationToken cancellationToken = default) =>
-        (await _app.Services.GetRequiredService<PackagesFunction>().RunAsync(
-            new FunctionInvocationRequest([], new JsonObject { ["publisher"] = "acme", ["name"] = id }),
-            cancellationToken == default ? TestContext.Current.CancellationToken : cancellationToken)).ReturnValue!;
+        await _app.Services.GetRequiredService<UploadProcessor>().ProcessAsync(new UploadRef("acme", id), cancellationToken == default ? TestContext.Current.CancellationToken : cancellationToken);
 
     private async Task PublishAsync(string id, byte[] zip)
     {

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
-using Serverless.Functions.Interactions;
+using Serverless.Platform.Interactions;
 using Serverless.Tests.Infrastructure;
 
 namespace Serverless.Tests.Interactions;

@@ -5,10 +5,11 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using NSec.Cryptography;
-using Serverless.Functions.Hosting;
-using Serverless.Functions.Interactions;
-using Serverless.Functions.Invocations;
 using Serverless.Functions.Packages;
+using Serverless.Platform.Hosting;
+using Serverless.Platform.Interactions;
+using Serverless.Platform.Invocations;
+using Serverless.Platform.Packages;
 using Serverless.Tests.Discord;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Invocations;
@@ -46,6 +47,8 @@ public sealed class EndToEndInteractionTests(Azurite azurite, DockerFixture dock
         new TestApp().WithWebHostBuilder(b =>
         {
             b.UseSetting("LOCAL_TRIGGERS", localTriggers ? "on" : "off");
+            // Uploads are judged in-process here (PublishAsync), not by the blob trigger as well.
+            b.UseSetting(TestApp.Disabled(PackagesFunction.FunctionName), "true");
             b.UseSetting("AzureWebJobsStorage", azurite.ConnectionString);
             b.UseSetting("SANDBOX_PLATFORM_NAME", docker.PlatformName);
             b.UseSetting("PLUGIN_CACHE_DIR", _cacheDir);
@@ -76,10 +79,9 @@ public sealed class EndToEndInteractionTests(Azurite azurite, DockerFixture dock
         return installed["install_id"]!.GetValue<string>();
     }
 
-    /// <summary>The packages function run in-process on the upload, as the local upload watcher runs it; returns the report.</summary>
+    /// <summary>The upload judged in-process, as the packages function does for the blob trigger; returns the report.</summary>
     private async Task<JsonObject> PublishAsync(string id) =>
-        (await _app.Services.GetRequiredService<PackagesFunction>().RunAsync(
-            new FunctionInvocationRequest([], new JsonObject { ["publisher"] = "acme", ["name"] = id }), TestContext.Current.CancellationToken)).ReturnValue!;
+        await _app.Services.GetRequiredService<UploadProcessor>().ProcessAsync(new UploadRef("acme", id), TestContext.Current.CancellationToken);
 
     private async Task UploadAsync(string id, byte[] zip)
     {
@@ -377,7 +379,13 @@ public sealed class EndToEndInteractionTests(Azurite azurite, DockerFixture dock
         await PostAsync(command);
         var answer = await _discord.WaitForCallAsync(c => c.RawPath.Contains(command["token"]!.GetValue<string>()) || c.RawPath.Contains(command["id"]!.GetValue<string>()), TimeSpan.FromSeconds(30));
 
-        Assert.Equal($"channel {foreign} is not in this server's guild", (answer.Body!["data"]?["content"] ?? answer.Body["content"])!.GetValue<string>());
+        var content = (answer.Body!["data"]?["content"] ?? answer.Body["content"])!.GetValue<string>();
+        var expected = $"channel {foreign} is not in this server's guild";
+        if (content != expected)
+        {
+            var entries = await new PluginLogs(azurite.Tables, TimeProvider.System).ReadAsync(id, guild, 100, CancellationToken.None);
+            Assert.Fail($"expected \"{expected}\", answered \"{content}\"; the plugin's log:\n{string.Join("\n", entries.Select(e => $"{e.Level}: {e.Message}"))}");
+        }
         Assert.Equal("in my channel", Assert.Single(_discord.CallsTo(FakeDiscord.Routes.MessageCreate), c => c.Values["channel_id"] == "700").Body!["content"]!.GetValue<string>());
         Assert.DoesNotContain(_discord.CallsTo(FakeDiscord.Routes.ChannelGet), c => c.Values["channel_id"] == "700");
         Assert.Empty(_discord.CallsTo(FakeDiscord.Routes.ReactionAdd));

@@ -1,10 +1,10 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging.Abstractions;
-using Serverless.Functions.Discord;
-using Serverless.Functions.Installs;
-using Serverless.Functions.Interactions;
-using Serverless.Functions.Invocations;
-using Serverless.Functions.Packages;
+using Serverless.Platform.Discord;
+using Serverless.Platform.Installs;
+using Serverless.Platform.Interactions;
+using Serverless.Platform.Invocations;
+using Serverless.Platform.Packages;
 using Serverless.Tests.Discord;
 using Serverless.Tests.Infrastructure;
 
@@ -36,7 +36,7 @@ public sealed class InteractionSessionTests(Azurite azurite) : IAsyncLifetime
         var blobs = azurite.Blobs;
         var catalog = new PluginCatalog(tables, blobs);
         var files = new PluginFiles(catalog, new PackageValidator(), new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
-        var customEvents = new Serverless.Functions.Events.CustomEvents(new Serverless.Functions.Events.EventListeners(new InstallStore(tables, TimeProvider.System), catalog, files), new Events.RecordingWorkQueue(), logs);
+        var customEvents = new Serverless.Platform.Events.CustomEvents(new Serverless.Platform.Events.EventListeners(new InstallStore(tables, TimeProvider.System), catalog, files), new Events.RecordingWorkQueue(), logs);
         var session = new InteractionSession(route, reference, DateTimeOffset.UtcNow - age, ledger, discord, new DiscordActions(discord, new ChannelGuilds(discord, TimeProvider.System), logs, customIds), customEvents, logs, TimeProvider.System);
         return (session, new PluginInvocation("inv", PluginInvocation.SlashCommand, "greet", @event, install.ToContext()), logs, token);
     }

@@ -1,6 +1,6 @@
 using System.Text;
 using NSec.Cryptography;
-using Serverless.Functions.Interactions;
+using Serverless.Platform.Interactions;
 
 namespace Serverless.Tests.Interactions;
 

@@ -8,8 +8,8 @@ using FsCheck.Fluent;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using NSec.Cryptography;
-using Serverless.Functions.Hosting;
-using Serverless.Functions.Packages;
+using Serverless.Platform.Hosting;
+using Serverless.Platform.Packages;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Packages.Fixtures;
 
@@ -68,9 +68,8 @@ public sealed class MalformedInteractionTests(MalformedInteractionTests.App app)
             await uploads.GetBlobClient($"acme/{id}.zip").UploadAsync(BinaryData.FromBytes(PluginZip.Build(new Dictionary<string, object> { ["manifest.json"] = manifest })), overwrite: true);
             var http = CreateClient();
             http.DefaultRequestHeaders.Add("x-functions-key", AdminKey);
-            // The packages function in-process, as the local upload watcher runs it (it has no HTTP route locally).
-            var report = (await Services.GetRequiredService<PackagesFunction>().RunAsync(
-                new FunctionInvocationRequest([], new JsonObject { ["publisher"] = "acme", ["name"] = id }), CancellationToken.None)).ReturnValue!;
+            // Judged in-process, as the packages function does for the blob trigger (it has no HTTP route).
+            var report = await Services.GetRequiredService<UploadProcessor>().ProcessAsync(new UploadRef("acme", id), CancellationToken.None);
             Assert.True(report["status"]!.GetValue<string>() == "published", report.ToJsonString());
             var install = await http.PutAsJsonAsync($"/api/admin/guilds/{Guild}/plugins/{id}", new JsonObject { ["version"] = "*" });
             Assert.True(install.StatusCode == HttpStatusCode.Created, await install.Content.ReadAsStringAsync());

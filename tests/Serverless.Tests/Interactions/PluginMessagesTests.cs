@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
-using Serverless.Functions.Interactions;
-using Serverless.Functions.Sandbox;
+using Serverless.Platform.Interactions;
+using Serverless.Platform.Sandbox;
 
 namespace Serverless.Tests.Interactions;
 

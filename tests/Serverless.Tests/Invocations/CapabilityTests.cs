@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
-using Serverless.Functions.Events;
-using Serverless.Functions.Invocations;
-using Serverless.Functions.Packages;
+using Serverless.Platform.Events;
+using Serverless.Platform.Invocations;
+using Serverless.Platform.Packages;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Packages.Fixtures;
 using Serverless.Tests.Sandbox;

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Serverless.Functions.Invocations;
+using Serverless.Platform.Invocations;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Packages.Fixtures;
 using Serverless.Tests.Sandbox;

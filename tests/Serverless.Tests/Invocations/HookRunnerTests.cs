@@ -1,10 +1,10 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging.Abstractions;
-using Serverless.Functions.Hosting;
-using Serverless.Functions.Invocations;
-using Serverless.Functions.Packages;
-using Serverless.Functions.Sandbox;
+using Serverless.Platform.Hosting;
+using Serverless.Platform.Invocations;
+using Serverless.Platform.Packages;
+using Serverless.Platform.Sandbox;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Packages.Fixtures;
 using Serverless.Tests.Sandbox;

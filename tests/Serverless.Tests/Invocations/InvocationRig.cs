@@ -4,10 +4,10 @@ using Azure.Data.Tables;
 using Azure.Storage.Blobs;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
-using Serverless.Functions.Hosting;
-using Serverless.Functions.Invocations;
-using Serverless.Functions.Packages;
-using Serverless.Functions.Sandbox;
+using Serverless.Platform.Hosting;
+using Serverless.Platform.Invocations;
+using Serverless.Platform.Packages;
+using Serverless.Platform.Sandbox;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Sandbox;
 

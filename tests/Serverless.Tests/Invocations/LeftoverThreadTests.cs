@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
-using Serverless.Functions.Invocations;
-using Serverless.Functions.Sandbox;
+using Serverless.Platform.Invocations;
+using Serverless.Platform.Sandbox;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Packages.Fixtures;
 using Serverless.Tests.Sandbox;

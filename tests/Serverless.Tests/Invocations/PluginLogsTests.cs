@@ -1,4 +1,4 @@
-using Serverless.Functions.Invocations;
+using Serverless.Platform.Invocations;
 using Serverless.Tests.Infrastructure;
 
 namespace Serverless.Tests.Invocations;

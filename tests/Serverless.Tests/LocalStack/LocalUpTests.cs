@@ -70,6 +70,7 @@ public sealed class LocalUpTests
             Assert.True(health?["status"]?.GetValue<string>() == "healthy", $"health: {health?.ToJsonString()}\n{output}");
             Assert.NotNull(health!["checks"]!["storage"]);
             Assert.NotNull(health["checks"]!["queue"]);
+            Assert.Equal("local", health["host"]?.GetValue<string>());
             Assert.True(File.Exists(Path.Combine(state, "dev-secrets.env")), "no generated dev secrets");
             // local/up prints its summary once its own health poll turns green, a moment after ours may.
             for (var i = 0; i < 50 && !output.ToString().Contains("Platform running"); i++)

@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using Serverless.Functions.Packages;
+using Serverless.Platform.Packages;
 using Serverless.Tests.Packages.Fixtures;
 
 namespace Serverless.Tests.Packages;

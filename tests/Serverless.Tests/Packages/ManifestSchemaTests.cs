@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Serverless.Functions.Packages;
+using Serverless.Platform.Packages;
 
 namespace Serverless.Tests.Packages;
 

@@ -3,7 +3,7 @@ using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Serverless.Functions.Packages;
+using Serverless.Platform.Packages;
 using Serverless.Tests.Packages.Fixtures;
 
 namespace Serverless.Tests.Packages;

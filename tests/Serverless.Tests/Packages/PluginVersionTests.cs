@@ -1,4 +1,4 @@
-using Serverless.Functions.Packages;
+using Serverless.Platform.Packages;
 
 namespace Serverless.Tests.Packages;
 

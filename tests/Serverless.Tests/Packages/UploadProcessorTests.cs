@@ -5,8 +5,8 @@ using Azure.Storage.Blobs.Models;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
-using Serverless.Functions.Hosting;
-using Serverless.Functions.Packages;
+using Serverless.Platform.Hosting;
+using Serverless.Platform.Packages;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Invocations;
 using Serverless.Tests.Packages.Fixtures;
@@ -250,7 +250,7 @@ public sealed class UploadProcessorTests(Azurite azurite, DockerFixture docker) 
         var cache = Directory.CreateTempSubdirectory("fallback-cache-").FullName;
         try
         {
-            var files = new Serverless.Functions.Invocations.PluginFiles(rig.Catalog, new PackageValidator(),
+            var files = new Serverless.Platform.Invocations.PluginFiles(rig.Catalog, new PackageValidator(),
                 new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["PLUGIN_CACHE_DIR"] = cache }).Build());
             var package = await files.GetAsync(name, PluginVersion.Parse("0.0.0"), CancellationToken.None);
             Assert.Equal((name, "Exporter"), (package.Manifest.Id, package.Manifest.Name));

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using System.IO.Hashing;
 using System.Text;
-using Serverless.Functions.Packages;
+using Serverless.Platform.Packages;
 using Serverless.Tests.Packages.Fixtures;
 
 namespace Serverless.Tests.Packages;

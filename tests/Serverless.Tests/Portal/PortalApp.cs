@@ -7,8 +7,8 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Serverless.Cli;
-using Serverless.Functions.Events;
-using Serverless.Functions.Portal;
+using Serverless.Platform.Events;
+using Serverless.Platform.Portal;
 using Serverless.Tests.Cli;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Sandbox;
@@ -17,7 +17,7 @@ namespace Serverless.Tests.Portal;
 
 /// <summary>
 /// The whole app on a real Kestrel port (a browser cannot talk to an in-memory test server), on Azurite
-/// and Docker, with local triggers (the upload watcher publishes, the queue pump dispatches) and Discord
+/// and Docker, with local triggers (the blob trigger publishes, the queue trigger dispatches) and Discord
 /// calls going to the local recorder, exactly as under local/up. The interaction key pair is made by
 /// openssl like local/up makes it, so <c>invoke</c> reads a real PEM file.
 /// </summary>

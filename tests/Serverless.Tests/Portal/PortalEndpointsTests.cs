@@ -4,10 +4,12 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Serverless.Functions.Portal;
+using Serverless.Platform.Portal;
+using Serverless.LocalHost;
 
 namespace Serverless.Tests.Portal;
 
-/// <summary>MapPortal on its own: the files, their headers, and both the local and the Functions-host paths.</summary>
+/// <summary>The portal function on its own, mapped as the local host maps it: the files, their headers, and both paths.</summary>
 public sealed class PortalEndpointsTests : IAsyncLifetime
 {
     private WebApplication _app = null!;
@@ -19,7 +21,7 @@ public sealed class PortalEndpointsTests : IAsyncLifetime
         builder.WebHost.UseTestServer();
         builder.Services.AddPortal();
         _app = builder.Build();
-        _app.MapPortal();
+        _app.MapHttpFunctions([typeof(PortalFunction)]);
         await _app.StartAsync();
         _http = _app.GetTestClient();
     }

@@ -4,8 +4,8 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Serverless.Tests.Schedules;
-using Serverless.Functions.Packages;
-using Serverless.Functions.Publishers;
+using Serverless.Platform.Packages;
+using Serverless.Platform.Publishers;
 using Serverless.Tests.Infrastructure;
 
 namespace Serverless.Tests.Publishers;

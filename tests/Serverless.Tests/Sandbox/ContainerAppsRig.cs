@@ -10,6 +10,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Serverless.Functions.Sandbox;
+using Serverless.Platform.Sandbox;
+using Serverless.LocalHost;
 using Serverless.Tests.Infrastructure;
 
 namespace Serverless.Tests.Sandbox;
@@ -69,7 +71,7 @@ public sealed class ContainerAppsRig : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton<ISandboxDriver>(_ => driver!);
         var app = builder.Build();
-        app.MapSandboxChannel();
+        app.MapHttpFunctions([typeof(SandboxChannelFunctions)]);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
         var callback = new Uri(address.TrimEnd('/') + "/api/sandbox");

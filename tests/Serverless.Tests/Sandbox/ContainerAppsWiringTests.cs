@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Serverless.Functions.Sandbox;
+using Serverless.Platform.Sandbox;
 using Serverless.Tests.Infrastructure;
 
 namespace Serverless.Tests.Sandbox;

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Configuration;
-using Serverless.Functions.Sandbox;
+using Serverless.Platform.Sandbox;
 
 namespace Serverless.Tests.Sandbox;
 

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
-using Serverless.Functions.Invocations;
-using Serverless.Functions.Sandbox;
+using Serverless.Platform.Invocations;
+using Serverless.Platform.Sandbox;
 using Serverless.Tests.Infrastructure;
 
 namespace Serverless.Tests.Sandbox;

@@ -2,8 +2,8 @@ using System.Diagnostics;
 using Docker.DotNet;
 using Docker.DotNet.Models;
 using Microsoft.Extensions.Logging.Abstractions;
-using Serverless.Functions.Sandbox;
-using ContainerSpec = Serverless.Functions.Sandbox.ContainerSpec;
+using Serverless.Platform.Sandbox;
+using ContainerSpec = Serverless.Platform.Sandbox.ContainerSpec;
 
 namespace Serverless.Tests.Sandbox;
 

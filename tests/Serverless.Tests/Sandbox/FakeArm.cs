@@ -12,7 +12,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Serverless.Functions.Sandbox;
+using Serverless.Platform.Sandbox;
 
 namespace Serverless.Tests.Sandbox;
 

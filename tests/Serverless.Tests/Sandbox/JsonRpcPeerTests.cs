@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging.Abstractions;
-using Serverless.Functions.Sandbox;
+using Serverless.Platform.Sandbox;
 
 namespace Serverless.Tests.Sandbox;
 

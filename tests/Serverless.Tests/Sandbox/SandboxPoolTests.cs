@@ -3,7 +3,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Docker.DotNet;
 using Microsoft.Extensions.Logging.Abstractions;
-using Serverless.Functions.Sandbox;
+using Serverless.Platform.Sandbox;
 
 namespace Serverless.Tests.Sandbox;
 

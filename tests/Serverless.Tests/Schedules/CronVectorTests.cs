@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using NCrontab;
-using Serverless.Functions.Packages;
-using Serverless.Functions.Schedules;
+using Serverless.Platform.Packages;
+using Serverless.Platform.Schedules;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Packages.Fixtures;
 

@@ -6,14 +6,14 @@ using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
-using Serverless.Functions.Dispatch;
-using Serverless.Functions.Hosting;
-using Serverless.Functions.Installs;
-using Serverless.Functions.Interactions;
-using Serverless.Functions.Invocations;
-using Serverless.Functions.Packages;
-using Serverless.Functions.Schedules;
-using Serverless.Functions.WorkQueue;
+using Serverless.Platform.Dispatch;
+using Serverless.Platform.Hosting;
+using Serverless.Platform.Installs;
+using Serverless.Platform.Interactions;
+using Serverless.Platform.Invocations;
+using Serverless.Platform.Packages;
+using Serverless.Platform.Schedules;
+using Serverless.Platform.WorkQueue;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Packages.Fixtures;
 
@@ -55,7 +55,7 @@ public sealed class ScheduleRig : IAsyncDisposable
         Installs = new InstallStore(Tables, Clock);
         Store = new ScheduleStore(Tables, Azurite.UniqueName("schedules"));
         Files = new PluginFiles(Catalog, new PackageValidator(), new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["PLUGIN_CACHE_DIR"] = _cacheDir }).Build());
-        Queue = new StorageWorkQueue(Queues, new WorkItemBodies(Blobs), new WorkQueueSignal(), Azurite.UniqueName("ticks"));
+        Queue = new StorageWorkQueue(Queues, new WorkItemBodies(Blobs), Azurite.UniqueName("ticks"));
         Scheduler = NewScheduler();
     }
 
@@ -84,7 +84,7 @@ public sealed class ScheduleRig : IAsyncDisposable
         new(Store, Catalog, Files, Queue, Clock, options ?? new SchedulerOptions(), NullLogger<Scheduler>.Instance);
 
     public ScheduleWorkHandler Handler(PluginInvoker invoker, DiscordActions actions, PluginLogs logs, TimeSpan? markerTtl = null) =>
-        new(Store, Installs, invoker, actions, new Serverless.Functions.Events.CustomEvents(new Serverless.Functions.Events.EventListeners(Installs, Catalog, Files), Queue, logs), logs, new InvocationHistory(Tables, NullLogger<InvocationHistory>.Instance), Clock, new ScheduleRunOptions(markerTtl ?? TimeSpan.FromSeconds(70)), NullLogger<ScheduleWorkHandler>.Instance);
+        new(Store, Installs, invoker, actions, new Serverless.Platform.Events.CustomEvents(new Serverless.Platform.Events.EventListeners(Installs, Catalog, Files), Queue, logs), logs, new InvocationHistory(Tables, NullLogger<InvocationHistory>.Instance), Clock, new ScheduleRunOptions(markerTtl ?? TimeSpan.FromSeconds(70)), NullLogger<ScheduleWorkHandler>.Instance);
 
     public static string NewPluginId() => "sch_" + Guid.NewGuid().ToString("N")[..10];
 

@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
-using Serverless.Functions.Discord;
-using Serverless.Functions.Interactions;
-using Serverless.Functions.Invocations;
-using Serverless.Functions.Schedules;
+using Serverless.Platform.Discord;
+using Serverless.Platform.Interactions;
+using Serverless.Platform.Invocations;
+using Serverless.Platform.Schedules;
 using Serverless.Tests.Discord;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Invocations;

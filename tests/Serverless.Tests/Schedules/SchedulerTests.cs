@@ -2,12 +2,12 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Logging.Abstractions;
-using Serverless.Functions.Discord;
-using Serverless.Functions.Interactions;
-using Serverless.Functions.Invocations;
-using Serverless.Functions.Packages;
-using Serverless.Functions.Sandbox;
-using Serverless.Functions.Schedules;
+using Serverless.Platform.Discord;
+using Serverless.Platform.Interactions;
+using Serverless.Platform.Invocations;
+using Serverless.Platform.Packages;
+using Serverless.Platform.Sandbox;
+using Serverless.Platform.Schedules;
 using Serverless.Tests.Infrastructure;
 
 namespace Serverless.Tests.Schedules;

@@ -6,10 +6,12 @@ using Azure.Data.Tables;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
-using Serverless.Functions.Events;
-using Serverless.Functions.Hosting;
 using Serverless.Functions.Packages;
 using Serverless.Functions.Schedules;
+using Serverless.Platform.Events;
+using Serverless.Platform.Hosting;
+using Serverless.Platform.Packages;
+using Serverless.Platform.Schedules;
 using Serverless.Tests.Events;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Invocations;
@@ -19,8 +21,8 @@ using Serverless.Tests.Sandbox;
 namespace Serverless.Tests.Schedules;
 
 /// <summary>
-/// The whole app: the SDK's reference example plugin published and installed through the admin API, the <c>schedules</c> function
-/// driven by the host's timer payload at fake-clock instants, the queue pump running the ticks in Docker.
+/// The whole app: the SDK's reference example plugin published and installed through the admin API, the
+/// <c>schedules</c> function driven at fake-clock instants, the queue trigger running the ticks in Docker.
 /// </summary>
 [Collection("Docker")]
 public sealed class SchedulesEndToEndTests(Azurite azurite, DockerFixture docker) : IAsyncLifetime
@@ -45,16 +47,13 @@ public sealed class SchedulesEndToEndTests(Azurite azurite, DockerFixture docker
             b.UseSetting("PLUGIN_CACHE_DIR", _cacheDir);
             b.UseSetting("ADMIN_API_KEY", AdminKey);
             b.UseSetting(EventsOptions.SecretSetting, EventsSecret);
+            // The test ticks the schedules itself at the times it sets and judges uploads in-process; only the queue trigger runs.
+            b.UseSetting(TestApp.Disabled(SchedulesFunction.FunctionName), "true");
+            b.UseSetting(TestApp.Disabled(PackagesFunction.FunctionName), "true");
             b.ConfigureTestServices(services =>
             {
                 services.AddSchedules();
                 services.AddSingleton<TimeProvider>(_clock);
-                // The test is the timer and the upload trigger: the app's own timer would tick on the fake clock
-                // beside the test's ticks, and its upload watcher would publish the upload a second time.
-                foreach (var trigger in services.Where(d => d.ImplementationType == typeof(LocalTimer) || d.ImplementationType == typeof(LocalUploadWatcher)).ToList())
-                {
-                    services.Remove(trigger);
-                }
                 // A table of its own: the app's ticks must not fire other tests' schedules, nor theirs ours.
                 services.AddSingleton(sp => new ScheduleStore(sp.GetRequiredService<TableServiceClient>(), _table));
             });
@@ -78,9 +77,8 @@ public sealed class SchedulesEndToEndTests(Azurite azurite, DockerFixture docker
         var blobs = azurite.Blobs;
         await blobs.GetBlobContainerClient(UploadRef.Container).CreateIfNotExistsAsync();
         await blobs.GetBlobContainerClient(UploadRef.Container).GetBlobClient($"acme/{id}.zip").UploadAsync(BinaryData.FromBytes(PluginInvokerTests.SeedPluginZip(id)), overwrite: true);
-        // Published as the local upload watcher does: the packages function in-process (no HTTP route outside the Functions host).
-        var published = (await _app.Services.GetRequiredService<PackagesFunction>().RunAsync(
-            new FunctionInvocationRequest([], new JsonObject { ["publisher"] = "acme", ["name"] = id }), TestContext.Current.CancellationToken)).ReturnValue!;
+        // Judged in-process, as the packages function does for the blob trigger.
+        var published = await _app.Services.GetRequiredService<UploadProcessor>().ProcessAsync(new UploadRef("acme", id), TestContext.Current.CancellationToken);
         Assert.True(published["status"]!.GetValue<string>() == "published", published.ToJsonString());
         var install = await _http.PutAsJsonAsync($"/api/admin/guilds/{guild}/plugins/{id}", new JsonObject { ["version"] = "^1.0" });
         Assert.Equal(HttpStatusCode.Created, install.StatusCode);
@@ -91,7 +89,7 @@ public sealed class SchedulesEndToEndTests(Azurite azurite, DockerFixture docker
         await TickAsync(ScheduleRig.Start.AddSeconds(600));
         await WaitForLogAsync(id, guild, "heartbeat #2");
 
-        Assert.Equal(0, early.ReturnValue!["fired"]!.GetValue<int>());
+        Assert.Equal(0, early["fired"]!.GetValue<int>());
         Assert.Equal(["heartbeat #1", "heartbeat #2"], (await LogsAsync(id, guild)).Where(m => m.StartsWith("heartbeat", StringComparison.Ordinal)));
     }
 
@@ -136,8 +134,8 @@ public sealed class SchedulesEndToEndTests(Azurite azurite, DockerFixture docker
         var answer = JsonNode.Parse(await (await _http.SendAsync(joined)).Content.ReadAsStringAsync())!;
         await WaitForLogAsync(id, guild, "member_join 42");
 
-        Assert.Equal(1, halfMinute.ReturnValue!["fired"]!.GetValue<int>());
-        Assert.Equal(2, minute.ReturnValue!["fired"]!.GetValue<int>());
+        Assert.Equal(1, halfMinute["fired"]!.GetValue<int>());
+        Assert.Equal(2, minute["fired"]!.GetValue<int>());
         Assert.True(answer["fanned_out"]!.GetValue<int>() == 1, answer.ToJsonString());
     }
 
@@ -146,15 +144,14 @@ public sealed class SchedulesEndToEndTests(Azurite azurite, DockerFixture docker
         var blobs = azurite.Blobs;
         await blobs.GetBlobContainerClient(UploadRef.Container).CreateIfNotExistsAsync();
         await blobs.GetBlobContainerClient(UploadRef.Container).GetBlobClient($"acme/{id}.zip").UploadAsync(BinaryData.FromBytes(zip), overwrite: true);
-        return (await _app.Services.GetRequiredService<PackagesFunction>().RunAsync(
-            new FunctionInvocationRequest([], new JsonObject { ["publisher"] = "acme", ["name"] = id }), TestContext.Current.CancellationToken)).ReturnValue!;
+        return await _app.Services.GetRequiredService<UploadProcessor>().ProcessAsync(new UploadRef("acme", id), TestContext.Current.CancellationToken);
     }
 
-    /// <summary>The host's timer payload for one tick, run in-process as the local timer runs it.</summary>
-    private async Task<FunctionInvocationResponse> TickAsync(DateTimeOffset at)
+    /// <summary>One tick of the schedules function at <paramref name="at"/>, run in-process as its timer runs it.</summary>
+    private async Task<JsonObject> TickAsync(DateTimeOffset at)
     {
         _clock.Set(at);
-        return await _app.Services.GetRequiredService<SchedulesFunction>().RunAsync(LocalTimer.TimerPayload(at - LocalTimer.Period, at, isPastDue: false), TestContext.Current.CancellationToken);
+        return await ActivatorUtilities.CreateInstance<SchedulesFunction>(_app.Services).TickAsync(isPastDue: false, TestContext.Current.CancellationToken);
     }
 
     private async Task<List<string>> LogsAsync(string id, string guild)

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Serverless.Functions.WorkQueue;
+using Serverless.Platform.WorkQueue;
 
 namespace Serverless.Tests.WorkQueue;
 
