@@ -90,6 +90,13 @@ public sealed class EndToEndInteractionTests(Azurite azurite, DockerFixture dock
         await blobs.GetBlobContainerClient(UploadRef.Container).GetBlobClient($"acme/{id}.zip").UploadAsync(BinaryData.FromBytes(zip), overwrite: true);
     }
 
+    /// <summary>
+    /// The channel every interaction of <paramref name="guild"/> comes from. Each guild has its own, as on Discord,
+    /// where a channel id is unique: the app learns a channel's guild from each interaction, and a work item of an
+    /// earlier test still being retried must not teach it that this test's channel is another guild's.
+    /// </summary>
+    private static string ChannelOf(string guild) => guild + "07";
+
     private static JsonObject Interaction(int type, string guild, JsonObject data, string? id = null) => new()
     {
         ["id"] = id ?? Random.Shared.NextInt64(1_000_000_000_000, 9_000_000_000_000).ToString(),
@@ -98,7 +105,7 @@ public sealed class EndToEndInteractionTests(Azurite azurite, DockerFixture dock
         ["token"] = "tok-" + Guid.NewGuid().ToString("N"),
         ["version"] = 1,
         ["guild_id"] = guild,
-        ["channel_id"] = "700",
+        ["channel_id"] = ChannelOf(guild),
         ["member"] = new JsonObject { ["user"] = new JsonObject { ["id"] = "42", ["username"] = "tester" } },
         ["data"] = data,
     };
@@ -233,7 +240,7 @@ public sealed class EndToEndInteractionTests(Azurite azurite, DockerFixture dock
         var lureCommand = Interaction(2, guild, JsonNode.Parse("""{"id":"7","name":"lure","type":1}""")!.AsObject());
         await PostAsync(lureCommand);
         var lureAnswer = await AnswerOf(lureCommand);
-        var lureMessage = await _discord.WaitForCallAsync(c => c.Route == FakeDiscord.Routes.MessageCreate && c.RawPath.Contains("/channels/700/"), TimeSpan.FromSeconds(30));
+        var lureMessage = await _discord.WaitForCallAsync(c => c.Route == FakeDiscord.Routes.MessageCreate && c.RawPath.Contains($"/channels/{ChannelOf(guild)}/"), TimeSpan.FromSeconds(30));
 
         // Every custom_id that went out, in the reply and in the channel message, carries the attacker's own prefix.
         var sent = PluginMessagesTests.CustomIdsIn(lureAnswer).Concat(PluginMessagesTests.CustomIdsIn(lureMessage.Body)).ToList();
@@ -386,8 +393,8 @@ public sealed class EndToEndInteractionTests(Azurite azurite, DockerFixture dock
             var entries = await new PluginLogs(azurite.Tables, TimeProvider.System).ReadAsync(id, guild, 100, CancellationToken.None);
             Assert.Fail($"expected \"{expected}\", answered \"{content}\"; the plugin's log:\n{string.Join("\n", entries.Select(e => $"{e.Level}: {e.Message}"))}");
         }
-        Assert.Equal("in my channel", Assert.Single(_discord.CallsTo(FakeDiscord.Routes.MessageCreate), c => c.Values["channel_id"] == "700").Body!["content"]!.GetValue<string>());
-        Assert.DoesNotContain(_discord.CallsTo(FakeDiscord.Routes.ChannelGet), c => c.Values["channel_id"] == "700");
+        Assert.Equal("in my channel", Assert.Single(_discord.CallsTo(FakeDiscord.Routes.MessageCreate), c => c.Values["channel_id"] == ChannelOf(guild)).Body!["content"]!.GetValue<string>());
+        Assert.DoesNotContain(_discord.CallsTo(FakeDiscord.Routes.ChannelGet), c => c.Values["channel_id"] == ChannelOf(guild));
         Assert.Empty(_discord.CallsTo(FakeDiscord.Routes.ReactionAdd));
     }
 
