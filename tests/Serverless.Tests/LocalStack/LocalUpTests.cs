@@ -87,6 +87,11 @@ public sealed class LocalUpTests
 
             Assert.False(FreePorts.IsListening(appPort), "the function app still listens after SIGTERM");
             Assert.False(FreePorts.IsListening(blobPort), "Azurite still listens after SIGTERM");
+            // The app stops before Azurite, so its triggers release their locks and it exits without a crash.
+            var appLog = File.ReadAllText(Path.Combine(state, "app.log"));
+            Assert.Contains("Job host stopped", appLog);
+            Assert.DoesNotContain("Unhandled exception", appLog);
+            Assert.Contains("stopped", output.ToString());
         }
         finally
         {
