@@ -11,11 +11,6 @@ public static class StorageConnection
 {
     public const string Setting = "AzureWebJobsStorage";
 
-    /// <summary>The well-known Azurite / storage emulator account (public by design).</summary>
-    public const string DevelopmentAccountName = "devstoreaccount1";
-
-    public const string DevelopmentAccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
-
     public static (string ConnectionString, string From) Resolve(CliConsole console)
     {
         if (console.GetVariable(Setting) is { Length: > 0 } fromEnvironment)
@@ -35,12 +30,7 @@ public static class StorageConnection
     public static string Azurite(CliConsole console)
     {
         string Port(string variable, string fallback) => console.GetVariable(variable) is { Length: > 0 } value ? value : fallback;
-        const string name = DevelopmentAccountName;
-        const string key = DevelopmentAccountKey;
-        return $"DefaultEndpointsProtocol=http;AccountName={name};AccountKey={key};" +
-            $"BlobEndpoint=http://127.0.0.1:{Port("AZURITE_BLOB_PORT", "10000")}/{name};" +
-            $"QueueEndpoint=http://127.0.0.1:{Port("AZURITE_QUEUE_PORT", "10001")}/{name};" +
-            $"TableEndpoint=http://127.0.0.1:{Port("AZURITE_TABLE_PORT", "10002")}/{name};";
+        return Platform.Hosting.StorageConnection.Azurite(Port("AZURITE_BLOB_PORT", "10000"), Port("AZURITE_QUEUE_PORT", "10001"), Port("AZURITE_TABLE_PORT", "10002"));
     }
 
     /// <summary>A value from the <c>Values</c> of the first local.settings.json that has it, with the file's path.</summary>

@@ -41,7 +41,7 @@ public static class LocalHostRegistration
             return services;
         }
         // The platform's storage clients default to Azurite; the triggers must watch the same account.
-        configuration[StorageLayout.Connection] = ScannedLikeAzureStorage(configuration[StorageLayout.Connection] is { Length: > 0 } connection ? connection : AzuriteDefaults);
+        configuration[StorageLayout.Connection] = ScannedLikeAzureStorage(configuration[StorageLayout.Connection] is { Length: > 0 } connection ? connection : StorageConnection.Azurite());
         services.AddHostedService<StorageLogsContainer>();
         // As the Functions host does: a trigger whose listener cannot start (storage unreachable) is retried in the
         // background, and the HTTP functions, /api/health among them, answer meanwhile.
@@ -64,11 +64,6 @@ public static class LocalHostRegistration
         return services;
     }
 
-    /// <summary><c>UseDevelopmentStorage=true</c> spelled out: Azurite's well-known account on its default ports.</summary>
-    private const string AzuriteDefaults =
-        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;" +
-        "BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1;TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;";
-
     /// <summary>
     /// The connection string with its blob endpoint ending in <c>/</c>. The WebJobs SDK takes a path-style endpoint
     /// (<c>http://127.0.0.1:10000/devstoreaccount1</c>) for the storage emulator and scans it with a strategy that
@@ -85,7 +80,7 @@ public static class LocalHostRegistration
         }
         if (connectionString.Trim().Equals("UseDevelopmentStorage=true", StringComparison.OrdinalIgnoreCase))
         {
-            connectionString = AzuriteDefaults;
+            connectionString = StorageConnection.Azurite();
         }
         var parts = connectionString.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(part =>
             part.StartsWith("BlobEndpoint=", StringComparison.OrdinalIgnoreCase) && !part.EndsWith('/') ? part + "/" : part);

@@ -18,6 +18,18 @@ public sealed class StorageConnection
 {
     public const string Setting = "AzureWebJobsStorage";
 
+    /// <summary>The well-known Azurite / storage emulator account (public by design).</summary>
+    public const string DevelopmentAccountName = "devstoreaccount1";
+
+    public const string DevelopmentAccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    /// <summary><c>UseDevelopmentStorage=true</c> spelled out, on the given ports (Azurite's defaults unless told).</summary>
+    public static string Azurite(string blobPort = "10000", string queuePort = "10001", string tablePort = "10002") =>
+        $"DefaultEndpointsProtocol=http;AccountName={DevelopmentAccountName};AccountKey={DevelopmentAccountKey};" +
+        $"BlobEndpoint=http://127.0.0.1:{blobPort}/{DevelopmentAccountName};" +
+        $"QueueEndpoint=http://127.0.0.1:{queuePort}/{DevelopmentAccountName};" +
+        $"TableEndpoint=http://127.0.0.1:{tablePort}/{DevelopmentAccountName};";
+
     private readonly IConfiguration _identitySettings;
 
     private StorageConnection(string? connectionString, Uri? blobServiceUri, Uri? queueServiceUri, Uri? tableServiceUri, IConfiguration identitySettings)

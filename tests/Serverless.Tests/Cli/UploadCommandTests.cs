@@ -190,7 +190,7 @@ public sealed class UploadCommandTests(Azurite azurite, DockerFixture docker) : 
     {
         var root = await ScaffoldAsync(NewId());
         var port = FreePorts.Next();
-        var connection = $"DefaultEndpointsProtocol=http;AccountName={StorageConnection.DevelopmentAccountName};AccountKey={StorageConnection.DevelopmentAccountKey};BlobEndpoint=http://127.0.0.1:{port}/{StorageConnection.DevelopmentAccountName};";
+        var connection = $"DefaultEndpointsProtocol=http;AccountName={Platform.Hosting.StorageConnection.DevelopmentAccountName};AccountKey={Platform.Hosting.StorageConnection.DevelopmentAccountKey};BlobEndpoint=http://127.0.0.1:{port}/{Platform.Hosting.StorageConnection.DevelopmentAccountName};";
 
         var result = await _cli.RunAsync("upload", root, "-p", "acme", "-c", connection, "--json");
 

@@ -14,7 +14,7 @@ namespace Serverless.Tests.Hosting;
 /// <summary><c>AzureWebJobsStorage</c> read as the Functions host reads it, into the Azure SDK clients.</summary>
 public sealed class StorageRegistrationTests
 {
-    private const string DevelopmentKey = Serverless.Cli.StorageConnection.DevelopmentAccountKey;
+    private const string DevelopmentKey = Serverless.Platform.Hosting.StorageConnection.DevelopmentAccountKey;
 
     private static IConfiguration Configuration(params (string Key, string Value)[] values) =>
         new ConfigurationBuilder().AddInMemoryCollection(values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value))).Build();

@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
-using Serverless.Cli;
+using Serverless.Platform.Hosting;
 using Serverless.Tests.Infrastructure;
 
 [assembly: AssemblyFixture(typeof(Azurite))]
@@ -176,10 +176,7 @@ public sealed class Azurite : IAsyncLifetime
             }
         }
 
-        var name = StorageConnection.DevelopmentAccountName;
-        _connectionString =
-            $"DefaultEndpointsProtocol=http;AccountName={name};AccountKey={StorageConnection.DevelopmentAccountKey};" +
-            $"BlobEndpoint=http://127.0.0.1:{ports[0]}/{name};QueueEndpoint=http://127.0.0.1:{ports[1]}/{name};TableEndpoint=http://127.0.0.1:{ports[2]}/{name};";
+        _connectionString = StorageConnection.Azurite(ports[0].ToString(), ports[1].ToString(), ports[2].ToString());
     }
 
     private async Task StopAsync()
