@@ -40,8 +40,12 @@ public static class LocalHostRegistration
         {
             return services;
         }
-        // The platform's storage clients default to Azurite; the triggers must watch the same account.
-        configuration[StorageLayout.Connection] = ScannedLikeAzureStorage(configuration[StorageLayout.Connection] is { Length: > 0 } connection ? connection : StorageConnection.Azurite());
+        // The triggers watch the account the platform's clients use, read by the same rule (Azurite when nothing is
+        // set). Identity-based settings name an Azure account, which the SDK reads from those settings itself.
+        if (StorageConnection.Resolve(configuration).ConnectionString is { } connection)
+        {
+            configuration[StorageLayout.Connection] = ScannedLikeAzureStorage(connection);
+        }
         services.AddHostedService<StorageLogsContainer>();
         // As the Functions host does: a trigger whose listener cannot start (storage unreachable) is retried in the
         // background, and the HTTP functions, /api/health among them, answer meanwhile.
